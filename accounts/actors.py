@@ -1,0 +1,30 @@
+"""Who performs a change: a signed-in person, a signed request's key holder, or an operator."""
+
+from dataclasses import dataclass
+
+from accounts.models import PrimaryAccount, User
+from portal.audit import Origin
+
+
+@dataclass(frozen=True)
+class Actor:
+    account: PrimaryAccount
+    origin: Origin
+    user: User | None = None
+
+    @property
+    def principal(self) -> str:
+        return self.user.principal if self.user is not None else "operator"
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    @property
+    def is_owner(self) -> bool:
+        return self.user is not None and self.user.is_owner
+
+
+def operator_actor(account: PrimaryAccount) -> Actor:
+    """An operator running a management command on the server."""
+    return Actor(account=account, origin=Origin(channel="command"))

@@ -1,0 +1,282 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.conf import settings
+
+from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.policies import SYSTEM_POLICY_CHOICES
+
+OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup codes)."
+
+
+def helper(submit_label: str, *, css_class: str = "btn-primary") -> FormHelper:
+    form_helper = FormHelper()
+    form_helper.add_input(Submit("submit", submit_label, css_class=css_class))
+    return form_helper
+
+
+class OtpCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Verification code")
+        kwargs.setdefault("help_text", OTP_HELP)
+        kwargs.setdefault("max_length", 16)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
+class OwnerSignInForm(forms.Form):
+    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class RamSignInForm(forms.Form):
+    login = forms.CharField(
+        label="Logon name",
+        max_length=200,
+        help_text="Your user name, or the full logon name user@domain.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class SignUpForm(forms.Form):
+    name = forms.CharField(label="Account name", max_length=128)
+    email = forms.EmailField(label="Email")
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; not a common password.",
+    )
+
+
+class OtpForm(forms.Form):
+    otp_code = OtpCodeField()
+
+
+class EnrolForm(forms.Form):
+    device_id = forms.IntegerField(widget=forms.HiddenInput)
+    otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
+
+
+class ReplaceMfaForm(EnrolForm):
+    current_otp_code = OtpCodeField(label="Code from your current authenticator", help_text="")
+
+
+class NewPasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    confirm_password = forms.CharField(
+        label="Confirm new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
+            self.add_error("confirm_password", "The two passwords do not match.")
+        return data
+
+
+class NewRamUserForm(forms.Form):
+    name = forms.CharField(label="User name", max_length=64)
+    display_name = forms.CharField(label="Display name", max_length=128)
+    email = forms.EmailField(label="Email", required=False)
+    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
+    comments = forms.CharField(label="Comments", max_length=128, required=False)
+    console_logon = forms.BooleanField(label="Console Password Logon", required=False)
+    password_mode = forms.ChoiceField(
+        label="Password",
+        choices=[("generate", "Automatically generate a password"), ("custom", "Custom password")],
+        initial="generate",
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    password = forms.CharField(
+        label="Custom password",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    must_reset_password = forms.BooleanField(
+        label="Require password reset at next logon", required=False, initial=True
+    )
+    must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("console_logon") and data.get("password_mode") == "custom" and not data.get("password"):
+            self.add_error("password", "Enter the custom password, or choose to generate one.")
+        return data
+
+
+class BaseNewRamUserFormSet(forms.BaseFormSet):
+    pass
+
+
+NewRamUserFormSet = forms.formset_factory(
+    NewRamUserForm,
+    formset=BaseNewRamUserFormSet,
+    extra=1,
+    min_num=1,
+    validate_min=True,
+    max_num=settings.PORTAL_MAX_USERS_PER_CREATE,
+    validate_max=True,
+    absolute_max=settings.PORTAL_MAX_USERS_PER_CREATE,
+)
+
+
+class EditRamUserForm(forms.Form):
+    name = forms.CharField(label="User name", max_length=64)
+    display_name = forms.CharField(label="Display name", max_length=128)
+    email = forms.EmailField(label="Email", required=False)
+    mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
+    comments = forms.CharField(label="Comments", max_length=128, required=False)
+
+
+class LogonSettingsForm(forms.Form):
+    is_enabled = forms.TypedChoiceField(
+        label="Console Password Logon",
+        choices=[("1", "Enable"), ("0", "Disable")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    password_mode = forms.ChoiceField(
+        label="Password",
+        choices=[
+            ("keep", "Keep the current password"),
+            ("generate", "Automatically generate a password"),
+            ("custom", "Custom password"),
+        ],
+        initial="keep",
+        widget=forms.RadioSelect,
+    )
+    password = forms.CharField(
+        label="Custom password",
+        strip=False,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    must_reset_password = forms.BooleanField(label="Require password reset at next logon", required=False)
+    must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("OK")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("is_enabled") and data.get("password_mode") == "custom" and not data.get("password"):
+            self.add_error("password", "Enter the custom password, or choose another option.")
+        return data
+
+
+class DeleteRamUserForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the user name to confirm", max_length=64)
+    otp_code = OtpCodeField()
+
+    def __init__(self, *args, ram_user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ram_user = ram_user
+        self.helper = helper("Delete", css_class="btn-danger")
+
+    def clean_confirm_name(self):
+        value = self.cleaned_data["confirm_name"]
+        if value != self.ram_user.name:
+            raise forms.ValidationError(f"Type {self.ram_user.name} exactly.")
+        return value
+
+
+class AttachPolicyForm(forms.Form):
+    policy_name = forms.ChoiceField(label="Policy", choices=SYSTEM_POLICY_CHOICES)
+
+
+class SecuritySettingsForm(forms.ModelForm):
+    logon_ip_masks = forms.CharField(
+        label="Logon IP masks",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Up to 40 addresses or CIDR blocks, one per line or separated by commas. "
+        "Empty: sign-in from anywhere. They restrict console sign-in, not API calls.",
+    )
+    otp_code = OtpCodeField()
+
+    class Meta:
+        model = SecuritySettings
+        fields = [
+            "allow_change_password",
+            "allow_manage_access_keys",
+            "allow_manage_mfa",
+            "remember_mfa_for_7_days",
+            "session_hours",
+        ]
+        labels = {
+            "allow_change_password": "Allow users to change their password",
+            "allow_manage_access_keys": "Manage AccessKey: allow users to manage their own AccessKeys",
+            "allow_manage_mfa": "Allow users to manage their MFA devices",
+            "remember_mfa_for_7_days": "Remember MFA for 7 days",
+            "session_hours": "Logon session duration (hours, 1–24)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["logon_ip_masks"] = "\n".join(self.instance.logon_ip_masks)
+        self.helper = helper("Update RAM User Security Settings")
+
+    def clean_logon_ip_masks(self):
+        raw = self.cleaned_data["logon_ip_masks"]
+        return [part for part in raw.replace(",", "\n").split() if part]
+
+
+class PasswordPolicyForm(forms.ModelForm):
+    otp_code = OtpCodeField()
+
+    class Meta:
+        model = PasswordPolicy
+        fields = [
+            "minimum_length",
+            "require_lowercase",
+            "require_uppercase",
+            "require_numbers",
+            "require_symbols",
+            "max_age_days",
+            "reuse_prevention",
+            "max_failed_attempts",
+            "hard_expiry",
+        ]
+        labels = {
+            "minimum_length": "Minimum length (8–32)",
+            "require_lowercase": "Require lowercase letters",
+            "require_uppercase": "Require uppercase letters",
+            "require_numbers": "Require digits",
+            "require_symbols": "Require symbols",
+            "max_age_days": "Maximum password age in days (0–1095; 0 = never expires)",
+            "reuse_prevention": "Prevent reuse of the last N passwords (0–24)",
+            "max_failed_attempts": "Lock for one hour after this many failed sign-ins (0–32; 0 = never)",
+            "hard_expiry": "Block sign-in when the password has expired",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("OK")
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="Actor", required=False, max_length=200)
+    action = forms.CharField(label="Action", required=False, max_length=64)
+    target = forms.CharField(label="Target", required=False, max_length=255)
+    channel = forms.ChoiceField(
+        label="Channel",
+        required=False,
+        choices=[("", "Any"), ("console", "Console"), ("api", "API"), ("command", "Operator command")],
+    )
+    since = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))

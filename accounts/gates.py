@@ -1,0 +1,40 @@
+"""Gates for views, and the Actor a request acts as."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from accounts.actors import Actor
+from accounts.permissions import can_read_ram, can_write_ram
+from portal.audit import Origin
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+
+
+def request_origin(request) -> Origin:
+    return Origin(channel="console", source_ip=client_ip(request), request_id=getattr(request, "request_id", ""))
+
+
+def actor_of(request) -> Actor:
+    return Actor(account=request.user.account, origin=request_origin(request), user=request.user)
+
+
+def _gate(check, message):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not check(request.user):
+                raise PermissionDenied(message)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+ram_reader_required = _gate(can_read_ram, "You are not allowed to view RAM users.")
+ram_writer_required = _gate(can_write_ram, "You are not allowed to change RAM users.")
+owner_required = _gate(lambda user: user.is_owner, "Only the primary account's owner can do this.")
+ram_user_required = _gate(lambda user: not user.is_owner, "This page is for RAM users.")

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from accounts.services.primary_accounts import create_primary_account
+from portal.audit import Origin
+
+DEMO_EMAIL = "owner@demo.example"
+DEMO_PASSWORD = "Blue-Harbour-Lantern-2026"
+
+
+class Command(BaseCommand):
+    help = "Demo only: creates the demo primary account (once) with an authenticator, and says how to sign in."
+
+    def handle(self, *args, **options):
+        if not settings.PORTAL_DEMO:
+            raise CommandError("demo_setup works only in the demo (PORTAL_DEMO=true).")
+        owner = User.objects.filter(email=DEMO_EMAIL).first()
+        if owner is None:
+            account = create_primary_account(
+                email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Demo", origin=Origin(channel="command")
+            )
+            owner = account.owner
+            # The demo owner's authenticator exists from the start so that `totp_code` can print its codes.
+            TOTPDevice.objects.create(user=owner, name="Demo authenticator", confirmed=True)
+        self.stdout.write(
+            "\nDemo portal: http://127.0.0.1:8000/signin/\n"
+            f"  email:    {DEMO_EMAIL}\n"
+            f"  password: {DEMO_PASSWORD}\n"
+            f"  code:     .venv/bin/python manage.py totp_code {DEMO_EMAIL}\n"
+            f"  RAM users sign in at {owner.owned_account.logon_link}\n"
+        )

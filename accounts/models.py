@@ -1,0 +1,272 @@
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+from accounts.policies import SYSTEM_POLICY_CHOICES
+
+USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class PrimaryAccountQuerySet(models.QuerySet):
+    def by_logon_domain(self, domain: str) -> "PrimaryAccount | None":
+        """The account whose default domain or current alias is `domain` (any case), else None."""
+        domain = (domain or "").lower()
+        suffix = f".{settings.PORTAL_DOMAIN_SUFFIX.lower()}"
+        if not domain.endswith(suffix):
+            return None
+        label = domain.removesuffix(suffix)
+        lookup = models.Q(account_id=label) if label.isdigit() and len(label) == 16 else models.Q(alias__iexact=label)
+        return self.filter(lookup).select_related("security_settings", "password_policy").first()
+
+
+class PrimaryAccount(models.Model):
+    """The tenant: every other object belongs to exactly one primary account."""
+
+    account_id = models.CharField(max_length=16, unique=True, validators=[RegexValidator(r"^\d{16}$")])
+    name = models.CharField(max_length=128)
+    owner = models.OneToOneField("accounts.User", on_delete=models.PROTECT, related_name="owned_account")
+    alias = models.CharField(max_length=50, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PrimaryAccountQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("alias"), name="unique_enterprise_alias_ignoring_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.account_id})"
+
+    @property
+    def default_domain(self) -> str:
+        return f"{self.account_id}.{settings.PORTAL_DOMAIN_SUFFIX}"
+
+    @property
+    def alias_domain(self) -> str | None:
+        return f"{self.alias}.{settings.PORTAL_DOMAIN_SUFFIX}" if self.alias else None
+
+    @property
+    def logon_domain(self) -> str:
+        """The domain RAM users are told to use: the alias when there is one."""
+        return self.alias_domain or self.default_domain
+
+    @property
+    def logon_link(self) -> str:
+        return f"{settings.PORTAL_BASE_URL}/signin/{self.logon_domain}/"
+
+    @property
+    def principal(self) -> str:
+        return f"ALIYUN${self.account_id}"
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, email):
+        return self.get(email=email.lower())
+
+
+class User(AbstractBaseUser):
+    """A sign-in identity: the owner of a primary account (by email) or a RAM user (via `ram_user`)."""
+
+    email = models.EmailField(unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Bumped to end every session of this user (logon disabled, password changed, sign-out everywhere).
+    session_generation = models.PositiveIntegerField(default=0)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "email"
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_owner_email_ignoring_case")]
+
+    def __str__(self):
+        return self.email or f"user {self.pk}"
+
+    def get_session_auth_hash(self):
+        # The password hash alone would keep sessions alive when console logon is disabled without a
+        # password change; the generation counter ends them too.
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=settings.SECRET_KEY,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_username(self):
+        return self.display
+
+    @property
+    def is_owner(self) -> bool:
+        return hasattr(self, "owned_account")
+
+    @property
+    def account(self) -> PrimaryAccount:
+        return self.owned_account if self.is_owner else self.ram_user.account
+
+    @property
+    def principal(self) -> str:
+        return self.owned_account.principal if self.is_owner else self.ram_user.principal
+
+    @property
+    def display(self) -> str:
+        return self.email if self.is_owner else self.ram_user.logon_name
+
+
+class RamUserQuerySet(models.QuerySet):
+    def for_account(self, account: PrimaryAccount):
+        return self.filter(account=account)
+
+
+class RamUser(models.Model):
+    """A person or program under one primary account; signs in through its `user` identity."""
+
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.PROTECT, related_name="ram_users")
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ram_user")
+    name = models.CharField(max_length=64, validators=[RegexValidator(USER_NAME_RE)])
+    display_name = models.CharField(max_length=128)
+    email = models.EmailField(blank=True)
+    mobile_phone = models.CharField(max_length=32, blank=True)
+    comments = models.CharField(max_length=128, blank=True)
+    is_console_logon_enabled = models.BooleanField(default=False)
+    must_reset_password = models.BooleanField(default=False)
+    must_bind_mfa = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RamUserQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="unique_ram_user_name_per_account_ignoring_case"),
+        ]
+        indexes = [models.Index(fields=["account", "name"], name="ram_user_account_name")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.logon_name
+
+    @property
+    def logon_name(self) -> str:
+        return f"{self.name}@{self.account.logon_domain}"
+
+    @property
+    def principal(self) -> str:
+        return f"RAM${self.account.account_id}:{self.name}"
+
+
+class SecuritySettings(models.Model):
+    """What RAM users may manage themselves, how long their sessions last and where they sign in from."""
+
+    account = models.OneToOneField(PrimaryAccount, on_delete=models.CASCADE, related_name="security_settings")
+    allow_change_password = models.BooleanField(default=True)
+    allow_manage_access_keys = models.BooleanField(default=False)
+    allow_manage_mfa = models.BooleanField(default=True)
+    remember_mfa_for_7_days = models.BooleanField(default=False)
+    session_hours = models.PositiveSmallIntegerField(
+        default=6, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    logon_ip_masks = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class PasswordPolicy(models.Model):
+    """Account-wide password rules for RAM users."""
+
+    account = models.OneToOneField(PrimaryAccount, on_delete=models.CASCADE, related_name="password_policy")
+    minimum_length = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(8), MaxValueValidator(32)]
+    )
+    require_lowercase = models.BooleanField(default=False)
+    require_uppercase = models.BooleanField(default=False)
+    require_numbers = models.BooleanField(default=False)
+    require_symbols = models.BooleanField(default=False)
+    max_age_days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(1095)])
+    reuse_prevention = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(24)])
+    max_failed_attempts = models.PositiveSmallIntegerField(default=5, validators=[MaxValueValidator(32)])
+    hard_expiry = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class PasswordHistoryEntry(models.Model):
+    """An earlier password hash of a user, kept for the policy's reuse prevention."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=256)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class PolicyAttachment(models.Model):
+    ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="policy_attachments")
+    policy_name = models.CharField(max_length=64, choices=SYSTEM_POLICY_CHOICES)
+    attached_by = models.CharField(max_length=200)
+    attached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ram_user", "policy_name"], name="unique_policy_per_ram_user"),
+        ]
+        ordering = ["policy_name"]
+
+    def __str__(self):
+        return f"{self.policy_name} → {self.ram_user_id}"
+
+
+class SignInLock(models.Model):
+    """Failed sign-in attempts for one identity from one source address.
+
+    Counting per (identity, source) means an attacker elsewhere cannot lock the real person out.
+    The identity is a normalised string, so unknown names are counted exactly like real ones.
+    """
+
+    identity = models.CharField(max_length=255)
+    source_ip = models.GenericIPAddressField()
+    failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "source_ip"], name="unique_sign_in_lock"),
+        ]
+
+
+def hash_backup_code(code: str) -> str:
+    # Backup codes carry 50 random bits, so a keyed fast hash is enough; what matters is that the
+    # database never holds them in clear.
+    normalised = code.replace("-", "").replace(" ", "").lower()
+    return hmac.new(b"portal-backup-code", normalised.encode(), hashlib.sha256).hexdigest()
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """Ten single-use backup codes, stored only as hashes."""
+
+    def verify_token(self, token):
+        is_allowed, _ = self.verify_is_allowed()
+        if not is_allowed:
+            return False
+        match = self.codes.filter(code_hash=hash_backup_code(str(token))).first()
+        if match is None:
+            self.throttle_increment()
+            return False
+        match.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=64)

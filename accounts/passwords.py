@@ -1,0 +1,69 @@
+"""Password rules: the account's password policy plus checks that cannot be switched off."""
+
+import secrets
+import string
+
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.password_validation import CommonPasswordValidator
+from django.core.exceptions import ValidationError
+
+from accounts.models import PasswordPolicy, User
+
+SYMBOLS = "!@#$%^&*()-_=+[]{};:,.?"
+MAXIMUM_LENGTH = 128
+# Context words shorter than this are too common to forbid (a user named "al").
+MINIMUM_CONTEXT_WORD_LENGTH = 3
+
+_common_passwords = CommonPasswordValidator()
+
+
+def password_problems(
+    password: str, *, policy: PasswordPolicy, context_words: tuple[str, ...] = (), user: User | None = None
+) -> list[str]:
+    """Every reason the password is refused, in words a person can act on; empty when it is fine."""
+    problems = []
+    if len(password) < policy.minimum_length:
+        problems.append(f"The password must be at least {policy.minimum_length} characters long.")
+    if len(password) > MAXIMUM_LENGTH:
+        problems.append(f"The password must be at most {MAXIMUM_LENGTH} characters long.")
+    classes = [
+        (policy.require_lowercase, string.ascii_lowercase, "a lowercase letter"),
+        (policy.require_uppercase, string.ascii_uppercase, "an uppercase letter"),
+        (policy.require_numbers, string.digits, "a digit"),
+        (policy.require_symbols, SYMBOLS, f"a symbol ({SYMBOLS})"),
+    ]
+    for required, alphabet, words in classes:
+        if required and not any(ch in alphabet for ch in password):
+            problems.append(f"The password must contain {words}.")
+    lowered = password.lower().strip()
+    if lowered in _common_passwords.passwords:
+        problems.append("This password is too common.")
+    for word in context_words:
+        if word and len(word) >= MINIMUM_CONTEXT_WORD_LENGTH and word.lower() in lowered:
+            problems.append(f"The password must not contain “{word}”.")
+    if user is not None and policy.reuse_prevention:
+        earlier = [user.password, *user.password_history.values_list("password", flat=True)]
+        if any(check_password(password, encoded) for encoded in earlier[: policy.reuse_prevention]):
+            problems.append(f"The password must differ from the last {policy.reuse_prevention} passwords.")
+    return problems
+
+
+def validate_password(password: str, **kwargs) -> None:
+    problems = password_problems(password, **kwargs)
+    if problems:
+        raise ValidationError(problems, code="weak_password")
+
+
+def generate_password(policy: PasswordPolicy) -> str:
+    """A random password that meets the policy: at least 16 characters with every character class."""
+    length = max(16, policy.minimum_length)
+    alphabet = string.ascii_letters + string.digits + SYMBOLS
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (
+            any(ch in string.ascii_lowercase for ch in candidate)
+            and any(ch in string.ascii_uppercase for ch in candidate)
+            and any(ch in string.digits for ch in candidate)
+            and any(ch in SYMBOLS for ch in candidate)
+        ):
+            return candidate

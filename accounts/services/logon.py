@@ -1,0 +1,273 @@
+"""Console logon: "Modify Logon Settings", own password changes, and the password step of sign-in."""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import PasswordHistoryEntry, PasswordPolicy, PrimaryAccount, RamUser, SignInLock, User
+from accounts.passwords import generate_password, password_problems
+from accounts.services.ram_users import context_words, ensure_can_write_ram, ensure_same_account
+from portal.audit import Origin, record_event
+
+LOCK_DURATION = timedelta(hours=1)
+OWNER_MAX_FAILED_ATTEMPTS = 5
+SIGN_IN_REFUSED = "The logon name or password is incorrect, or sign-in is locked for a while. Try again."
+# Verifying against this keeps the time of an unknown name equal to that of a wrong password.
+_DUMMY_HASH = make_password("portal-dummy-password-for-timing")
+
+
+class SignInRefused(Exception):
+    def __init__(self, message: str = SIGN_IN_REFUSED):
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class LogonChange:
+    is_enabled: bool
+    new_password: str | None = None  # a typed password
+    generate_password: bool = False
+    must_reset_password: bool = False
+    must_bind_mfa: bool = False
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user stops at its next request (the session hash no longer matches)."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+
+
+def _store_new_password(user: User, password: str) -> None:
+    if user.has_usable_password():
+        PasswordHistoryEntry.objects.create(user=user, password=user.password)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+    end_sessions(user)
+
+
+def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChange) -> str | None:
+    """Applies "Modify Logon Settings"; returns a generated password to be shown once, else None.
+
+    Disabling logon or setting a password ends the user's sessions.
+    """
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    user = ram_user.user
+    generated = None
+    new_password = change.new_password
+    if change.is_enabled:
+        if change.generate_password:
+            new_password = generated = generate_password(actor.account.password_policy)
+        elif new_password:
+            weak = password_problems(
+                new_password,
+                policy=actor.account.password_policy,
+                context_words=context_words(actor.account, ram_user.name),
+                user=user,
+            )
+            if weak:
+                raise ValidationError({"password": weak})
+        elif not user.has_usable_password():
+            raise ValidationError({"password": ["Set a password or generate one to enable console logon."]})
+    with transaction.atomic():
+        locked = RamUser.objects.select_for_update().select_related("user").get(pk=ram_user.pk)
+        was_enabled = locked.is_console_logon_enabled
+        if not change.is_enabled:
+            locked.user.set_unusable_password()
+            locked.user.save(update_fields=["password"])
+            end_sessions(locked.user)
+            locked.is_console_logon_enabled = False
+            locked.must_reset_password = False
+            locked.must_bind_mfa = False
+            action = "console_logon.disable"
+        else:
+            if new_password:
+                _store_new_password(locked.user, new_password)
+            locked.is_console_logon_enabled = True
+            locked.must_reset_password = change.must_reset_password
+            locked.must_bind_mfa = change.must_bind_mfa
+            action = "console_logon.enable" if not was_enabled else "console_logon.update"
+        locked.save()
+        record_event(
+            actor=actor,
+            action=action,
+            target=locked.principal,
+            details={
+                "password_changed": bool(new_password),
+                "password_generated": generated is not None,
+                "reset_required": locked.must_reset_password,
+                "mfa_required": locked.must_bind_mfa,
+            },
+        )
+    return generated
+
+
+def change_own_password(
+    *, actor: Actor, current_password: str, new_password: str, is_forced_reset: bool = False
+) -> None:
+    """A user replaces their own password: where the settings allow it, or when a reset is required."""
+    if not is_forced_reset:
+        ensure_self_service(actor, "allow_change_password")
+    user = actor.user
+    if not user.check_password(current_password or ""):
+        raise ValidationError({"current_password": ["The current password is incorrect."]})
+    if user.is_owner:
+        policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
+    else:
+        ram_user = user.ram_user
+        policy, words = actor.account.password_policy, context_words(actor.account, ram_user.name)
+    if new_password == current_password:
+        raise ValidationError({"new_password": ["The new password must differ from the current one."]})
+    weak = password_problems(new_password, policy=policy, context_words=words, user=user)
+    if weak:
+        raise ValidationError({"new_password": weak})
+    with transaction.atomic():
+        _store_new_password(user, new_password)
+        if not user.is_owner:
+            RamUser.objects.filter(pk=user.ram_user.pk).update(must_reset_password=False)
+            user.ram_user.must_reset_password = False
+        record_event(actor=actor, action="password.change", target=user.display)
+
+
+def is_password_expired(user: User, account: PrimaryAccount) -> bool:
+    policy = account.password_policy
+    if user.is_owner or not policy.max_age_days or user.password_changed_at is None:
+        return False
+    return user.password_changed_at + timedelta(days=policy.max_age_days) < timezone.now()
+
+
+def is_source_allowed(account: PrimaryAccount, source_ip: str | None) -> bool:
+    masks = account.security_settings.logon_ip_masks
+    if not masks:
+        return True
+    try:
+        address = ipaddress.ip_address(source_ip or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(mask, strict=False) for mask in masks)
+
+
+def _is_locked(identity: str, source_ip: str) -> bool:
+    lock = SignInLock.objects.filter(identity=identity, source_ip=source_ip).first()
+    return lock is not None and lock.locked_until is not None and lock.locked_until > timezone.now()
+
+
+def _count_failure(identity: str, source_ip: str, max_attempts: int) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            lock, _ = SignInLock.objects.select_for_update().get_or_create(
+                identity=identity, source_ip=source_ip, defaults={"last_failure_at": now}
+            )
+        except IntegrityError:
+            lock = SignInLock.objects.select_for_update().get(identity=identity, source_ip=source_ip)
+        if lock.locked_until and lock.locked_until <= now:
+            lock.failures, lock.locked_until = 0, None
+        lock.failures += 1
+        lock.last_failure_at = now
+        if max_attempts and lock.failures >= max_attempts:
+            lock.locked_until = now + LOCK_DURATION
+        lock.save()
+
+
+def _clear_failures(identity: str, source_ip: str) -> None:
+    SignInLock.objects.filter(identity=identity, source_ip=source_ip).delete()
+
+
+def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: str, reason: str) -> None:
+    if account is None:
+        return
+    with transaction.atomic():
+        record_event(
+            actor=Actor(account=account, origin=origin),
+            action="sign_in.failed",
+            target=identity,
+            details={"reason": reason},
+        )
+
+
+def check_owner_password(*, email: str, password: str, origin: Origin) -> User:
+    """The owner whose email and password these are, or SignInRefused with one message for every cause."""
+    email = (email or "").strip().lower()
+    identity = f"owner:{email}"
+    source_ip = origin.source_ip or "0.0.0.0"
+    user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
+    account = user.owned_account if user is not None and user.is_owner else None
+    if _is_locked(identity, source_ip):
+        check_password(password, _DUMMY_HASH)
+        _record_failure(account, origin, identity, "locked")
+        raise SignInRefused()
+    if account is None or not user.check_password(password or ""):
+        if account is None:
+            check_password(password, _DUMMY_HASH)
+        _count_failure(identity, source_ip, OWNER_MAX_FAILED_ATTEMPTS)
+        _record_failure(account, origin, identity, "wrong_password" if account else "unknown")
+        raise SignInRefused()
+    _clear_failures(identity, source_ip)
+    return user
+
+
+def split_logon_name(login: str, account: PrimaryAccount) -> str | None:
+    """The user name in `name` or `name@domain`, when the domain is one of this account's; else None."""
+    login = (login or "").strip()
+    name, at, domain = login.partition("@")
+    if at and domain.lower() not in {account.default_domain.lower(), (account.alias_domain or "").lower()}:
+        return None
+    return name
+
+
+def check_ram_user_password(*, account: PrimaryAccount, login: str, password: str, origin: Origin) -> RamUser:
+    """The RAM user signing in at this account's logon link, or SignInRefused."""
+    source_ip = origin.source_ip or "0.0.0.0"
+    if not is_source_allowed(account, origin.source_ip):
+        _record_failure(account, origin, login[:100], "network_not_allowed")
+        raise SignInRefused(f"Console sign-in to this account is not allowed from your network ({source_ip}).")
+    name = split_logon_name(login, account) or ""
+    identity = f"{account.account_id}:{name.lower()}"
+    if _is_locked(identity, source_ip):
+        check_password(password, _DUMMY_HASH)
+        _record_failure(account, origin, identity, "locked")
+        raise SignInRefused()
+    ram_user = (
+        RamUser.objects.for_account(account).filter(name__iexact=name).select_related("user", "account").first()
+        if name
+        else None
+    )
+    is_allowed = ram_user is not None and ram_user.is_console_logon_enabled and ram_user.user.is_active
+    if not is_allowed:
+        check_password(password, _DUMMY_HASH)
+    if not is_allowed or not ram_user.user.check_password(password or ""):
+        _count_failure(identity, source_ip, account.password_policy.max_failed_attempts)
+        _record_failure(account, origin, identity, "wrong_password" if ram_user else "unknown")
+        raise SignInRefused()
+    if account.password_policy.hard_expiry and is_password_expired(ram_user.user, account):
+        _record_failure(account, origin, identity, "password_expired")
+        raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
+    _clear_failures(identity, source_ip)
+    return ram_user
+
+
+def record_sign_in(*, actor: Actor) -> None:
+    with transaction.atomic():
+        User.objects.filter(pk=actor.user.pk).update(last_login=timezone.now())
+        record_event(actor=actor, action="sign_in.success", target=actor.user.display)
+
+
+def sign_out_everywhere(*, actor: Actor) -> None:
+    with transaction.atomic():
+        end_sessions(actor.user)
+        record_event(actor=actor, action="sign_out.everywhere", target=actor.user.display)
+
+
+def ensure_self_service(actor: Actor, setting: str) -> None:
+    """RAM users manage their own credentials only where the security settings allow it."""
+    if actor.user is not None and not actor.user.is_owner and not getattr(actor.account.security_settings, setting):
+        raise PermissionDenied("Your administrator does not allow this.")

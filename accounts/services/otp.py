@@ -1,0 +1,106 @@
+"""One-time passwords: TOTP enrolment, backup codes, and the check that guards sensitive actions."""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.actors import Actor
+from accounts.models import BackupCode, BackupCodeDevice, User, hash_backup_code
+from portal.audit import Origin, record_event
+
+BACKUP_CODE_COUNT = 10
+BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+class OtpRejected(ValidationError):
+    def __init__(self, message="The verification code is wrong or has already been used."):
+        super().__init__({"otp_code": [message]}, code="otp_rejected")
+
+
+def has_mfa_device(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def start_totp_enrolment(*, user: User) -> TOTPDevice:
+    """A fresh unconfirmed device; any earlier unconfirmed one is dropped, so its seed is never shown twice."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+
+
+def confirm_totp_enrolment(*, actor: Actor, user: User, device_id: int, code: str) -> list[str]:
+    """Confirms the pending device with a code from it, replacing any earlier device.
+
+    Owners get ten fresh backup codes, returned here and stored only as hashes.
+    """
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
+        if device is None:
+            raise ValidationError(
+                {"otp_code": ["This enrolment has expired; scan the new QR code."]}, code="enrolment_expired"
+            )
+        is_valid = device.verify_token(code)
+    if not is_valid:
+        with transaction.atomic():
+            record_event(actor=actor, action="mfa.failed", target=user.display)
+        raise OtpRejected("The code does not match; check the authenticator's clock and try again.")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        codes = _replace_backup_codes(user) if user.is_owner else []
+        record_event(actor=actor, action="mfa.bind", target=user.display)
+    return codes
+
+
+def regenerate_backup_codes(*, actor: Actor, otp_code: str) -> list[str]:
+    require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        codes = _replace_backup_codes(actor.user)
+        record_event(actor=actor, action="mfa.backup_codes_regenerated", target=actor.user.display)
+    return codes
+
+
+def _replace_backup_codes(user: User) -> list[str]:
+    BackupCodeDevice.objects.filter(user=user).delete()
+    device = BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+    codes = []
+    for _ in range(BACKUP_CODE_COUNT):
+        raw = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    BackupCode.objects.bulk_create(BackupCode(device=device, code_hash=hash_backup_code(code)) for code in codes)
+    return codes
+
+
+def verify_otp(*, user: User, code: str, origin: Origin):
+    """The device that accepts the code, or None. Rows are locked so that a code is never accepted twice.
+
+    The check commits on its own: a failure must count towards throttling even when the caller stops.
+    """
+    code = (code or "").strip().replace(" ", "")
+    with transaction.atomic():
+        if code.isdigit() and len(code) == 6:
+            devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)
+        else:
+            devices = BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True)
+        for device in devices:
+            if device.verify_token(code):
+                return device
+        record_event(actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display)
+    return None
+
+
+def require_otp(*, actor: Actor, otp_code: str | None) -> None:
+    """Sensitive actions in the console need the actor's own code in the same request.
+
+    Signed API requests and operator commands prove themselves otherwise.
+    """
+    if actor.origin.channel != "console":
+        return
+    if actor.user is None or not otp_code:
+        raise OtpRejected("Enter the verification code from your authenticator.")
+    if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
+        raise OtpRejected()
+

@@ -1,0 +1,38 @@
+"""Attaching system policies to RAM users ("Authorize a RAM account")."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from accounts.actors import Actor
+from accounts.models import PolicyAttachment, RamUser
+from accounts.policies import SYSTEM_POLICIES_BY_NAME
+from accounts.services.ram_users import ensure_can_write_ram, ensure_same_account
+from portal.audit import record_event
+
+
+def attach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> PolicyAttachment:
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    if policy_name not in SYSTEM_POLICIES_BY_NAME:
+        raise ValidationError({"policy_name": [f"There is no system policy named “{policy_name}”."]})
+    try:
+        with transaction.atomic():
+            attachment = PolicyAttachment.objects.create(
+                ram_user=ram_user, policy_name=policy_name, attached_by=actor.principal
+            )
+            record_event(
+                actor=actor, action="policy.attach", target=ram_user.principal, details={"policy": policy_name}
+            )
+    except IntegrityError:
+        raise ValidationError({"policy_name": [f"{policy_name} is already attached to this user."]}) from None
+    return attachment
+
+
+def detach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> None:
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    with transaction.atomic():
+        deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy_name=policy_name).delete()
+        if not deleted:
+            raise ValidationError({"policy_name": [f"{policy_name} is not attached to this user."]})
+        record_event(actor=actor, action="policy.detach", target=ram_user.principal, details={"policy": policy_name})

@@ -1,0 +1,258 @@
+"""Creating, editing and deleting RAM users ("Create User")."""
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
+from accounts.passwords import generate_password, password_problems
+from accounts.permissions import can_write_ram
+from accounts.services.otp import require_otp
+from portal.audit import record_event
+
+LOGON_NAME_MAX = 128
+MOBILE_PHONE_RE = re.compile(r"^\+?(\d{1,4}-)?\d{5,20}$")
+
+
+@dataclass(frozen=True)
+class NewRamUser:
+    name: str
+    display_name: str
+    email: str = ""
+    mobile_phone: str = ""
+    comments: str = ""
+    console_logon: bool = False
+    password: str | None = None  # None with console_logon: generate one
+    must_reset_password: bool | None = None  # None: on for generated passwords, off for typed ones
+    must_bind_mfa: bool = False
+
+
+@dataclass(frozen=True)
+class CreatedRamUser:
+    ram_user: RamUser
+    generated_password: str | None  # shown once by the caller, never stored in clear
+
+
+class BatchRejected(ValidationError):
+    """Some rows of a multi-user request are invalid; `row_errors` maps row index to field errors."""
+
+    def __init__(self, row_errors: dict[int, dict[str, list[str]]]):
+        self.row_errors = row_errors
+        super().__init__("Some users could not be created; nothing was created.", code="batch_rejected")
+
+
+class DeleteConflict(ValidationError):
+    """The user still holds something that must be removed first."""
+
+    def __init__(self, message: str, *, blockers: list[str], code: str = "delete_conflict"):
+        self.blockers = blockers
+        super().__init__(message, code=code)
+
+
+def ensure_can_write_ram(actor: Actor) -> None:
+    if actor.user is not None and not can_write_ram(actor.user):
+        raise PermissionDenied("You are not allowed to change RAM users.")
+
+
+def ensure_same_account(actor: Actor, ram_user: RamUser) -> None:
+    if ram_user.account_id != actor.account.pk:
+        raise PermissionDenied("This RAM user belongs to another account.")
+
+
+def profile_problems(
+    *, account: PrimaryAccount, name: str, display_name: str, email: str, mobile_phone: str, comments: str
+) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    if not re.fullmatch(USER_NAME_RE, name or ""):
+        problems["name"] = ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]
+    elif len(name) + 1 + len(account.logon_domain) > LOGON_NAME_MAX:
+        problems["name"] = [f"The logon name {name}@{account.logon_domain} would exceed {LOGON_NAME_MAX} characters."]
+    if not (display_name or "").strip():
+        problems["display_name"] = ["Enter a display name."]
+    elif len(display_name) > 128:
+        problems["display_name"] = ["The display name must be at most 128 characters."]
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems["email"] = ["Enter a valid email address."]
+    if mobile_phone and not MOBILE_PHONE_RE.match(mobile_phone):
+        problems["mobile_phone"] = ["Enter the number as <country code>-<number>, e.g. 86-13800138000."]
+    if len(comments or "") > 128:
+        problems["comments"] = ["Comments must be at most 128 characters."]
+    return problems
+
+
+def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
+    """Words a password must not contain: the user's name, the alias and the account's name."""
+    return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)
+
+
+def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[CreatedRamUser]:
+    """Creates every user of the request, or none of them; one audit event per user."""
+    ensure_can_write_ram(actor)
+    account = actor.account
+    if not new_users:
+        raise ValidationError("Enter at least one user.")
+    if len(new_users) > settings.PORTAL_MAX_USERS_PER_CREATE:
+        raise ValidationError(f"Create at most {settings.PORTAL_MAX_USERS_PER_CREATE} users at once.")
+    policy = account.password_policy
+    row_errors: dict[int, dict[str, list[str]]] = {}
+    seen: set[str] = set()
+    for index, new in enumerate(new_users):
+        problems = profile_problems(
+            account=account,
+            name=new.name,
+            display_name=new.display_name,
+            email=new.email,
+            mobile_phone=new.mobile_phone,
+            comments=new.comments,
+        )
+        if "name" not in problems:
+            if new.name.lower() in seen:
+                problems["name"] = ["This user name appears twice in the request."]
+            seen.add(new.name.lower())
+        if new.console_logon and new.password is not None:
+            weak = password_problems(new.password, policy=policy, context_words=context_words(account, new.name))
+            if weak:
+                problems["password"] = weak
+        if problems:
+            row_errors[index] = problems
+    taken = set(
+        RamUser.objects.for_account(account)
+        .annotate(lower_name=Lower("name"))
+        .filter(lower_name__in=seen)
+        .values_list("lower_name", flat=True)
+    )
+    for index, new in enumerate(new_users):
+        if new.name.lower() in taken:
+            row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
+    if row_errors:
+        raise BatchRejected(row_errors)
+    try:
+        with transaction.atomic():
+            return [_create_one(actor, new) for new in new_users]
+    except IntegrityError:
+        # Another request created one of these names since the check above; the constraint held.
+        raise ValidationError("A RAM user with one of these names was created meanwhile; nothing was created.") from None
+
+
+def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
+    user = User()
+    generated = None
+    must_reset = False
+    if new.console_logon:
+        password = new.password
+        if password is None:
+            password = generated = generate_password(actor.account.password_policy)
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+        must_reset = new.must_reset_password if new.must_reset_password is not None else generated is not None
+    else:
+        user.set_unusable_password()
+    user.save()
+    ram_user = RamUser.objects.create(
+        account=actor.account,
+        user=user,
+        name=new.name,
+        display_name=new.display_name.strip(),
+        email=new.email,
+        mobile_phone=new.mobile_phone,
+        comments=new.comments,
+        is_console_logon_enabled=new.console_logon,
+        must_reset_password=must_reset,
+        must_bind_mfa=new.must_bind_mfa and new.console_logon,
+    )
+    record_event(
+        actor=actor,
+        action="ram_user.create",
+        target=ram_user.principal,
+        details={
+            "display_name": ram_user.display_name,
+            "console_logon": new.console_logon,
+            "password_generated": generated is not None,
+            "reset_required": ram_user.must_reset_password,
+            "mfa_required": ram_user.must_bind_mfa,
+        },
+    )
+    return CreatedRamUser(ram_user=ram_user, generated_password=generated)
+
+
+def update_ram_user(
+    *, actor: Actor, ram_user: RamUser, name: str, display_name: str, email: str, mobile_phone: str, comments: str
+) -> RamUser:
+    """Changes the user's profile; a new name must stay unique in the account."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    problems = profile_problems(
+        account=actor.account,
+        name=name,
+        display_name=display_name,
+        email=email,
+        mobile_phone=mobile_phone,
+        comments=comments,
+    )
+    if "name" not in problems and (
+        RamUser.objects.for_account(actor.account).filter(name__iexact=name).exclude(pk=ram_user.pk).exists()
+    ):
+        problems["name"] = ["A RAM user with this name already exists."]
+    if problems:
+        raise ValidationError(problems)
+    changes = {
+        field: value
+        for field, value in {
+            "name": name,
+            "display_name": display_name.strip(),
+            "email": email,
+            "mobile_phone": mobile_phone,
+            "comments": comments,
+        }.items()
+        if getattr(ram_user, field) != value
+    }
+    if not changes:
+        return ram_user
+    try:
+        with transaction.atomic():
+            locked = RamUser.objects.select_for_update().get(pk=ram_user.pk)
+            old_principal = locked.principal
+            for field, value in changes.items():
+                setattr(locked, field, value)
+            locked.save()
+            record_event(
+                actor=actor, action="ram_user.update", target=old_principal, details={"changed": sorted(changes)}
+            )
+    except IntegrityError:
+        raise ValidationError({"name": ["A RAM user with this name already exists."]}) from None
+    return locked
+
+
+def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None) -> None:
+    """Deletes the user and everything only it held; refuses while something else still refers to it."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    require_otp(actor=actor, otp_code=otp_code)
+    principal = ram_user.principal
+    try:
+        with transaction.atomic():
+            locked = RamUser.objects.select_for_update().get(pk=ram_user.pk)
+            policies = sorted(locked.policy_attachments.values_list("policy_name", flat=True))
+            # Deleting the sign-in identity cascades to the RAM user, its policies and MFA devices.
+            # Anything that must be removed first (project roles, AccessKeys) protects the row.
+            locked.user.delete()
+            record_event(
+                actor=actor, action="ram_user.delete", target=principal, details={"detached_policies": policies}
+            )
+    except ProtectedError as error:
+        blockers = sorted({str(obj) for obj in error.protected_objects})
+        raise DeleteConflict(
+            f"{principal} still holds {', '.join(blockers)}; remove them before deleting the user.",
+            blockers=blockers,
+        ) from None

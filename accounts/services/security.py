@@ -1,0 +1,87 @@
+"""Account-wide security settings and password policy ("Update RAM User Security Settings")."""
+
+import ipaddress
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.actors import Actor
+from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.services.otp import require_otp
+from portal.audit import record_event
+
+MAX_LOGON_IP_MASKS = 40
+
+SECURITY_SETTING_FIELDS = (
+    "allow_change_password",
+    "allow_manage_access_keys",
+    "allow_manage_mfa",
+    "remember_mfa_for_7_days",
+    "session_hours",
+    "logon_ip_masks",
+)
+PASSWORD_POLICY_FIELDS = (
+    "minimum_length",
+    "require_lowercase",
+    "require_uppercase",
+    "require_numbers",
+    "require_symbols",
+    "max_age_days",
+    "reuse_prevention",
+    "max_failed_attempts",
+    "hard_expiry",
+)
+
+
+def ensure_owner(actor: Actor) -> None:
+    if actor.user is not None and not actor.user.is_owner:
+        raise PermissionDenied("Only the primary account's owner can change this.")
+
+
+def normalise_ip_masks(masks: list[str]) -> list[str]:
+    """CIDRs in canonical form; ValidationError naming the first one that is not an address or network."""
+    cleaned = []
+    for mask in masks:
+        mask = mask.strip()
+        if not mask:
+            continue
+        try:
+            cleaned.append(str(ipaddress.ip_network(mask, strict=False)))
+        except ValueError:
+            raise ValidationError({"logon_ip_masks": [f"“{mask}” is not an IP address or CIDR block."]}) from None
+    if len(cleaned) > MAX_LOGON_IP_MASKS:
+        raise ValidationError({"logon_ip_masks": [f"Enter at most {MAX_LOGON_IP_MASKS} IP masks."]})
+    return list(dict.fromkeys(cleaned))
+
+
+def _apply(actor: Actor, model, fields: tuple[str, ...], values: dict, action: str):
+    with transaction.atomic():
+        row = model.objects.select_for_update().get(account=actor.account)
+        changed = {}
+        for field in fields:
+            if field in values and getattr(row, field) != values[field]:
+                changed[field] = values[field]
+                setattr(row, field, values[field])
+        try:
+            row.full_clean()
+        except ValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        row.save()
+        record_event(actor=actor, action=action, target=actor.account.principal, details={"changed": changed})
+    return row
+
+
+def update_security_settings(*, actor: Actor, otp_code: str | None, values: dict) -> SecuritySettings:
+    """Changes what RAM users may do for themselves; the owner's code is checked first."""
+    ensure_owner(actor)
+    if "logon_ip_masks" in values:
+        values = {**values, "logon_ip_masks": normalise_ip_masks(values["logon_ip_masks"])}
+    require_otp(actor=actor, otp_code=otp_code)
+    return _apply(actor, SecuritySettings, SECURITY_SETTING_FIELDS, values, "security_settings.update")
+
+
+def update_password_policy(*, actor: Actor, otp_code: str | None, values: dict) -> PasswordPolicy:
+    """Changes the password rules for RAM users; the owner's code is checked first."""
+    ensure_owner(actor)
+    require_otp(actor=actor, otp_code=otp_code)
+    return _apply(actor, PasswordPolicy, PASSWORD_POLICY_FIELDS, values, "password_policy.update")

@@ -1,0 +1,96 @@
+"""The sign-in flow: password, then code, then the forced steps, then an authenticated session.
+
+Who is signing in, and which steps are done, lives in the session under PENDING_KEY; the session
+becomes authenticated only when every step is done.
+"""
+
+import time
+from functools import wraps
+
+from django.contrib.auth import login
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import login as otp_login
+from django_otp.models import Device
+
+from accounts.actors import Actor
+from accounts.gates import request_origin
+from accounts.models import User
+from accounts.permissions import can_read_ram
+from accounts.services.logon import is_password_expired, record_sign_in
+from accounts.services.otp import has_mfa_device
+from portal.gates import public
+
+PENDING_KEY = "pending_sign_in"
+PENDING_MAX_AGE_SECONDS = 600
+
+
+def begin_sign_in(request, user: User) -> None:
+    request.session.cycle_key()
+    request.session[PENDING_KEY] = {
+        "user_id": user.pk,
+        "auth_hash": user.get_session_auth_hash(),
+        "started": time.time(),
+        "device": None,
+    }
+
+
+def pending_sign_in_required(view):
+    """The view continues a sign-in begun with a correct password; else back to the start."""
+
+    @public
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        state = request.session.get(PENDING_KEY)
+        user = None
+        if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
+            user = User.objects.select_related("owned_account", "ram_user__account").filter(
+                pk=state["user_id"], is_active=True
+            ).first()
+        if user is None or user.get_session_auth_hash() != state["auth_hash"]:
+            request.session.pop(PENDING_KEY, None)
+            return redirect("accounts:owner-sign-in")
+        request.pending_user = user
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def note_step_done(request, *, device: Device | None = None) -> None:
+    state = request.session[PENDING_KEY]
+    if device is not None:
+        state["device"] = device.persistent_id
+    state["auth_hash"] = request.pending_user.get_session_auth_hash()
+    request.session[PENDING_KEY] = state
+
+
+def next_sign_in_step(request):
+    """A redirect to the next step the pending user must take, or the completed sign-in."""
+    user = request.pending_user
+    state = request.session[PENDING_KEY]
+    has_device = has_mfa_device(user)
+    if has_device and not state["device"]:
+        return redirect("accounts:sign-in-verify")
+    if user.is_owner and not has_device:
+        return redirect("accounts:sign-in-enrol")
+    if not user.is_owner:
+        ram_user = user.ram_user
+        if ram_user.must_reset_password or is_password_expired(user, ram_user.account):
+            return redirect("accounts:sign-in-change-password")
+        if ram_user.must_bind_mfa and not has_device:
+            return redirect("accounts:sign-in-enrol")
+    device = Device.from_persistent_id(state["device"]) if state["device"] else None
+    del request.session[PENDING_KEY]
+    login(request, user)
+    if device is not None:
+        otp_login(request, device)
+    if not user.is_owner:
+        request.session.set_expiry(user.ram_user.account.security_settings.session_hours * 3600)
+    record_sign_in(actor=Actor(account=user.account, origin=request_origin(request), user=user))
+    return redirect(landing_url(user))
+
+
+def landing_url(user: User) -> str:
+    if user.is_owner or can_read_ram(user):
+        return reverse("accounts:overview")
+    return reverse("accounts:my-credentials")

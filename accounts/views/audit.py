@@ -1,0 +1,68 @@
+import csv
+from datetime import UTC, datetime, time, timedelta
+
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+
+from accounts.forms import AuditFilterForm
+from accounts.gates import ram_reader_required
+from portal.models import AuditEvent
+
+CSV_COLUMNS = ("occurred_at", "actor", "channel", "source_ip", "action", "target", "details", "request_id")
+
+
+def filtered_events(request):
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.filter(account_id=request.user.account.account_id)
+    if form.is_valid():
+        data = form.cleaned_data
+        for field in ("actor", "action", "target"):
+            if data[field]:
+                events = events.filter(**{f"{field}__icontains": data[field]})
+        if data["channel"]:
+            events = events.filter(channel=data["channel"])
+        if data["since"]:
+            events = events.filter(occurred_at__gte=datetime.combine(data["since"], time.min, tzinfo=UTC))
+        if data["until"]:
+            end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC)
+            events = events.filter(occurred_at__lt=end)
+    return form, events
+
+
+@ram_reader_required
+def audit_trail(request):
+    form, events = filtered_events(request)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_safe(value) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@ram_reader_required
+def audit_export(request):
+    _, events = filtered_events(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for event in events.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [_csv_safe(event.occurred_at.isoformat())]
+                + [_csv_safe(getattr(event, column)) for column in CSV_COLUMNS[1:]]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response

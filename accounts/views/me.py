@@ -1,0 +1,139 @@
+"""A signed-in person's own pages: the RAM user's credentials, the owner's account."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, ReplaceMfaForm
+from accounts.gates import actor_of, owner_required, ram_user_required
+from accounts.models import BackupCodeDevice
+from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
+from accounts.services.otp import (
+    OtpRejected,
+    confirm_totp_enrolment,
+    has_mfa_device,
+    regenerate_backup_codes,
+    require_otp,
+    start_totp_enrolment,
+)
+from accounts.views.sign_in import add_errors, enrolment_context
+
+
+@ram_user_required
+def my_credentials(request):
+    ram_user = request.user.ram_user
+    return render(
+        request,
+        "accounts/my_credentials.html",
+        {
+            "ram_user": ram_user,
+            "account": ram_user.account,
+            "settings": ram_user.account.security_settings,
+            "has_mfa": has_mfa_device(request.user),
+            "policies": ram_user.policy_attachments.all(),
+        },
+    )
+
+
+@never_cache
+def change_password(request):
+    actor = actor_of(request)
+    ensure_self_service(actor, "allow_change_password")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_own_password(
+                actor=actor,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            # The change ended every other session; this one carries on with the new hash.
+            request.user.refresh_from_db()
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Your password was changed. Other sessions were signed out.")
+            return redirect("accounts:home")
+    return render(request, "accounts/change_password.html", {"form": form})
+
+
+@never_cache
+def bind_mfa(request):
+    """Binds a new authenticator; replacing one needs a code from the old one first."""
+    actor = actor_of(request)
+    ensure_self_service(actor, "allow_manage_mfa")
+    user = request.user
+    has_device = has_mfa_device(user)
+    form_class = ReplaceMfaForm if has_device else EnrolForm
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                if has_device:
+                    require_otp(actor=actor, otp_code=form.cleaned_data["current_otp_code"])
+            except OtpRejected:
+                form.add_error("current_otp_code", "The code from your current authenticator is wrong or used.")
+            else:
+                try:
+                    backup_codes = confirm_totp_enrolment(
+                        actor=actor, user=user, device_id=form.cleaned_data["device_id"], code=form.cleaned_data["otp_code"]
+                    )
+                except ValidationError as error:
+                    add_errors(form, error)
+                else:
+                    if backup_codes:
+                        return render(request, "accounts/backup_codes.html", {"backup_codes": backup_codes})
+                    messages.success(request, "Your MFA device was bound.")
+                    return redirect("accounts:home")
+        return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
+    device = start_totp_enrolment(user=user)
+    context = enrolment_context(form_class(initial={"device_id": device.pk}), device, user)
+    return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
+
+
+@owner_required
+def my_account(request):
+    user = request.user
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    backup = BackupCodeDevice.objects.filter(user=user).first()
+    return render(
+        request,
+        "accounts/my_account.html",
+        {
+            "account": user.account,
+            "device": device,
+            "backup_codes_left": backup.codes.count() if backup else 0,
+            "otp_form": OtpForm(),
+        },
+    )
+
+
+@owner_required
+@require_POST
+@never_cache
+def regenerate_backup_codes_view(request):
+    form = OtpForm(request.POST)
+    if form.is_valid():
+        try:
+            codes = regenerate_backup_codes(actor=actor_of(request), otp_code=form.cleaned_data["otp_code"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            return render(request, "accounts/backup_codes.html", {"backup_codes": codes})
+    else:
+        messages.error(request, "Enter the verification code.")
+    return redirect("accounts:my-account")
+
+
+@require_POST
+def sign_out_everywhere_view(request):
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    sign_out_everywhere(actor=actor_of(request))
+    messages.success(request, "Every session, this one included, was signed out.")
+    return redirect("accounts:owner-sign-in")

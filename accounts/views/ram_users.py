@@ -1,0 +1,216 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.forms import (
+    AttachPolicyForm,
+    DeleteRamUserForm,
+    EditRamUserForm,
+    LogonSettingsForm,
+    NewRamUserFormSet,
+)
+from accounts.gates import actor_of, ram_reader_required, ram_writer_required
+from accounts.models import PolicyAttachment, RamUser
+from accounts.permissions import can_write_ram
+from accounts.policies import SYSTEM_POLICIES
+from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.policies import attach_policy, detach_policy
+from accounts.services.ram_users import (
+    BatchRejected,
+    DeleteConflict,
+    NewRamUser,
+    create_ram_users,
+    delete_ram_user,
+    update_ram_user,
+)
+from accounts.views.sign_in import add_errors
+from portal.models import AuditEvent
+
+
+def ram_users_of(request):
+    """The signed-in account's RAM users, with what list and detail pages show, in a fixed number of queries."""
+    account = request.user.account
+    return (
+        RamUser.objects.for_account(account)
+        .select_related("account")
+        .annotate(has_mfa=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)))
+        .prefetch_related(Prefetch("policy_attachments", queryset=PolicyAttachment.objects.order_by("policy_name")))
+    )
+
+
+def ram_user_or_404(request, pk: int) -> RamUser:
+    # The account filter makes a foreign account's ID answer exactly like a missing one.
+    return get_object_or_404(ram_users_of(request), pk=pk)
+
+
+@ram_reader_required
+def user_list(request):
+    query = request.GET.get("q", "").strip()[:128]
+    users = ram_users_of(request).order_by("name")
+    if query:
+        users = users.filter(Q(name__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query))
+    page = Paginator(users, settings.PORTAL_USERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/user_list.html",
+        {"page": page, "query": query, "can_write": can_write_ram(request.user)},
+    )
+
+
+@ram_writer_required
+@never_cache
+def create_users(request):
+    formset = NewRamUserFormSet(request.POST or None, prefix="users")
+    if request.method == "POST" and formset.is_valid():
+        new_users = [
+            NewRamUser(
+                name=data["name"],
+                display_name=data["display_name"],
+                email=data["email"],
+                mobile_phone=data["mobile_phone"],
+                comments=data["comments"],
+                console_logon=data["console_logon"],
+                password=data["password"] if data["password_mode"] == "custom" else None,
+                must_reset_password=data["must_reset_password"],
+                must_bind_mfa=data["must_bind_mfa"],
+            )
+            for data in formset.cleaned_data
+            if data
+        ]
+        try:
+            created = create_ram_users(actor=actor_of(request), new_users=new_users)
+        except BatchRejected as rejection:
+            forms = [form for form in formset.forms if form.cleaned_data]
+            for index, problems in rejection.row_errors.items():
+                add_errors(forms[index], ValidationError(problems))
+        except ValidationError as error:
+            formset.forms[0].add_error(None, error.messages)
+        else:
+            # Generated passwords appear in this one response (no-store) and nowhere else.
+            return render(request, "accounts/users_created.html", {"created": created})
+    return render(request, "accounts/create_users.html", {"formset": formset})
+
+
+@ram_reader_required
+def user_detail(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    attached = {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
+    attach_form = AttachPolicyForm()
+    attach_form.fields["policy_name"].choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
+    events = AuditEvent.objects.filter(account_id=request.user.account.account_id, target=ram_user.principal)[:20]
+    return render(
+        request,
+        "accounts/user_detail.html",
+        {
+            "ram_user": ram_user,
+            "attach_form": attach_form,
+            "can_attach": len(attached) < len(SYSTEM_POLICIES),
+            "events": events,
+            "can_write": can_write_ram(request.user),
+        },
+    )
+
+
+@ram_writer_required
+def edit_user(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    initial = {field: getattr(ram_user, field) for field in EditRamUserForm.base_fields}
+    form = EditRamUserForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_ram_user(actor=actor_of(request), ram_user=ram_user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "The user was updated.")
+            return redirect("accounts:user-detail", pk=ram_user.pk)
+    return render(request, "accounts/edit_user.html", {"form": form, "ram_user": ram_user})
+
+
+@ram_writer_required
+def delete_user(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    form = DeleteRamUserForm(request.POST or None, ram_user=ram_user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            delete_ram_user(actor=actor_of(request), ram_user=ram_user, otp_code=form.cleaned_data["otp_code"])
+        except DeleteConflict as error:
+            conflict = error
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"The RAM user {ram_user.name} was deleted.")
+            return redirect("accounts:user-list")
+    return render(request, "accounts/delete_user.html", {"form": form, "ram_user": ram_user, "conflict": conflict})
+
+
+@ram_writer_required
+@never_cache
+def modify_logon_settings_view(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    form = LogonSettingsForm(
+        request.POST or None,
+        initial={
+            "is_enabled": "1" if ram_user.is_console_logon_enabled else "0",
+            "password_mode": "keep" if ram_user.is_console_logon_enabled else "generate",
+            "must_reset_password": ram_user.must_reset_password,
+            "must_bind_mfa": ram_user.must_bind_mfa,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        change = LogonChange(
+            is_enabled=data["is_enabled"],
+            new_password=data["password"] if data["password_mode"] == "custom" else None,
+            generate_password=data["password_mode"] == "generate",
+            must_reset_password=data["must_reset_password"],
+            must_bind_mfa=data["must_bind_mfa"],
+        )
+        try:
+            generated = modify_logon_settings(actor=actor_of(request), ram_user=ram_user, change=change)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            if generated:
+                ram_user.refresh_from_db()
+                return render(request, "accounts/password_shown.html", {"ram_user": ram_user, "password": generated})
+            messages.success(request, "The logon settings were saved.")
+            return redirect("accounts:user-detail", pk=ram_user.pk)
+    return render(request, "accounts/logon_settings.html", {"form": form, "ram_user": ram_user})
+
+
+@ram_writer_required
+@require_POST
+def attach_policy_view(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    form = AttachPolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            attach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=form.cleaned_data["policy_name"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{form.cleaned_data['policy_name']} was attached.")
+    else:
+        messages.error(request, "Choose one of the system policies.")
+    return redirect("accounts:user-detail", pk=ram_user.pk)
+
+
+@ram_writer_required
+@require_POST
+def detach_policy_view(request, pk, policy_name):
+    ram_user = ram_user_or_404(request, pk)
+    try:
+        detach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=policy_name)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{policy_name} was detached.")
+    return redirect("accounts:user-detail", pk=ram_user.pk)

@@ -1,0 +1,187 @@
+from base64 import b32encode
+
+import segno
+from django.conf import settings
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.actors import Actor
+from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, OwnerSignInForm, RamSignInForm, SignUpForm
+from accounts.gates import request_origin
+from accounts.models import PrimaryAccount
+from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
+from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
+from accounts.services.primary_accounts import create_primary_account
+from accounts.sign_in import begin_sign_in, landing_url, next_sign_in_step, note_step_done, pending_sign_in_required
+from portal.gates import public
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Puts a service's ValidationError beside the form's fields (or at the top)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+@public
+def home(request):
+    if request.user.is_authenticated:
+        return redirect(landing_url(request.user))
+    return redirect("accounts:owner-sign-in")
+
+
+@public
+@never_cache
+def owner_sign_in(request):
+    form = OwnerSignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = check_owner_password(
+                email=form.cleaned_data["email"], password=form.cleaned_data["password"], origin=request_origin(request)
+            )
+        except SignInRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            begin_sign_in(request, user)
+            return redirect("accounts:sign-in-continue")
+    return render(
+        request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP}
+    )
+
+
+@public
+@never_cache
+def ram_sign_in(request, domain):
+    account = PrimaryAccount.objects.by_logon_domain(domain)
+    if account is None:
+        raise Http404("No account signs in at this address.")
+    form = RamSignInForm(request.POST or None, initial={"login": request.GET.get("username", "")[:200]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ram_user = check_ram_user_password(
+                account=account,
+                login=form.cleaned_data["login"],
+                password=form.cleaned_data["password"],
+                origin=request_origin(request),
+            )
+        except SignInRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            begin_sign_in(request, ram_user.user)
+            return redirect("accounts:sign-in-continue")
+    return render(request, "accounts/sign_in_ram.html", {"form": form, "account": account, "domain": domain})
+
+
+@public
+@never_cache
+def sign_up(request):
+    if not settings.PORTAL_SELF_SIGN_UP:
+        raise Http404("Self sign-up is switched off.")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = create_primary_account(**form.cleaned_data, origin=request_origin(request))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            begin_sign_in(request, account.owner)
+            return redirect("accounts:sign-in-continue")
+    return render(request, "accounts/sign_up.html", {"form": form})
+
+
+@pending_sign_in_required
+def sign_in_continue(request):
+    return next_sign_in_step(request)
+
+
+@pending_sign_in_required
+@never_cache
+def sign_in_verify(request):
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = verify_otp(
+            user=request.pending_user, code=form.cleaned_data["otp_code"], origin=request_origin(request)
+        )
+        if device is not None:
+            note_step_done(request, device=device)
+            return next_sign_in_step(request)
+        form.add_error("otp_code", "The code is wrong or has already been used. Wait for the next one.")
+    return render(request, "accounts/sign_in_verify.html", {"form": form})
+
+
+@pending_sign_in_required
+@never_cache
+def sign_in_enrol(request):
+    """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code."""
+    user = request.pending_user
+    if request.method == "POST":
+        form = EnrolForm(request.POST)
+        if form.is_valid():
+            actor = Actor(account=user.account, origin=request_origin(request), user=user)
+            try:
+                backup_codes = confirm_totp_enrolment(
+                    actor=actor, user=user, device_id=form.cleaned_data["device_id"], code=form.cleaned_data["otp_code"]
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                note_step_done(request, device=TOTPDevice.objects.get(pk=form.cleaned_data["device_id"]))
+                if backup_codes:
+                    return render(request, "accounts/backup_codes.html", {"backup_codes": backup_codes, "signing_in": True})
+                return next_sign_in_step(request)
+        # The key is not shown again: the person enters the authenticator's next code, or starts over.
+        return render(request, "accounts/sign_in_enrol.html", {"form": form})
+    device = start_totp_enrolment(user=user)
+    form = EnrolForm(initial={"device_id": device.pk})
+    return render(request, "accounts/sign_in_enrol.html", enrolment_context(form, device, user))
+
+
+def enrolment_context(form, device: TOTPDevice, user) -> dict:
+    base32_key = b32encode(device.bin_key).decode().rstrip("=")
+    return {
+        "form": form,
+        "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5),
+        "base32_key": " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4)),
+        "account_label": user.display,
+    }
+
+
+@pending_sign_in_required
+@never_cache
+def sign_in_change_password(request):
+    user = request.pending_user
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actor = Actor(account=user.account, origin=request_origin(request), user=user)
+        try:
+            change_own_password(
+                actor=actor,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+                is_forced_reset=True,
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            note_step_done(request)
+            return next_sign_in_step(request)
+    return render(request, "accounts/sign_in_change_password.html", {"form": form, "policy": user.account.password_policy})
+
+
+@public
+@require_POST
+def sign_out(request):
+    destination = "accounts:owner-sign-in"
+    if request.user.is_authenticated and not request.user.is_owner:
+        account = request.user.ram_user.account
+        logout(request)
+        return redirect("accounts:ram-sign-in", domain=account.logon_domain)
+    logout(request)
+    return redirect(destination)

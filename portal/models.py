@@ -1,0 +1,46 @@
+from django.db import models
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, from where and through which channel. Never a secret."""
+
+    class Channel(models.TextChoices):
+        CONSOLE = "console", "Console"
+        API = "api", "API"
+        COMMAND = "command", "Operator command"
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The account's 16-digit ID as text, not a foreign key: the trail outlives what it describes.
+    account_id = models.CharField(max_length=16, db_index=True)
+    actor = models.CharField(max_length=200)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=255, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account_id", "-occurred_at"], name="audit_account_time")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only.")
