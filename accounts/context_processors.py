@@ -8,6 +8,4 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {
-        "nav": SimpleLazyObject(lambda: {"can_read_ram": can_read_ram(user), "can_write_ram": can_write_ram(user)})
-    }
+    return {"nav": SimpleLazyObject(lambda: {"can_read_ram": can_read_ram(user), "can_write_ram": can_write_ram(user)})}

@@ -105,9 +105,7 @@ class NewRamUserForm(forms.Form):
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    must_reset_password = forms.BooleanField(
-        label="Require password reset at next logon", required=False, initial=True
-    )
+    must_reset_password = forms.BooleanField(label="Require password reset at next logon", required=False, initial=True)
     must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
 
     def clean(self):

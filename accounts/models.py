@@ -32,7 +32,8 @@ class PrimaryAccount(models.Model):
     account_id = models.CharField(max_length=16, unique=True, validators=[RegexValidator(r"^\d{16}$")])
     name = models.CharField(max_length=128)
     owner = models.OneToOneField("accounts.User", on_delete=models.PROTECT, related_name="owned_account")
-    alias = models.CharField(max_length=50, null=True, blank=True)
+    # NULL, not "", when unset: the unique constraint must allow many accounts without an alias.
+    alias = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PrimaryAccountQuerySet.as_manager()
@@ -177,6 +178,9 @@ class SecuritySettings(models.Model):
     logon_ip_masks = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self):
+        return f"security settings of {self.account_id}"
+
 
 class PasswordPolicy(models.Model):
     """Account-wide password rules for RAM users."""
@@ -195,6 +199,9 @@ class PasswordPolicy(models.Model):
     hard_expiry = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self):
+        return f"password policy of {self.account_id}"
+
 
 class PasswordHistoryEntry(models.Model):
     """An earlier password hash of a user, kept for the policy's reuse prevention."""
@@ -205,6 +212,9 @@ class PasswordHistoryEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"earlier password of {self.user_id}"
 
 
 class PolicyAttachment(models.Model):
@@ -241,6 +251,9 @@ class SignInLock(models.Model):
             models.UniqueConstraint(fields=["identity", "source_ip"], name="unique_sign_in_lock"),
         ]
 
+    def __str__(self):
+        return f"{self.identity} from {self.source_ip}"
+
 
 def hash_backup_code(code: str) -> str:
     # Backup codes carry 50 random bits, so a keyed fast hash is enough; what matters is that the
@@ -251,6 +264,9 @@ def hash_backup_code(code: str) -> str:
 
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     """Ten single-use backup codes, stored only as hashes."""
+
+    def get_throttle_factor(self):
+        return 1
 
     def verify_token(self, token):
         is_allowed, _ = self.verify_is_allowed()
@@ -270,3 +286,6 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
 class BackupCode(models.Model):
     device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
     code_hash = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"backup code of device {self.device_id}"

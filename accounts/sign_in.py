@@ -44,9 +44,11 @@ def pending_sign_in_required(view):
         state = request.session.get(PENDING_KEY)
         user = None
         if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
-            user = User.objects.select_related("owned_account", "ram_user__account").filter(
-                pk=state["user_id"], is_active=True
-            ).first()
+            user = (
+                User.objects.select_related("owned_account", "ram_user__account")
+                .filter(pk=state["user_id"], is_active=True)
+                .first()
+            )
         if user is None or user.get_session_auth_hash() != state["auth_hash"]:
             request.session.pop(PENDING_KEY, None)
             return redirect("accounts:owner-sign-in")

@@ -88,7 +88,9 @@ def verify_otp(*, user: User, code: str, origin: Origin):
         for device in devices:
             if device.verify_token(code):
                 return device
-        record_event(actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display)
+        record_event(
+            actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display
+        )
     return None
 
 
@@ -103,4 +105,3 @@ def require_otp(*, actor: Actor, otp_code: str | None) -> None:
         raise OtpRejected("Enter the verification code from your authenticator.")
     if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
         raise OtpRejected()
-

@@ -142,7 +142,9 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[Creat
             return [_create_one(actor, new) for new in new_users]
     except IntegrityError:
         # Another request created one of these names since the check above; the constraint held.
-        raise ValidationError("A RAM user with one of these names was created meanwhile; nothing was created.") from None
+        raise ValidationError(
+            "A RAM user with one of these names was created meanwhile; nothing was created."
+        ) from None
 
 
 def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:

@@ -41,10 +41,7 @@ def ensure_owner(actor: Actor) -> None:
 def normalise_ip_masks(masks: list[str]) -> list[str]:
     """CIDRs in canonical form; ValidationError naming the first one that is not an address or network."""
     cleaned = []
-    for mask in masks:
-        mask = mask.strip()
-        if not mask:
-            continue
+    for mask in filter(None, (raw.strip() for raw in masks)):
         try:
             cleaned.append(str(ipaddress.ip_network(mask, strict=False)))
         except ValueError:

@@ -81,7 +81,10 @@ def bind_mfa(request):
             else:
                 try:
                     backup_codes = confirm_totp_enrolment(
-                        actor=actor, user=user, device_id=form.cleaned_data["device_id"], code=form.cleaned_data["otp_code"]
+                        actor=actor,
+                        user=user,
+                        device_id=form.cleaned_data["device_id"],
+                        code=form.cleaned_data["otp_code"],
                     )
                 except ValidationError as error:
                     add_errors(form, error)

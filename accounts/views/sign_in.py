@@ -51,9 +51,7 @@ def owner_sign_in(request):
         else:
             begin_sign_in(request, user)
             return redirect("accounts:sign-in-continue")
-    return render(
-        request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP}
-    )
+    return render(request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP})
 
 
 @public
@@ -134,7 +132,9 @@ def sign_in_enrol(request):
             else:
                 note_step_done(request, device=TOTPDevice.objects.get(pk=form.cleaned_data["device_id"]))
                 if backup_codes:
-                    return render(request, "accounts/backup_codes.html", {"backup_codes": backup_codes, "signing_in": True})
+                    return render(
+                        request, "accounts/backup_codes.html", {"backup_codes": backup_codes, "signing_in": True}
+                    )
                 return next_sign_in_step(request)
         # The key is not shown again: the person enters the authenticator's next code, or starts over.
         return render(request, "accounts/sign_in_enrol.html", {"form": form})
@@ -172,7 +172,9 @@ def sign_in_change_password(request):
         else:
             note_step_done(request)
             return next_sign_in_step(request)
-    return render(request, "accounts/sign_in_change_password.html", {"form": form, "policy": user.account.password_policy})
+    return render(
+        request, "accounts/sign_in_change_password.html", {"form": form, "policy": user.account.password_policy}
+    )
 
 
 @public

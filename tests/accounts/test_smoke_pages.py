@@ -6,8 +6,18 @@ from tests.conftest import signed_in
 
 @pytest.mark.parametrize(
     "name",
-    ["overview", "user-list", "create-users", "security-settings", "password-policy", "policy-list", "audit-trail",
-     "my-account", "bind-mfa", "change-password"],
+    [
+        "overview",
+        "user-list",
+        "create-users",
+        "security-settings",
+        "password-policy",
+        "policy-list",
+        "audit-trail",
+        "my-account",
+        "bind-mfa",
+        "change-password",
+    ],
 )
 def test_owner_pages_render(owner, ram_user, name):
     response = signed_in(owner).get(reverse(f"accounts:{name}"))
