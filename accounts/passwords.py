@@ -17,6 +17,11 @@ MINIMUM_CONTEXT_WORD_LENGTH = 3
 _common_passwords = CommonPasswordValidator()
 
 
+def policy_for(account) -> PasswordPolicy:
+    """The account's password policy as it is now in the database (not as cached on an account object)."""
+    return PasswordPolicy.objects.get(account=account)
+
+
 def password_problems(
     password: str, *, policy: PasswordPolicy, context_words: tuple[str, ...] = (), user: User | None = None
 ) -> list[str]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import PasswordHistoryEntry, PasswordPolicy, PrimaryAccount, RamUser, SignInLock, User
-from accounts.passwords import generate_password, password_problems
+from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.services.ram_users import context_words, ensure_can_write_ram, ensure_same_account
 from portal.audit import Origin, record_event
 
@@ -65,11 +65,11 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
     new_password = change.new_password
     if change.is_enabled:
         if change.generate_password:
-            new_password = generated = generate_password(actor.account.password_policy)
+            new_password = generated = generate_password(policy_for(actor.account))
         elif new_password:
             weak = password_problems(
                 new_password,
-                policy=actor.account.password_policy,
+                policy=policy_for(actor.account),
                 context_words=context_words(actor.account, ram_user.name),
                 user=user,
             )
@@ -123,7 +123,7 @@ def change_own_password(
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
     else:
         ram_user = user.ram_user
-        policy, words = actor.account.password_policy, context_words(actor.account, ram_user.name)
+        policy, words = policy_for(actor.account), context_words(actor.account, ram_user.name)
     if new_password == current_password:
         raise ValidationError({"new_password": ["The new password must differ from the current one."]})
     weak = password_problems(new_password, policy=policy, context_words=words, user=user)
@@ -138,7 +138,7 @@ def change_own_password(
 
 
 def is_password_expired(user: User, account: PrimaryAccount) -> bool:
-    policy = account.password_policy
+    policy = policy_for(account)
     if user.is_owner or not policy.max_age_days or user.password_changed_at is None:
         return False
     return user.password_changed_at + timedelta(days=policy.max_age_days) < timezone.now()
@@ -245,10 +245,10 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
     if not is_allowed:
         check_password(password, _DUMMY_HASH)
     if not is_allowed or not ram_user.user.check_password(password or ""):
-        _count_failure(identity, source_ip, account.password_policy.max_failed_attempts)
+        _count_failure(identity, source_ip, policy_for(account).max_failed_attempts)
         _record_failure(account, origin, identity, "wrong_password" if ram_user else "unknown")
         raise SignInRefused()
-    if account.password_policy.hard_expiry and is_password_expired(ram_user.user, account):
+    if policy_for(account).hard_expiry and is_password_expired(ram_user.user, account):
         _record_failure(account, origin, identity, "password_expired")
         raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
     _clear_failures(identity, source_ip)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
-from accounts.passwords import generate_password, password_problems
+from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import can_write_ram
 from accounts.services.otp import require_otp
 from portal.audit import record_event
@@ -104,7 +104,7 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[Creat
         raise ValidationError("Enter at least one user.")
     if len(new_users) > settings.PORTAL_MAX_USERS_PER_CREATE:
         raise ValidationError(f"Create at most {settings.PORTAL_MAX_USERS_PER_CREATE} users at once.")
-    policy = account.password_policy
+    policy = policy_for(account)
     row_errors: dict[int, dict[str, list[str]]] = {}
     seen: set[str] = set()
     for index, new in enumerate(new_users):
@@ -154,7 +154,7 @@ def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
     if new.console_logon:
         password = new.password
         if password is None:
-            password = generated = generate_password(actor.account.password_policy)
+            password = generated = generate_password(policy_for(actor.account))
         user.set_password(password)
         user.password_changed_at = timezone.now()
         must_reset = new.must_reset_password if new.must_reset_password is not None else generated is not None

@@ -1,0 +1,39 @@
+"""Concurrency rules hold under threads, each with its own database connection (django-otp's model)."""
+
+import threading
+
+from django.db import connection, connections
+
+from accounts.services.otp import verify_otp
+from tests.conftest import CONSOLE, make_owner, totp_code
+
+
+def run_concurrently(count: int, target) -> list:
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results[index] = target()
+        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_ten_concurrent_submissions_of_one_code_are_accepted_once(transactional_db):
+    owner = make_owner("race@acme.example", "Race")
+    code = totp_code(owner.device)
+    results = run_concurrently(10, lambda: verify_otp(user=owner.user, code=code, origin=CONSOLE))
+    accepted = [result for result in results if result is not None and not isinstance(result, Exception)]
+    errors = [result for result in results if isinstance(result, Exception)]
+    assert errors == [], errors
+    assert len(accepted) == 1, f"{len(accepted)} accepted on {connection.vendor}"

@@ -1,0 +1,106 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import PasswordHistoryEntry, RamUser
+from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.security import update_password_policy
+from portal.models import AuditEvent
+from tests.conftest import RAM_PASSWORD, make_ram_user, signed_in
+
+
+def signed_in_at_logon_link(person) -> Client:
+    client = Client()
+    response = client.post(
+        reverse("accounts:ram-sign-in", args=[person.account.default_domain]),
+        {"login": person.ram_user.name, "password": person.password},
+    )
+    client.get(response.url)
+    assert client.get(reverse("accounts:my-credentials")).status_code == 200
+    return client
+
+
+def test_disabling_console_logon_ends_existing_sessions(owner, ram_user):
+    client = signed_in_at_logon_link(ram_user)
+    response = signed_in(owner).post(
+        reverse("accounts:modify-logon-settings", args=[ram_user.ram_user.pk]),
+        {"is_enabled": "0", "password_mode": "keep"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:my-credentials")).status_code == 302
+    ram_user.ram_user.refresh_from_db()
+    assert not ram_user.ram_user.is_console_logon_enabled
+    assert not ram_user.ram_user.user.has_usable_password()
+    assert AuditEvent.objects.filter(action="console_logon.disable", target=ram_user.ram_user.principal).count() == 1
+
+
+def test_setting_a_new_password_ends_existing_sessions(owner, ram_user):
+    client = signed_in_at_logon_link(ram_user)
+    new = "Harvest-Quartz-Beacon-3318"
+    modify_logon_settings(
+        actor=owner.actor, ram_user=ram_user.ram_user, change=LogonChange(is_enabled=True, new_password=new)
+    )
+    assert client.get(reverse("accounts:my-credentials")).status_code == 302
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(new)
+
+
+def test_generated_password_is_shown_once_and_never_stored_in_clear(owner):
+    bob = make_ram_user(owner, "bob", console_logon=False)
+    response = signed_in(owner).post(
+        reverse("accounts:modify-logon-settings", args=[bob.ram_user.pk]),
+        {"is_enabled": "1", "password_mode": "generate", "must_reset_password": "on"},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    password = response.context["password"]
+    bob.user.refresh_from_db()
+    assert bob.user.check_password(password)
+    assert password not in bob.user.password
+    assert password not in str(list(AuditEvent.objects.values()))
+    assert RamUser.objects.get(pk=bob.ram_user.pk).must_reset_password
+    # The user detail page, opened afterwards, does not show it.
+    assert (
+        password not in signed_in(owner).get(reverse("accounts:user-detail", args=[bob.ram_user.pk])).content.decode()
+    )
+
+
+def test_enabling_without_a_password_is_refused(owner):
+    bob = make_ram_user(owner, "bob", console_logon=False)
+    with pytest.raises(ValidationError):
+        modify_logon_settings(actor=owner.actor, ram_user=bob.ram_user, change=LogonChange(is_enabled=True))
+    assert not RamUser.objects.get(pk=bob.ram_user.pk).is_console_logon_enabled
+
+
+def test_password_reuse_prevention(owner, ram_user):
+    update_password_policy(actor=owner.actor, otp_code=owner.code(), values={"reuse_prevention": 3})
+    new = "Harvest-Quartz-Beacon-3318"
+    modify_logon_settings(
+        actor=owner.actor, ram_user=ram_user.ram_user, change=LogonChange(is_enabled=True, new_password=new)
+    )
+    assert PasswordHistoryEntry.objects.filter(user=ram_user.user).count() == 1
+    with pytest.raises(ValidationError) as error:
+        modify_logon_settings(
+            actor=owner.actor,
+            ram_user=ram_user.ram_user,
+            change=LogonChange(is_enabled=True, new_password=RAM_PASSWORD),
+        )
+    assert "last 3 passwords" in str(error.value)
+
+
+def test_password_policy_classes_and_context_words_are_enforced(owner, ram_user):
+    update_password_policy(
+        actor=owner.actor, otp_code=owner.code(), values={"require_symbols": True, "minimum_length": 14}
+    )
+    for weak, reason in (
+        ("Abcdefghijklmnop1", "symbol"),
+        ("Sh0rt!pass", "at least 14"),
+        ("alice-Was-Here-2026!", "must not contain"),
+        ("Acme-Orbit-Ledger-99!", "must not contain"),
+    ):
+        with pytest.raises(ValidationError) as error:
+            modify_logon_settings(
+                actor=owner.actor, ram_user=ram_user.ram_user, change=LogonChange(is_enabled=True, new_password=weak)
+            )
+        assert reason in str(error.value), weak
