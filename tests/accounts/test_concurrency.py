@@ -16,7 +16,7 @@ def run_concurrently(count: int, target) -> list:
         try:
             barrier.wait()
             results[index] = target()
-        except Exception as error:  # noqa: BLE001 - the test inspects every outcome
+        except Exception as error:  # the test inspects every outcome
             results[index] = error
         finally:
             connections.close_all()
