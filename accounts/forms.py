@@ -122,7 +122,7 @@ class BaseNewRamUserFormSet(forms.BaseFormSet):
 NewRamUserFormSet = forms.formset_factory(
     NewRamUserForm,
     formset=BaseNewRamUserFormSet,
-    extra=1,
+    extra=0,  # min_num gives the one row the page starts with; "Add another user" adds more
     min_num=1,
     validate_min=True,
     max_num=settings.PORTAL_MAX_USERS_PER_CREATE,

@@ -7,11 +7,13 @@ becomes authenticated only when every step is done.
 import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.gates import request_origin
@@ -23,6 +25,8 @@ from portal.gates import public
 
 PENDING_KEY = "pending_sign_in"
 PENDING_MAX_AGE_SECONDS = 600
+REMEMBER_MFA_COOKIE = "portal_mfa_remembered"
+REMEMBER_MFA_SECONDS = 7 * 24 * 3600
 
 
 def begin_sign_in(request, user: User) -> None:
@@ -31,6 +35,7 @@ def begin_sign_in(request, user: User) -> None:
         "user_id": user.pk,
         "auth_hash": user.get_session_auth_hash(),
         "started": time.time(),
+        "otp_passed": False,
         "device": None,
     }
 
@@ -62,6 +67,7 @@ def note_step_done(request, *, device: Device | None = None) -> None:
     state = request.session[PENDING_KEY]
     if device is not None:
         state["device"] = device.persistent_id
+        state["otp_passed"] = True
     state["auth_hash"] = request.pending_user.get_session_auth_hash()
     request.session[PENDING_KEY] = state
 
@@ -71,8 +77,10 @@ def next_sign_in_step(request):
     user = request.pending_user
     state = request.session[PENDING_KEY]
     has_device = has_mfa_device(user)
-    if has_device and not state["device"]:
-        return redirect("accounts:sign-in-verify")
+    if has_device and not state["otp_passed"]:
+        if not is_mfa_remembered(request, user):
+            return redirect("accounts:sign-in-verify")
+        state["otp_passed"] = True
     if user.is_owner and not has_device:
         return redirect("accounts:sign-in-enrol")
     if not user.is_owner:
@@ -89,7 +97,34 @@ def next_sign_in_step(request):
     if not user.is_owner:
         request.session.set_expiry(user.ram_user.account.security_settings.session_hours * 3600)
     record_sign_in(actor=Actor(account=user.account, origin=request_origin(request), user=user))
-    return redirect(landing_url(user))
+    response = redirect(landing_url(user))
+    if device is not None and not user.is_owner and user.ram_user.account.security_settings.remember_mfa_for_7_days:
+        response.set_signed_cookie(
+            REMEMBER_MFA_COOKIE,
+            _remembered_value(user),
+            salt=REMEMBER_MFA_COOKIE,
+            max_age=REMEMBER_MFA_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+def _remembered_value(user: User) -> str:
+    # Bound to the device and the session generation: a new device or "sign out everywhere" forgets it.
+    device_ids = sorted(TOTPDevice.objects.filter(user=user, confirmed=True).values_list("pk", flat=True))
+    return f"{user.pk}:{device_ids}:{user.session_generation}"
+
+
+def is_mfa_remembered(request, user: User) -> bool:
+    """A RAM user's browser that passed MFA within 7 days skips the code, where the settings allow it."""
+    if user.is_owner or not user.ram_user.account.security_settings.remember_mfa_for_7_days:
+        return False
+    value = request.get_signed_cookie(
+        REMEMBER_MFA_COOKIE, default=None, salt=REMEMBER_MFA_COOKIE, max_age=REMEMBER_MFA_SECONDS
+    )
+    return value is not None and value == _remembered_value(user)
 
 
 def landing_url(user: User) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("users/<int:pk>/edit/", ram_users.edit_user, name="edit-user"),
     path("users/<int:pk>/delete/", ram_users.delete_user, name="delete-user"),
     path("users/<int:pk>/logon/", ram_users.modify_logon_settings_view, name="modify-logon-settings"),
+    path("users/<int:pk>/mfa/unbind/", ram_users.unbind_mfa_view, name="unbind-mfa"),
     path("users/<int:pk>/policies/attach/", ram_users.attach_policy_view, name="attach-policy"),
     path("users/<int:pk>/policies/<str:policy_name>/detach/", ram_users.detach_policy_view, name="detach-policy"),
     path("settings/security/", account.security_settings, name="security-settings"),

@@ -101,7 +101,10 @@ def require_otp(*, actor: Actor, otp_code: str | None) -> None:
     """
     if actor.origin.channel != "console":
         return
-    if actor.user is None or not otp_code:
+    if actor.user is None or not has_mfa_device(actor.user):
+        raise OtpRejected("This action needs a code from your MFA device: bind one on your credential page first.")
+    if not otp_code:
         raise OtpRejected("Enter the verification code from your authenticator.")
     if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
         raise OtpRejected()
+

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
@@ -258,3 +259,14 @@ def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None) ->
             f"{principal} still holds {', '.join(blockers)}; remove them before deleting the user.",
             blockers=blockers,
         ) from None
+
+
+def unbind_mfa_device(*, actor: Actor, ram_user: RamUser) -> None:
+    """Removes a RAM user's authenticator (a lost phone); MFA, if required, is bound again at next sign-in."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    with transaction.atomic():
+        deleted, _ = TOTPDevice.objects.filter(user=ram_user.user).delete()
+        if not deleted:
+            raise ValidationError("This user has no MFA device.")
+        record_event(actor=actor, action="mfa.unbind", target=ram_user.principal)

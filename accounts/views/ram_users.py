@@ -27,6 +27,7 @@ from accounts.services.ram_users import (
     NewRamUser,
     create_ram_users,
     delete_ram_user,
+    unbind_mfa_device,
     update_ram_user,
 )
 from accounts.views.sign_in import add_errors
@@ -213,4 +214,17 @@ def detach_policy_view(request, pk, policy_name):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{policy_name} was detached.")
+    return redirect("accounts:user-detail", pk=ram_user.pk)
+
+
+@ram_writer_required
+@require_POST
+def unbind_mfa_view(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    try:
+        unbind_mfa_device(actor=actor_of(request), ram_user=ram_user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The MFA device of {ram_user.name} was unbound.")
     return redirect("accounts:user-detail", pk=ram_user.pk)

@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import BackupCodeDevice, RamUser, SignInLock
 from accounts.services.security import update_password_policy, update_security_settings
 from portal.models import AuditEvent
-from tests.conftest import CONSOLE, RAM_PASSWORD, make_ram_user, totp_code
+from tests.conftest import CONSOLE, RAM_PASSWORD, fresh_totp_code, make_ram_user, signed_in, totp_code
 
 
 def ram_sign_in_url(account):
@@ -214,3 +214,52 @@ def test_sign_in_events_are_audited(owner, ram_user):
     assert event.source_ip == "127.0.0.1"
     assert "bad-password-1" not in str(event.details)
     assert CONSOLE.channel == event.channel
+
+
+def _sign_in_ram_user_with_code(client, owner, ram_user, device):
+    response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    response = client.get(response.url)
+    if response.url == reverse("accounts:sign-in-verify"):
+        response = client.post(response.url, {"otp_code": fresh_totp_code(device)})
+    return response
+
+
+def test_remember_mfa_for_7_days_skips_the_code_in_the_same_browser_only(owner, ram_user):
+    device = TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"remember_mfa_for_7_days": True})
+    browser = Client()
+    _sign_in_ram_user_with_code(browser, owner, ram_user, device)
+    browser.post(reverse("accounts:sign-out"))
+    response = browser.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    assert browser.get(response.url).url == reverse("accounts:my-credentials")
+    # Another browser still needs the code, and so does this one after 7 days.
+    other = Client()
+    response = other.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    assert other.get(response.url).url == reverse("accounts:sign-in-verify")
+    with time_machine.travel(timezone.now() + timedelta(days=7, hours=1)):
+        browser.post(reverse("accounts:sign-out"))
+        response = browser.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+        assert browser.get(response.url).url == reverse("accounts:sign-in-verify")
+
+
+def test_remembered_mfa_is_forgotten_when_the_setting_is_off(owner, ram_user):
+    device = TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"remember_mfa_for_7_days": True})
+    browser = Client()
+    _sign_in_ram_user_with_code(browser, owner, ram_user, device)
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"remember_mfa_for_7_days": False})
+    browser.post(reverse("accounts:sign-out"))
+    response = browser.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    assert browser.get(response.url).url == reverse("accounts:sign-in-verify")
+
+
+def test_administrator_unbinds_a_lost_mfa_device(owner, ram_user):
+    TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    RamUser.objects.filter(pk=ram_user.ram_user.pk).update(must_bind_mfa=True)
+    response = signed_in(owner).post(reverse("accounts:unbind-mfa", args=[ram_user.ram_user.pk]))
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=ram_user.user).exists()
+    assert AuditEvent.objects.filter(action="mfa.unbind", target=ram_user.ram_user.principal).count() == 1
+    client = Client()
+    response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    assert client.get(response.url).url == reverse("accounts:sign-in-enrol")
