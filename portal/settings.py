@@ -122,6 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # row, both decide, and both write (SQLite has no SELECT … FOR UPDATE).
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
+    # WAL lets readers run beside the writer; synchronous=NORMAL is durable across application crashes
+    # and loses at most the last commits on power loss, the usual trade for an embedded database.
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     # Tests use a file too (not shared-cache memory, whose table locks fail instead of waiting), so that
     # threaded tests and the live server see the same locking as the real thing.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}

@@ -256,8 +256,8 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
 
 
 def record_sign_in(*, actor: Actor) -> None:
+    # Django's login() has already stamped last_login.
     with transaction.atomic():
-        User.objects.filter(pk=actor.user.pk).update(last_login=timezone.now())
         record_event(actor=actor, action="sign_in.success", target=actor.user.display)
 
 
