@@ -62,6 +62,13 @@ class EnrolForm(forms.Form):
     device_id = forms.IntegerField(widget=forms.HiddenInput)
     otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
 
+    def clean(self):
+        data = super().clean()
+        if self.has_error("device_id"):
+            # The field is hidden, so its own error would never be seen: say it where the person looks.
+            self.add_error("otp_code", "This enrolment has expired; scan the new QR code.")
+        return data
+
 
 class ReplaceMfaForm(EnrolForm):
     current_otp_code = OtpCodeField(label="Code from your current authenticator", help_text="")
@@ -225,6 +232,7 @@ class SecuritySettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["session_hours"].widget.attrs.update({"min": 1, "max": 24})
         if not self.is_bound:
             self.initial["logon_ip_masks"] = "\n".join(self.instance.logon_ip_masks)
         self.helper = helper("Update RAM User Security Settings")

@@ -107,4 +107,3 @@ def require_otp(*, actor: Actor, otp_code: str | None) -> None:
         raise OtpRejected("Enter the verification code from your authenticator.")
     if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
         raise OtpRejected()
-

@@ -46,9 +46,10 @@ def normalise_ip_masks(masks: list[str]) -> list[str]:
             cleaned.append(str(ipaddress.ip_network(mask, strict=False)))
         except ValueError:
             raise ValidationError({"logon_ip_masks": [f"“{mask}” is not an IP address or CIDR block."]}) from None
+    cleaned = list(dict.fromkeys(cleaned))
     if len(cleaned) > MAX_LOGON_IP_MASKS:
         raise ValidationError({"logon_ip_masks": [f"Enter at most {MAX_LOGON_IP_MASKS} IP masks."]})
-    return list(dict.fromkeys(cleaned))
+    return cleaned
 
 
 def _apply(actor: Actor, model, fields: tuple[str, ...], values: dict, action: str):

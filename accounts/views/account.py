@@ -1,7 +1,7 @@
 """The account-wide pages: overview, security settings, password policy, policies."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm
@@ -35,7 +35,9 @@ def overview(request):
 def _settings_page(request, *, form_class, instance, fields, service, template, saved_message):
     """Owners change the settings with a code; RAM administrators see them read-only."""
     is_owner = request.user.is_owner
-    form = form_class(request.POST or None if is_owner else None, instance=instance)
+    if request.method == "POST" and not is_owner:
+        raise PermissionDenied("Only the primary account's owner can change this.")
+    form = form_class(request.POST or None, instance=instance)
     if not is_owner:
         for field in form.fields.values():
             field.disabled = True

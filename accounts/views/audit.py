@@ -1,5 +1,6 @@
 import csv
-from datetime import UTC, datetime, time, timedelta
+import json
+from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
@@ -15,7 +16,10 @@ CSV_COLUMNS = ("occurred_at", "actor", "channel", "source_ip", "action", "target
 def filtered_events(request):
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.filter(account_id=request.user.account.account_id)
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        # A filter that cannot be applied must not fall back to showing (or exporting) everything.
+        return form, events.none()
+    if form.is_bound:
         data = form.cleaned_data
         for field in ("actor", "action", "target"):
             if data[field]:
@@ -25,8 +29,8 @@ def filtered_events(request):
         if data["since"]:
             events = events.filter(occurred_at__gte=datetime.combine(data["since"], time.min, tzinfo=UTC))
         if data["until"]:
-            end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC)
-            events = events.filter(occurred_at__lt=end)
+            # The day's last microsecond, not the next day's start: 9999-12-31 has no next day.
+            events = events.filter(occurred_at__lte=datetime.combine(data["until"], time.max, tzinfo=UTC))
     return form, events
 
 
@@ -60,7 +64,8 @@ def audit_export(request):
         for event in events.iterator(chunk_size=2000):
             yield writer.writerow(
                 [_csv_safe(event.occurred_at.isoformat())]
-                + [_csv_safe(getattr(event, column)) for column in CSV_COLUMNS[1:]]
+                + [_csv_safe(getattr(event, column)) for column in CSV_COLUMNS[1:-2]]
+                + [_csv_safe(json.dumps(event.details, sort_keys=True)), _csv_safe(event.request_id)]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

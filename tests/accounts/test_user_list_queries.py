@@ -1,0 +1,152 @@
+"""The user list and detail pages run a fixed number of SQL queries, whatever the number of users."""
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.actors import Actor
+from accounts.models import PolicyAttachment, PrimaryAccount, RamUser, User
+from accounts.policies import SYSTEM_POLICIES
+from portal.audit import record_event
+from tests.conftest import CONSOLE, signed_in
+
+POLICY_NAMES = [policy.name for policy in SYSTEM_POLICIES]
+
+
+def add_users(account: PrimaryAccount, count: int, *, start: int = 0) -> list[RamUser]:
+    """`count` RAM users named user-00000…, fast: no password hashing, one insert per table."""
+    unusable = make_password(None)
+    users = User.objects.bulk_create([User(password=unusable) for _ in range(count)])
+    ram_users = RamUser.objects.bulk_create(
+        [
+            RamUser(
+                account=account,
+                user=user,
+                name=f"user-{start + index:05d}",
+                display_name=f"Person {start + index}",
+                email=f"user{start + index}@example.com",
+                is_console_logon_enabled=index % 2 == 0,
+            )
+            for index, user in enumerate(users)
+        ]
+    )
+    # Some users hold policies and some have MFA, so that the per-row columns have something to show.
+    PolicyAttachment.objects.bulk_create(
+        PolicyAttachment(ram_user=ram_user, policy_name=POLICY_NAMES[index % len(POLICY_NAMES)], attached_by="test")
+        for index, ram_user in enumerate(ram_users)
+        if index % 3 == 0
+    )
+    TOTPDevice.objects.bulk_create(
+        TOTPDevice(user=ram_user.user, name="Test", confirmed=True)
+        for index, ram_user in enumerate(ram_users)
+        if index % 4 == 0
+    )
+    return ram_users
+
+
+def count_queries(client, url, data=None) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, data or {})
+    assert response.status_code == 200
+    return len(queries), response
+
+
+@pytest.fixture(params=["owner", "ram_admin"])
+def admin(request, owner):
+    return request.getfixturevalue(request.param)
+
+
+def test_user_list_runs_the_same_queries_for_5_and_500_users(owner, admin):
+    client = signed_in(admin)
+    url = reverse("accounts:user-list")
+    client.get(url)  # warm up what is cached per process
+    existing = RamUser.objects.for_account(owner.account).count()
+    add_users(owner.account, 5 - existing)
+    few, response = count_queries(client, url)
+    assert response.context["page"].paginator.count == 5
+    add_users(owner.account, 495, start=1000)
+    many, response = count_queries(client, url)
+    assert response.context["page"].paginator.count == 500
+    assert len(response.context["page"].object_list) == settings.PORTAL_USERS_PER_PAGE
+    assert few == many, f"{few} queries for 5 users, {many} for 500"
+    html = response.content.decode()
+    # The rows really show the per-user facts the queries fetched.
+    assert "AdministratorAccess" in html and "Bound" in html
+
+
+def test_user_list_query_count_does_not_depend_on_the_page(owner):
+    add_users(owner.account, 120)
+    client = signed_in(owner)
+    url = reverse("accounts:user-list")
+    client.get(url)
+    first, _ = count_queries(client, url)
+    second, response = count_queries(client, url, {"page": 2})
+    assert response.context["page"].number == 2
+    assert first == second
+
+
+def test_user_detail_queries_do_not_grow_with_policies_or_events(owner):
+    [plain, busy] = add_users(owner.account, 2, start=1)
+    PolicyAttachment.objects.filter(ram_user__in=[plain, busy]).delete()
+    PolicyAttachment.objects.bulk_create(
+        PolicyAttachment(ram_user=busy, policy_name=name, attached_by="test") for name in POLICY_NAMES
+    )
+    actor = Actor(account=owner.account, origin=CONSOLE, user=owner.user)
+    for index in range(60):
+        record_event(actor=actor, action="test.event", target=busy.principal, details={"index": index})
+    client = signed_in(owner)
+    client.get(reverse("accounts:user-detail", args=[plain.pk]))
+    few, response = count_queries(client, reverse("accounts:user-detail", args=[plain.pk]))
+    assert list(response.context["events"]) == []
+    many, response = count_queries(client, reverse("accounts:user-detail", args=[busy.pk]))
+    assert len(response.context["events"]) == 20
+    assert len(response.context["ram_user"].policy_attachments.all()) == len(POLICY_NAMES)
+    assert few == many, f"{few} queries for a user without policies or events, {many} with"
+
+
+def test_search_matches_name_display_name_and_email(owner):
+    add_users(owner.account, 300)
+    client = signed_in(owner)
+    url = reverse("accounts:user-list")
+    for query in ("user-00042", "Person 42", "user42@example.com", "USER-00042"):
+        response = client.get(url, {"q": query})
+        names = [ram_user.name for ram_user in response.context["page"]]
+        assert "user-00042" in names, query
+        assert all("42" in name for name in names), query
+    response = client.get(url, {"q": "user-0004"})
+    assert [u.name for u in response.context["page"]] == [f"user-{n:05d}" for n in range(40, 50)]
+    response = client.get(url, {"q": "nobody-like-this"})
+    assert list(response.context["page"]) == []
+    assert "No user matches" in response.content.decode()
+
+
+def test_search_never_shows_another_accounts_users(owner, other_owner, other_ram_user):
+    add_users(owner.account, 3)
+    response = signed_in(owner).get(reverse("accounts:user-list"), {"q": "mallory"})
+    assert list(response.context["page"]) == []
+    html = response.content.decode()
+    assert other_ram_user.ram_user.logon_name not in html
+    assert reverse("accounts:user-detail", args=[other_ram_user.ram_user.pk]) not in html
+
+
+def test_paging(owner):
+    add_users(owner.account, 120)
+    client = signed_in(owner)
+    url = reverse("accounts:user-list")
+    per_page = settings.PORTAL_USERS_PER_PAGE
+    names = sorted(RamUser.objects.for_account(owner.account).values_list("name", flat=True))
+    page_two = client.get(url, {"page": 2}).context["page"]
+    assert page_two.number == 2
+    assert [u.name for u in page_two] == names[per_page : 2 * per_page]
+    assert page_two.paginator.num_pages == 3
+    last = client.get(url, {"page": 999}).context["page"]
+    assert last.number == 3 and [u.name for u in last] == names[2 * per_page :]
+    assert client.get(url, {"page": "abc"}).context["page"].number == 1
+    # Search and paging together.
+    searched = client.get(url, {"q": "user-000", "page": 2}).context["page"]
+    assert searched.paginator.count == 100
+    assert [u.name for u in searched] == [f"user-{n:05d}" for n in range(per_page, 100)]

@@ -1,0 +1,335 @@
+"""Deny by default, CSRF on every POST, tenant isolation and the RAM policies, walked over every URL."""
+
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from accounts.models import PolicyAttachment, RamUser
+from accounts.services.policies import attach_policy
+from portal.models import AuditEvent
+from tests.conftest import make_ram_user, signed_in
+from tests.db_state import database_state
+
+
+def walk(resolver: URLResolver, namespace: str = "", groups: tuple[str, ...] = ()):
+    """(namespaced name, URL arguments) of every pattern, however deeply included."""
+    for entry in resolver.url_patterns:
+        entry_groups = groups + tuple(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from walk(entry, inner, entry_groups)
+        else:
+            assert isinstance(entry, URLPattern)
+            assert entry.name, f"The URL pattern {entry.pattern} has no name, so no test can reach it."
+            yield f"{namespace}{entry.name}", entry_groups
+
+
+URLS = dict(walk(get_resolver()))
+ALL_NAMES = sorted(URLS)
+OBJECT_NAMES = sorted(name for name, groups in URLS.items() if "pk" in groups)
+
+# The short public list (SPEC §3.8). Anything else must send an anonymous visitor to the sign-in page.
+PUBLIC = {
+    "accounts:home",
+    "accounts:owner-sign-in",
+    "accounts:sign-up",
+    "accounts:ram-sign-in",
+    "accounts:sign-in-continue",
+    "accounts:sign-in-verify",
+    "accounts:sign-in-enrol",
+    "accounts:sign-in-change-password",
+    "accounts:sign-out",
+}
+# Pages of the signed-in person's own, open to every signed-in user (subject to the security settings).
+SELF_SERVICE = {
+    "accounts:my-credentials",
+    "accounts:change-password",
+    "accounts:bind-mfa",
+    "accounts:sign-out-everywhere",
+}
+# What AliyunRAMReadOnlyAccess may open. Every other administration URL changes something.
+READ_PAGES = {
+    "accounts:overview",
+    "accounts:user-list",
+    "accounts:user-detail",
+    "accounts:security-settings",
+    "accounts:password-policy",
+    "accounts:policy-list",
+    "accounts:audit-trail",
+    "accounts:audit-export",
+}
+# Settings pages that RAM administrators may read but only the owner may change.
+OWNER_ONLY_CHANGES = {"accounts:security-settings", "accounts:password-policy"}
+ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE)
+POLICY_NAME = "AliyunRAMReadOnlyAccess"
+
+
+def url_for(name: str, *, pk: int, domain: str) -> str:
+    values = {"pk": pk, "domain": domain, "policy_name": POLICY_NAME}
+    unknown = set(URLS[name]) - set(values)
+    assert not unknown, f"{name} takes {unknown}: teach url_for() how to fill them."
+    return reverse(name, kwargs={group: values[group] for group in URLS[name]})
+
+
+def sign_in_url(next_url: str) -> str:
+    return f"{reverse('accounts:owner-sign-in')}?next={quote(next_url)}"
+
+
+def test_the_walk_finds_every_kind_of_page():
+    # A guard against a walk that silently finds nothing (and so tests nothing).
+    assert {"accounts:user-list", "accounts:user-detail", "accounts:ram-sign-in", "accounts:detach-policy"} <= set(
+        ALL_NAMES
+    )
+    assert len(ALL_NAMES) >= 30
+    for listed in (PUBLIC, SELF_SERVICE, READ_PAGES):
+        assert listed <= set(ALL_NAMES), f"stale names in a list: {listed - set(ALL_NAMES)}"
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_only_the_public_list_is_marked_public(db, name):
+    func = resolve(url_for(name, pk=1, domain="1234567890123456.onaliyun.com")).func
+    assert getattr(func, "is_public", False) is (name in PUBLIC)
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) - PUBLIC))
+def test_anonymous_get_is_sent_to_sign_in(ram_user, name):
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=ram_user.account.default_domain)
+    before = database_state()
+    response = Client().get(url)
+    assert response.status_code == 302, f"{name} answered {response.status_code} to an anonymous visitor"
+    assert response.url == sign_in_url(url)
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) - PUBLIC))
+def test_anonymous_post_is_sent_to_sign_in_and_changes_nothing(ram_user, name):
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=ram_user.account.default_domain)
+    before = database_state()
+    response = Client().post(url, {"name": "hacked", "display_name": "Hacked", "is_enabled": "0"})
+    assert response.status_code == 302
+    assert response.url == sign_in_url(url)
+    assert database_state() == before
+
+
+# What each public page does for an anonymous visitor: the sign-in steps need a pending sign-in.
+PUBLIC_ANSWERS = {
+    "accounts:home": (302, "accounts:owner-sign-in"),
+    "accounts:owner-sign-in": (200, None),
+    "accounts:sign-up": (404, None),  # self sign-up is off unless the setting says so
+    "accounts:ram-sign-in": (200, None),
+    "accounts:sign-in-continue": (302, "accounts:owner-sign-in"),
+    "accounts:sign-in-verify": (302, "accounts:owner-sign-in"),
+    "accounts:sign-in-enrol": (302, "accounts:owner-sign-in"),
+    "accounts:sign-in-change-password": (302, "accounts:owner-sign-in"),
+    "accounts:sign-out": (405, None),
+}
+
+
+def test_every_public_page_has_a_stated_answer():
+    assert set(PUBLIC_ANSWERS) == PUBLIC
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC))
+def test_anonymous_get_of_public_pages(ram_user, name):
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=ram_user.account.default_domain)
+    before = database_state()
+    response = Client().get(url)
+    status, destination = PUBLIC_ANSWERS[name]
+    assert response.status_code == status
+    if destination:
+        assert response.url == reverse(destination)
+    assert database_state() == before
+
+
+def test_self_sign_up_page_opens_when_the_setting_allows_it(db, settings):
+    settings.PORTAL_SELF_SIGN_UP = True
+    assert Client().get(reverse("accounts:sign-up")).status_code == 200
+
+
+# Form data that would make each POST do something if the CSRF check were missing.
+def plausible_post_data(owner) -> dict:
+    return {
+        "email": owner.user.email,
+        "password": owner.password,
+        "name": "renamed",
+        "display_name": "Renamed",
+        "is_enabled": "0",
+        "password_mode": "keep",
+        "policy_name": "AdministratorAccess",
+        "session_hours": "3",
+        "minimum_length": "20",
+        "max_age_days": "0",
+        "reuse_prevention": "0",
+        "max_failed_attempts": "5",
+    }
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_every_post_without_csrf_token_is_refused(owner, ram_user, name):
+    attach_policy(actor=owner.actor, ram_user=ram_user.ram_user, policy_name=POLICY_NAME)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner.user)
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=owner.account.default_domain)
+    before = database_state()
+    response = client.post(url, plausible_post_data(owner))
+    assert response.status_code == 403
+    assert b"CSRF verification failed" in response.content
+    assert database_state() == before
+
+
+def test_the_same_post_with_a_csrf_token_goes_through(owner, ram_user):
+    # The control for the test above: the refusal comes from the missing token, not from the data.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner.user)
+    url = reverse("accounts:edit-user", args=[ram_user.ram_user.pk])
+    client.get(url)
+    token = client.cookies["csrftoken"].value
+    response = client.post(url, {**plausible_post_data(owner), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert RamUser.objects.get(pk=ram_user.ram_user.pk).name == "renamed"
+    assert AuditEvent.objects.filter(action="ram_user.update").count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", OBJECT_NAMES)
+def test_foreign_account_ids_get_the_answer_of_a_missing_one(owner, other_owner, other_ram_user, name, method):
+    foreign = other_ram_user.ram_user
+    attach_policy(actor=other_owner.actor, ram_user=foreign, policy_name=POLICY_NAME)
+    missing_pk = RamUser.objects.order_by("-pk").first().pk + 1000
+    client = signed_in(owner)
+    data = {
+        **plausible_post_data(owner),
+        "name": foreign.name,
+        "confirm_name": foreign.name,
+        "otp_code": owner.code() if method == "post" else "",
+    }
+    before = database_state()
+    foreign_answer = getattr(client, method)(url_for(name, pk=foreign.pk, domain=""), data)
+    missing_answer = getattr(client, method)(url_for(name, pk=missing_pk, domain=""), data)
+    # A POST-only action answers a GET with 405 before it looks at the ID, for foreign and missing alike.
+    expected = {404, 405} if method == "get" else {404}
+    assert foreign_answer.status_code == missing_answer.status_code
+    assert foreign_answer.status_code in expected
+    assert foreign.name not in foreign_answer.content.decode()
+    assert database_state() == before
+
+
+def test_the_object_pages_include_the_ones_expected():
+    assert set(OBJECT_NAMES) >= {
+        "accounts:user-detail",
+        "accounts:edit-user",
+        "accounts:delete-user",
+        "accounts:modify-logon-settings",
+        "accounts:attach-policy",
+        "accounts:detach-policy",
+    }
+
+
+@pytest.mark.parametrize("name", ADMIN_NAMES)
+def test_plain_ram_user_is_refused_every_administration_page(owner, ram_user, name):
+    bob = make_ram_user(owner, "bob")
+    attach_policy(actor=owner.actor, ram_user=bob.ram_user, policy_name=POLICY_NAME)
+    client = signed_in(ram_user)
+    url = url_for(name, pk=bob.ram_user.pk, domain=owner.account.default_domain)
+    before = database_state()
+    assert client.get(url).status_code == 403
+    assert client.post(url, {**plausible_post_data(owner), "name": "bob", "confirm_name": "bob"}).status_code == 403
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("name", sorted(SELF_SERVICE - {"accounts:sign-out-everywhere"}))
+def test_plain_ram_user_opens_their_own_pages(ram_user, name):
+    assert signed_in(ram_user).get(reverse(name)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ADMIN_NAMES)
+def test_read_only_ram_user_reads_but_changes_nothing(owner, ram_reader, ram_user, name):
+    attach_policy(actor=owner.actor, ram_user=ram_user.ram_user, policy_name="AliyunDataWorksFullAccess")
+    client = signed_in(ram_reader)
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=owner.account.default_domain)
+    data = {
+        **plausible_post_data(owner),
+        "policy_name": "AdministratorAccess",
+        "confirm_name": "alice",
+        "users-TOTAL_FORMS": "1",
+        "users-INITIAL_FORMS": "0",
+        "users-0-name": "eve",
+        "users-0-display_name": "Eve",
+    }
+    before = database_state()
+    get = client.get(url)
+    assert get.status_code == (200 if name in READ_PAGES else 403)
+    post = client.post(url, data)
+    if name in READ_PAGES - OWNER_ONLY_CHANGES:
+        assert post.status_code in (200, 405)
+    else:
+        assert post.status_code == 403, f"{name} let a read-only user POST"
+    assert database_state() == before
+
+
+def test_read_only_ram_user_sees_no_change_buttons(ram_reader, ram_user):
+    client = signed_in(ram_reader)
+    page = client.get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk])).content.decode()
+    assert "Modify Logon Settings" not in page
+    assert reverse("accounts:delete-user", args=[ram_user.ram_user.pk]) not in page
+    assert "Create User" not in client.get(reverse("accounts:user-list")).content.decode()
+    settings_page = client.get(reverse("accounts:security-settings"))
+    assert "otp_code" not in settings_page.context["form"].fields
+    assert all(field.disabled for field in settings_page.context["form"].fields.values())
+
+
+def new_user_rows(*names: str) -> dict:
+    data = {"users-TOTAL_FORMS": str(len(names)), "users-INITIAL_FORMS": "0"}
+    for index, name in enumerate(names):
+        data |= {f"users-{index}-name": name, f"users-{index}-display_name": name.title()}
+        data |= {f"users-{index}-password_mode": "generate", f"users-{index}-must_reset_password": "on"}
+    return data
+
+
+def test_ram_admin_creates_and_edits_users(owner, ram_admin, ram_user):
+    client = signed_in(ram_admin)
+    response = client.post(reverse("accounts:create-users"), new_user_rows("carol", "dave"))
+    assert response.status_code == 200
+    assert set(RamUser.objects.filter(name__in=["carol", "dave"]).values_list("name", flat=True)) == {"carol", "dave"}
+    created = AuditEvent.objects.filter(action="ram_user.create", actor=ram_admin.user.principal)
+    assert sorted(created.values_list("target", flat=True)) == [
+        f"RAM${owner.account.account_id}:carol",
+        f"RAM${owner.account.account_id}:dave",
+    ]
+    response = client.post(
+        reverse("accounts:edit-user", args=[ram_user.ram_user.pk]), {"name": "alice", "display_name": "Alice Liddell"}
+    )
+    assert response.status_code == 302
+    assert RamUser.objects.get(pk=ram_user.ram_user.pk).display_name == "Alice Liddell"
+    assert AuditEvent.objects.filter(action="ram_user.update", actor=ram_admin.user.principal).count() == 1
+
+
+def test_ram_admin_attaches_and_detaches_policies(ram_admin, ram_user):
+    client = signed_in(ram_admin)
+    url = reverse("accounts:attach-policy", args=[ram_user.ram_user.pk])
+    assert client.post(url, {"policy_name": POLICY_NAME}).status_code == 302
+    assert PolicyAttachment.objects.filter(ram_user=ram_user.ram_user, policy_name=POLICY_NAME).exists()
+    client.post(reverse("accounts:detach-policy", args=[ram_user.ram_user.pk, POLICY_NAME]))
+    assert not PolicyAttachment.objects.filter(ram_user=ram_user.ram_user).exists()
+
+
+@pytest.mark.parametrize("name", sorted(OWNER_ONLY_CHANGES))
+def test_ram_admin_reads_but_cannot_change_owner_only_settings(owner, ram_admin, name):
+    client = signed_in(ram_admin)
+    page = client.get(reverse(name))
+    assert page.status_code == 200
+    assert not page.context["is_owner"]
+    before = database_state()
+    response = client.post(reverse(name), {**plausible_post_data(owner), "otp_code": owner.code()})
+    assert response.status_code == 403
+    assert database_state() == before
+
+
+def test_ram_admin_is_refused_the_owners_own_account_page(ram_admin):
+    client = signed_in(ram_admin)
+    before = database_state()
+    assert client.get(reverse("accounts:my-account")).status_code == 403
+    assert client.post(reverse("accounts:regenerate-backup-codes"), {"otp_code": "123456"}).status_code == 403
+    assert database_state() == before
