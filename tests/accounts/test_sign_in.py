@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCodeDevice, RamUser, SignInLock
+from accounts.models import BackupCodeDevice, PrimaryAccount, RamUser, SignInLock
 from accounts.services.security import update_password_policy, update_security_settings
 from portal.models import AuditEvent
 from tests.conftest import CONSOLE, RAM_PASSWORD, fresh_totp_code, make_ram_user, signed_in, totp_code
@@ -263,3 +263,26 @@ def test_administrator_unbinds_a_lost_mfa_device(owner, ram_user):
     client = Client()
     response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
     assert client.get(response.url).url == reverse("accounts:sign-in-enrol")
+
+
+def test_self_sign_up_creates_an_account_and_goes_straight_to_authenticator_enrolment(db, settings):
+    settings.PORTAL_SELF_SIGN_UP = True
+    client = Client()
+    response = client.post(
+        reverse("accounts:sign-up"),
+        {"name": "Newco", "email": "Founder@Newco.example", "password": "Copper-Willow-Signal-6604"},
+    )
+    assert response.status_code == 302
+    account = PrimaryAccount.objects.get(owner__email="founder@newco.example")
+    assert account.name == "Newco" and len(account.account_id) == 16
+    assert client.get(response.url).url == reverse("accounts:sign-in-enrol")
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="account.create", account_id=account.account_id).count() == 1
+
+
+def test_self_sign_up_is_off_by_default(db):
+    response = Client().post(
+        reverse("accounts:sign-up"), {"name": "X", "email": "x@x.example", "password": "Copper-Willow-Signal-6604"}
+    )
+    assert response.status_code == 404
+    assert not PrimaryAccount.objects.exists()
