@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and RAM users"
+
+    def ready(self):
+        from accounts import checks  # noqa: F401, PLC0415 - registers the system checks

@@ -289,3 +289,37 @@ class BackupCode(models.Model):
 
     def __str__(self):
         return f"backup code of device {self.device_id}"
+
+
+class AccessKeyQuerySet(models.QuerySet):
+    def of_user(self, user: User):
+        return self.filter(user=user).order_by("created_at", "pk")
+
+
+class AccessKey(models.Model):
+    """An (ID, secret) pair that signs API requests; the secret is sealed with the keyring, never stored in clear."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "Active", "Active"
+        INACTIVE = "Inactive", "Inactive"
+
+    access_key_id = models.CharField(max_length=24, unique=True)
+    # The RAM user's identity, or the owner's for the primary account's own keys. PROTECT: a user who
+    # still has keys cannot disappear from under them.
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_keys")
+    sealed_secret = models.TextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_channel = models.CharField(max_length=16, blank=True)
+    last_used_service = models.CharField(max_length=64, blank=True)
+
+    objects = AccessKeyQuerySet.as_manager()
+
+    def __str__(self):
+        return f"AccessKey {self.access_key_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

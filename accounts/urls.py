@@ -1,6 +1,7 @@
 from django.urls import path
 
-from accounts.views import account, audit, me, ram_users, sign_in
+from accounts.views import access_keys, account, audit, me, ram_users, sign_in
+from accounts.views.access_keys import ACCOUNT, ME, RAM_USER
 
 app_name = "accounts"
 
@@ -24,6 +25,30 @@ urlpatterns = [
     path("users/<int:pk>/mfa/unbind/", ram_users.unbind_mfa_view, name="unbind-mfa"),
     path("users/<int:pk>/policies/attach/", ram_users.attach_policy_view, name="attach-policy"),
     path("users/<int:pk>/policies/<str:policy_name>/detach/", ram_users.detach_policy_view, name="detach-policy"),
+    path(
+        "users/<int:pk>/access-keys/create/",
+        access_keys.create_access_key,
+        {"scope": RAM_USER},
+        name="create-access-key",
+    ),
+    path(
+        "users/<int:pk>/access-keys/<str:key_id>/enable/",
+        access_keys.enable_access_key,
+        {"scope": RAM_USER},
+        name="enable-access-key",
+    ),
+    path(
+        "users/<int:pk>/access-keys/<str:key_id>/disable/",
+        access_keys.disable_access_key,
+        {"scope": RAM_USER},
+        name="disable-access-key",
+    ),
+    path(
+        "users/<int:pk>/access-keys/<str:key_id>/delete/",
+        access_keys.delete_access_key_view,
+        {"scope": RAM_USER},
+        name="delete-access-key",
+    ),
     path("settings/security/", account.security_settings, name="security-settings"),
     path("settings/password-policy/", account.password_policy, name="password-policy"),
     path("policies/", account.policy_list, name="policy-list"),
@@ -32,7 +57,50 @@ urlpatterns = [
     path("me/", me.my_credentials, name="my-credentials"),
     path("me/password/", me.change_password, name="change-password"),
     path("me/mfa/", me.bind_mfa, name="bind-mfa"),
+    path("me/access-keys/create/", access_keys.create_access_key, {"scope": ME}, name="create-my-access-key"),
+    path(
+        "me/access-keys/<str:key_id>/enable/",
+        access_keys.enable_access_key,
+        {"scope": ME},
+        name="enable-my-access-key",
+    ),
+    path(
+        "me/access-keys/<str:key_id>/disable/",
+        access_keys.disable_access_key,
+        {"scope": ME},
+        name="disable-my-access-key",
+    ),
+    path(
+        "me/access-keys/<str:key_id>/delete/",
+        access_keys.delete_access_key_view,
+        {"scope": ME},
+        name="delete-my-access-key",
+    ),
     path("account/", me.my_account, name="my-account"),
+    path(
+        "account/access-keys/create/",
+        access_keys.create_access_key,
+        {"scope": ACCOUNT},
+        name="create-account-access-key",
+    ),
+    path(
+        "account/access-keys/<str:key_id>/enable/",
+        access_keys.enable_access_key,
+        {"scope": ACCOUNT},
+        name="enable-account-access-key",
+    ),
+    path(
+        "account/access-keys/<str:key_id>/disable/",
+        access_keys.disable_access_key,
+        {"scope": ACCOUNT},
+        name="disable-account-access-key",
+    ),
+    path(
+        "account/access-keys/<str:key_id>/delete/",
+        access_keys.delete_access_key_view,
+        {"scope": ACCOUNT},
+        name="delete-account-access-key",
+    ),
     path("account/backup-codes/", me.regenerate_backup_codes_view, name="regenerate-backup-codes"),
     path("account/sign-out-everywhere/", me.sign_out_everywhere_view, name="sign-out-everywhere"),
 ]

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal kernel"
+
+    def ready(self):
+        from portal import checks  # noqa: F401, PLC0415 - registers the system checks

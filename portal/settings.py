@@ -226,6 +226,14 @@ LOGGING = {
 OTP_TOTP_ISSUER = "RAM Onboarding Portal"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
+# Secrets at rest (AccessKey secrets, sealed packet secrets): AES-256-GCM keys from the environment,
+# "<version>:<base64 32 bytes>,…" newest first; never from the database or SECRET_KEY. The demo keeps one
+# in an ignored file that `manage.py demo_keyring` writes. A missing or unusable keyring stops start-up.
+PORTAL_KEYRING_FILE = Path(os.environ.get("PORTAL_KEYRING_FILE", VAR_DIR / "keyring"))
+PORTAL_KEYRING = os.environ.get("PORTAL_KEYRING", "") or (
+    PORTAL_KEYRING_FILE.read_text().strip() if PORTAL_KEYRING_FILE.is_file() else ""
+)
+
 # The product's own settings.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
@@ -233,3 +241,4 @@ PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_DEMO = env_bool("PORTAL_DEMO", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
 PORTAL_USERS_PER_PAGE = 50
+PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)

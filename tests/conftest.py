@@ -14,7 +14,10 @@ from accounts.services.policies import attach_policy
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.audit import Origin
+from portal.keyring import new_key_entry
 
+# A keyring made for this test run; the secrets it seals exist only in the test database.
+TEST_KEYRING = new_key_entry(1)
 OWNER_PASSWORD = "Granite-Meadow-Orbit-8841"
 RAM_PASSWORD = "Violet-Canyon-Ledger-5307"
 CONSOLE = Origin(channel="console", source_ip="127.0.0.1", request_id="TEST")
@@ -76,6 +79,11 @@ def make_ram_user(owner: Person, name: str, *, policies: tuple[str, ...] = (), c
     for policy in policies:
         attach_policy(actor=owner.actor, ram_user=ram_user, policy_name=policy)
     return Person(user=ram_user.user, account=owner.account, password=RAM_PASSWORD, ram_user=ram_user)
+
+
+@pytest.fixture(autouse=True)
+def test_keyring(settings):
+    settings.PORTAL_KEYRING = TEST_KEYRING
 
 
 @pytest.fixture

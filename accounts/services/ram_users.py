@@ -237,8 +237,12 @@ def update_ram_user(
     return locked
 
 
-def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None) -> None:
-    """Deletes the user and everything only it held; refuses while something else still refers to it."""
+def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None, with_access_keys: bool = False) -> None:
+    """Deletes the user and everything only it held; refuses while something else still refers to it.
+
+    The console deletes the user's AccessKeys in the same step when asked to (`with_access_keys`, after
+    showing them); otherwise keys, like project roles, must go first.
+    """
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     require_otp(actor=actor, otp_code=otp_code)
@@ -247,11 +251,18 @@ def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None) ->
         with transaction.atomic():
             locked = RamUser.objects.select_for_update().get(pk=ram_user.pk)
             policies = sorted(locked.policy_attachments.values_list("policy_name", flat=True))
+            deleted_keys = []
+            if with_access_keys:
+                deleted_keys = sorted(locked.user.access_keys.values_list("access_key_id", flat=True))
+                locked.user.access_keys.all().delete()
             # Deleting the sign-in identity cascades to the RAM user, its policies and MFA devices.
             # Anything that must be removed first (project roles, AccessKeys) protects the row.
             locked.user.delete()
             record_event(
-                actor=actor, action="ram_user.delete", target=principal, details={"detached_policies": policies}
+                actor=actor,
+                action="ram_user.delete",
+                target=principal,
+                details={"detached_policies": policies, "deleted_access_keys": deleted_keys},
             )
     except ProtectedError as error:
         blockers = sorted({str(obj) for obj in error.protected_objects})

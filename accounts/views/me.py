@@ -20,6 +20,7 @@ from accounts.services.otp import (
     require_otp,
     start_totp_enrolment,
 )
+from accounts.views.access_keys import ACCOUNT, ME, access_key_panel
 from accounts.views.sign_in import add_errors, enrolment_context
 
 
@@ -35,6 +36,7 @@ def my_credentials(request):
             "settings": ram_user.account.security_settings,
             "has_mfa": has_mfa_device(request.user),
             "policies": ram_user.policy_attachments.all(),
+            "access_key_panel": access_key_panel(request.user, ME),
         },
     )
 
@@ -112,6 +114,7 @@ def my_account(request):
             "device": device,
             "backup_codes_left": backup.codes.count() if backup else 0,
             "otp_form": OtpForm(),
+            "access_key_panel": access_key_panel(user, ACCOUNT),
         },
     )
 

@@ -16,7 +16,7 @@ from accounts.forms import (
     NewRamUserFormSet,
 )
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required
-from accounts.models import PolicyAttachment, RamUser
+from accounts.models import AccessKey, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.logon import LogonChange, modify_logon_settings
@@ -30,6 +30,7 @@ from accounts.services.ram_users import (
     unbind_mfa_device,
     update_ram_user,
 )
+from accounts.views.access_keys import RAM_USER, access_key_panel
 from accounts.views.sign_in import add_errors
 from portal.models import AuditEvent
 
@@ -114,6 +115,7 @@ def user_detail(request, pk):
             "can_attach": len(attached) < len(SYSTEM_POLICIES),
             "events": events,
             "can_write": can_write_ram(request.user),
+            "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
         },
     )
 
@@ -141,7 +143,12 @@ def delete_user(request, pk):
     conflict = None
     if request.method == "POST" and form.is_valid():
         try:
-            delete_ram_user(actor=actor_of(request), ram_user=ram_user, otp_code=form.cleaned_data["otp_code"])
+            delete_ram_user(
+                actor=actor_of(request),
+                ram_user=ram_user,
+                otp_code=form.cleaned_data["otp_code"],
+                with_access_keys=True,
+            )
         except DeleteConflict as error:
             conflict = error
         except ValidationError as error:
@@ -149,7 +156,16 @@ def delete_user(request, pk):
         else:
             messages.success(request, f"The RAM user {ram_user.name} was deleted.")
             return redirect("accounts:user-list")
-    return render(request, "accounts/delete_user.html", {"form": form, "ram_user": ram_user, "conflict": conflict})
+    return render(
+        request,
+        "accounts/delete_user.html",
+        {
+            "form": form,
+            "ram_user": ram_user,
+            "conflict": conflict,
+            "access_keys": AccessKey.objects.of_user(ram_user.user),
+        },
+    )
 
 
 @ram_writer_required

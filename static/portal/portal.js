@@ -11,7 +11,9 @@
   }
 
   document.addEventListener("click", function (event) {
-    const button = event.target.closest("[data-copy-target], [data-copy-text], [data-print], [data-add-row]");
+    const button = event.target.closest(
+      "[data-copy-target], [data-copy-text], [data-print], [data-add-row], [data-download-csv]"
+    );
     if (!button) return;
     if (button.hasAttribute("data-copy-text")) copy(button.getAttribute("data-copy-text"), button);
     if (button.hasAttribute("data-copy-target")) {
@@ -20,6 +22,32 @@
     }
     if (button.hasAttribute("data-print")) window.print();
     if (button.hasAttribute("data-add-row")) addUserRow();
+    if (button.hasAttribute("data-download-csv")) downloadAccessKeyCsv(button);
+  });
+
+  // The CSV is built here from what the page already shows, so no second request ever carries the secret.
+  function downloadAccessKeyCsv(button) {
+    const id = document.getElementById("access-key-id").innerText.trim();
+    const secret = document.getElementById("access-key-secret").innerText.trim();
+    const csv = "AccessKey ID,AccessKey Secret\r\n" + id + "," + secret + "\r\n";
+    const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = button.getAttribute("data-filename") || "AccessKey.csv";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+  }
+
+  // A control that stays disabled until its checkbox is ticked ("I have saved the AccessKey secret").
+  document.addEventListener("change", function (event) {
+    const box = event.target.closest("[data-enables]");
+    if (!box) return;
+    const target = document.querySelector(box.getAttribute("data-enables"));
+    if (!target) return;
+    target.classList.toggle("disabled", !box.checked);
+    target.setAttribute("aria-disabled", String(!box.checked));
   });
 
   function addUserRow() {

@@ -6,7 +6,9 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
+from accounts.actors import operator_actor
 from accounts.models import PolicyAttachment, RamUser
+from accounts.services.access_keys import issue_access_key
 from accounts.services.policies import attach_policy
 from portal.models import AuditEvent
 from tests.conftest import make_ram_user, signed_in
@@ -49,6 +51,13 @@ SELF_SERVICE = {
     "accounts:bind-mfa",
     "accounts:sign-out-everywhere",
 }
+# A RAM user's own AccessKeys: only where "Manage AccessKey" is allowed (tests/accounts/test_access_keys.py).
+OWN_KEYS = {
+    "accounts:create-my-access-key",
+    "accounts:enable-my-access-key",
+    "accounts:disable-my-access-key",
+    "accounts:delete-my-access-key",
+}
 # What AliyunRAMReadOnlyAccess may open. Every other administration URL changes something.
 READ_PAGES = {
     "accounts:overview",
@@ -62,12 +71,13 @@ READ_PAGES = {
 }
 # Settings pages that RAM administrators may read but only the owner may change.
 OWNER_ONLY_CHANGES = {"accounts:security-settings", "accounts:password-policy"}
-ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE)
+ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE - OWN_KEYS)
 POLICY_NAME = "AliyunRAMReadOnlyAccess"
+MISSING_KEY_ID = "LTAI" + "0" * 20
 
 
-def url_for(name: str, *, pk: int, domain: str) -> str:
-    values = {"pk": pk, "domain": domain, "policy_name": POLICY_NAME}
+def url_for(name: str, *, pk: int, domain: str, key_id: str = MISSING_KEY_ID) -> str:
+    values = {"pk": pk, "domain": domain, "policy_name": POLICY_NAME, "key_id": key_id}
     unknown = set(URLS[name]) - set(values)
     assert not unknown, f"{name} takes {unknown}: teach url_for() how to fill them."
     return reverse(name, kwargs={group: values[group] for group in URLS[name]})
@@ -83,7 +93,7 @@ def test_the_walk_finds_every_kind_of_page():
         ALL_NAMES
     )
     assert len(ALL_NAMES) >= 30
-    for listed in (PUBLIC, SELF_SERVICE, READ_PAGES):
+    for listed in (PUBLIC, SELF_SERVICE, OWN_KEYS, READ_PAGES):
         assert listed <= set(ALL_NAMES), f"stale names in a list: {listed - set(ALL_NAMES)}"
 
 
@@ -197,6 +207,8 @@ def test_the_same_post_with_a_csrf_token_goes_through(owner, ram_user):
 def test_foreign_account_ids_get_the_answer_of_a_missing_one(owner, other_owner, other_ram_user, name, method):
     foreign = other_ram_user.ram_user
     attach_policy(actor=other_owner.actor, ram_user=foreign, policy_name=POLICY_NAME)
+    foreign_key = issue_access_key(actor=operator_actor(other_owner.account), holder=foreign.user, otp_code=None)
+    key_id = foreign_key.access_key.access_key_id
     missing_pk = RamUser.objects.order_by("-pk").first().pk + 1000
     client = signed_in(owner)
     data = {
@@ -206,8 +218,8 @@ def test_foreign_account_ids_get_the_answer_of_a_missing_one(owner, other_owner,
         "otp_code": owner.code() if method == "post" else "",
     }
     before = database_state()
-    foreign_answer = getattr(client, method)(url_for(name, pk=foreign.pk, domain=""), data)
-    missing_answer = getattr(client, method)(url_for(name, pk=missing_pk, domain=""), data)
+    foreign_answer = getattr(client, method)(url_for(name, pk=foreign.pk, domain="", key_id=key_id), data)
+    missing_answer = getattr(client, method)(url_for(name, pk=missing_pk, domain="", key_id=key_id), data)
     # A POST-only action answers a GET with 405 before it looks at the ID, for foreign and missing alike.
     expected = {404, 405} if method == "get" else {404}
     assert foreign_answer.status_code == missing_answer.status_code

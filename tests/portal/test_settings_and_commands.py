@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 
 from accounts.models import PrimaryAccount, User
 from portal.models import AuditEvent
+from tests.conftest import TEST_KEYRING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +22,7 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         for key, value in os.environ.items()
         if key not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
+    env = {"PORTAL_KEYRING": TEST_KEYRING, "PORTAL_KEYRING_FILE": "/nonexistent/keyring", **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         check=False,

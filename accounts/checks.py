@@ -1,0 +1,36 @@
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+from django.db.models import Q
+
+from accounts.models import AccessKey
+from portal.keyring import Keyring, SecretUnreadable, keyring
+
+
+@checks.register(checks.Tags.security)
+def check_keyring_opens_stored_secrets(app_configs, **kwargs):
+    """A wrong key, or a dropped one still in use, stops start-up: one sample per key version is opened."""
+    try:
+        ring = keyring()
+    except ImproperlyConfigured:
+        return []  # portal.E001 says what is wrong with the keyring itself
+    sealed_with = {version: Q(sealed_secret__startswith=f"v{version}$") for version, _ in ring.keys}
+    try:
+        samples = [AccessKey.objects.filter(lookup).first() for lookup in sealed_with.values()]
+        orphan = AccessKey.objects.exclude(Q(*sealed_with.values(), _connector=Q.OR)).first()
+    except DatabaseError:
+        return []  # no tables yet (before migrate): nothing sealed to check
+    errors = []
+    for sample in [*filter(None, samples), *filter(None, [orphan])]:
+        try:
+            ring.open(sample.sealed_secret, associated_data=sample.access_key_id)
+        except SecretUnreadable as error:
+            errors.append(
+                checks.Error(
+                    f"The keyring cannot open the AccessKey secrets sealed with key version "
+                    f"{Keyring.version_of(sample.sealed_secret)}: {error}",
+                    hint="Put the key that sealed them back into PORTAL_KEYRING (newest first), then rotate.",
+                    id="accounts.E001",
+                )
+            )
+    return errors

@@ -1,0 +1,33 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.actors import operator_actor
+from accounts.models import PrimaryAccount, RamUser
+from accounts.services.access_keys import issue_access_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Issues an AccessKey for the primary account or one of its RAM users; prints the ID and the secret "
+        "once, on standard output, and nothing else."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--account", required=True, help="the 16-digit account ID")
+        parser.add_argument("--user", help="a RAM user's name; without it, the primary account's own key")
+
+    def handle(self, *args, account, user, **options):
+        primary = PrimaryAccount.objects.filter(account_id=account).select_related("owner").first()
+        if primary is None:
+            raise CommandError(f"There is no primary account {account}.")
+        holder = primary.owner
+        if user:
+            ram_user = RamUser.objects.for_account(primary).filter(name__iexact=user).select_related("user").first()
+            if ram_user is None:
+                raise CommandError(f"The account {account} has no RAM user named {user}.")
+            holder = ram_user.user
+        try:
+            issued = issue_access_key(actor=operator_actor(primary), holder=holder, otp_code=None)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        self.stdout.write(f"{issued.access_key.access_key_id}\n{issued.secret}")

@@ -1,0 +1,158 @@
+"""AccessKeys ("Create AccessKey", "Enable", "Disable", "Delete"): issued after an OTP check, secret shown once."""
+
+import secrets
+import string
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import AccessKey, User
+from accounts.permissions import can_write_ram
+from accounts.services.otp import require_otp
+from portal.audit import record_event
+from portal.keyring import keyring
+
+ACCESS_KEY_ID_PREFIX = "LTAI"
+ACCESS_KEY_ID_LENGTH = 24
+ACCESS_KEY_SECRET_LENGTH = 30
+ALPHANUMERIC = string.ascii_letters + string.digits
+# How often a key's "last used" is written: at most once a minute, so that busy keys don't make every
+# signed request a write.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class IssuedAccessKey:
+    access_key: AccessKey
+    secret: str  # shown once by the caller, never stored in clear
+
+
+def new_access_key_id() -> str:
+    return ACCESS_KEY_ID_PREFIX + "".join(
+        secrets.choice(ALPHANUMERIC) for _ in range(ACCESS_KEY_ID_LENGTH - len(ACCESS_KEY_ID_PREFIX))
+    )
+
+
+def new_access_key_secret() -> str:
+    return "".join(secrets.choice(ALPHANUMERIC) for _ in range(ACCESS_KEY_SECRET_LENGTH))
+
+
+def open_secret(access_key: AccessKey) -> str:
+    """The key's secret, for checking a request signature; never for display."""
+    return keyring().open(access_key.sealed_secret, associated_data=access_key.access_key_id)
+
+
+def ensure_can_manage_keys_of(actor: Actor, holder: User) -> None:
+    """Who may manage whose keys: the owner its own; RAM administrators RAM users'; a RAM user its own
+    where the security settings allow it. Everything else is refused."""
+    if actor.user is None:  # an operator on the server
+        return
+    if holder.is_owner:
+        if holder.pk != actor.user.pk:
+            raise PermissionDenied("Only the owner manages the primary account's AccessKeys.")
+        return
+    if holder.ram_user.account_id != actor.account.pk:
+        raise PermissionDenied("This RAM user belongs to another account.")
+    if can_write_ram(actor.user):
+        return
+    if holder.pk == actor.user.pk and actor.account.security_settings.allow_manage_access_keys:
+        return
+    raise PermissionDenied("You are not allowed to manage these AccessKeys.")
+
+
+def _needs_otp_for_every_change(holder: User) -> bool:
+    # The primary account's own keys can do everything: every operation on them needs the owner's code.
+    return holder.is_owner
+
+
+def issue_access_key(*, actor: Actor, holder: User, otp_code: str | None) -> IssuedAccessKey:
+    """A new Active key for `holder`, within the per-user limit even under concurrent requests.
+
+    The actor's code is checked first, so a replayed or double-submitted form issues nothing.
+    """
+    ensure_can_manage_keys_of(actor, holder)
+    require_otp(actor=actor, otp_code=otp_code)
+    limit = settings.PORTAL_MAX_ACCESS_KEYS_PER_USER
+    secret = new_access_key_secret()
+    with transaction.atomic():
+        # Locking the holder's row serialises issuance per user: the count below cannot go stale.
+        User.objects.select_for_update().get(pk=holder.pk)
+        if AccessKey.objects.filter(user=holder).count() >= limit:
+            raise ValidationError(
+                f"A user can have at most {limit} AccessKeys. Disable and delete one first.", code="limit_exceeded"
+            )
+        access_key_id = new_access_key_id()
+        access_key = AccessKey.objects.create(
+            access_key_id=access_key_id,
+            user=holder,
+            sealed_secret=keyring().seal(secret, associated_data=access_key_id),
+            created_by=actor.principal,
+        )
+        record_event(
+            actor=actor,
+            action="access_key.create",
+            target=holder.principal,
+            details={"access_key_id": access_key_id},
+        )
+    return IssuedAccessKey(access_key=access_key, secret=secret)
+
+
+def set_access_key_status(*, actor: Actor, access_key: AccessKey, is_active: bool, otp_code: str | None = None):
+    """ "Enable" or "Disable" a key; disabling stops it signing requests at once."""
+    holder = access_key.user
+    ensure_can_manage_keys_of(actor, holder)
+    if _needs_otp_for_every_change(holder):
+        require_otp(actor=actor, otp_code=otp_code)
+    status = AccessKey.Status.ACTIVE if is_active else AccessKey.Status.INACTIVE
+    with transaction.atomic():
+        locked = AccessKey.objects.select_for_update().get(pk=access_key.pk)
+        if locked.status == status:
+            return locked
+        locked.status = status
+        locked.save(update_fields=["status"])
+        record_event(
+            actor=actor,
+            action="access_key.enable" if is_active else "access_key.disable",
+            target=holder.principal,
+            details={"access_key_id": locked.access_key_id},
+        )
+    return locked
+
+
+def delete_access_key(*, actor: Actor, access_key: AccessKey, otp_code: str | None = None) -> None:
+    """Deletes an Inactive key for good: its ID never signs anything again."""
+    holder = access_key.user
+    ensure_can_manage_keys_of(actor, holder)
+    if _needs_otp_for_every_change(holder):
+        require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        locked = AccessKey.objects.select_for_update().filter(pk=access_key.pk).first()
+        if locked is None:
+            return
+        if locked.is_active:
+            raise ValidationError("Disable the AccessKey before deleting it.", code="delete_active_key")
+        locked.delete()
+        record_event(
+            actor=actor,
+            action="access_key.delete",
+            target=holder.principal,
+            details={"access_key_id": access_key.access_key_id},
+        )
+
+
+def record_access_key_use(*, access_key: AccessKey, channel: str, service: str) -> None:
+    """Stamps when and through what a key was last used, at most once a minute per key."""
+    now = timezone.now()
+    if (
+        access_key.last_used_at is not None
+        and (now - access_key.last_used_at).total_seconds() < LAST_USED_RESOLUTION_SECONDS
+        and access_key.last_used_channel == channel
+    ):
+        return
+    AccessKey.objects.filter(pk=access_key.pk).update(
+        last_used_at=now, last_used_channel=channel, last_used_service=service
+    )

@@ -1,0 +1,127 @@
+"""AccessKey pages, for three kinds of holder: a RAM user (administrators), the primary account (its owner),
+and the signed-in RAM user itself (where the security settings allow it)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+
+from accounts.forms import OtpForm
+from accounts.gates import actor_of
+from accounts.models import AccessKey, RamUser
+from accounts.permissions import can_write_ram
+from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
+from accounts.services.otp import has_mfa_device
+from accounts.views.sign_in import add_errors
+
+RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
+
+
+def key_holder(request, scope: str, pk: int | None):
+    """Whose keys these are and where their page is; refuses (403/404) what the signed-in user may not manage."""
+    user = request.user
+    if scope == RAM_USER:
+        if not can_write_ram(user):
+            raise PermissionDenied("You are not allowed to change RAM users.")
+        ram_user = get_object_or_404(RamUser.objects.for_account(user.account).select_related("user"), pk=pk)
+        return ram_user.user, reverse("accounts:user-detail", args=[ram_user.pk])
+    if scope == ACCOUNT:
+        if not user.is_owner:
+            raise PermissionDenied("Only the owner manages the primary account's AccessKeys.")
+        return user, reverse("accounts:my-account")
+    if user.is_owner or not user.account.security_settings.allow_manage_access_keys:
+        raise PermissionDenied("Your administrator does not allow you to manage your own AccessKeys.")
+    return user, reverse("accounts:my-credentials")
+
+
+@never_cache
+def create_access_key(request, scope, pk=None):
+    """ "Create AccessKey": the actor's code in the same form; the secret appears in this one response."""
+    holder, back_url = key_holder(request, scope, pk)
+    if not has_mfa_device(request.user):
+        messages.warning(request, "Creating an AccessKey needs a code from your MFA device: bind one first.")
+        return redirect("accounts:bind-mfa")
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = issue_access_key(actor=actor_of(request), holder=holder, otp_code=form.cleaned_data["otp_code"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return render(
+                request,
+                "accounts/access_key_created.html",
+                {"access_key": issued.access_key, "secret": issued.secret, "holder": holder, "back_url": back_url},
+            )
+    return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
+
+
+def _change_key(request, scope, pk, key_id, change, done_message):
+    holder, back_url = key_holder(request, scope, pk)  # refuses before the method is looked at, as gates do
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    access_key = get_object_or_404(AccessKey, user=holder, access_key_id=key_id)
+    form = OtpForm(request.POST)
+    otp_code = form.data.get("otp_code") or None
+    try:
+        change(actor=actor_of(request), access_key=access_key, otp_code=otp_code)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done_message.format(access_key_id=access_key.access_key_id))
+    return redirect(back_url)
+
+
+def enable_access_key(request, scope, key_id, pk=None):
+    def enable(**kwargs):
+        set_access_key_status(is_active=True, **kwargs)
+
+    return _change_key(request, scope, pk, key_id, enable, "AccessKey {access_key_id} was enabled.")
+
+
+def disable_access_key(request, scope, key_id, pk=None):
+    def disable(**kwargs):
+        set_access_key_status(is_active=False, **kwargs)
+
+    return _change_key(request, scope, pk, key_id, disable, "AccessKey {access_key_id} was disabled.")
+
+
+def delete_access_key_view(request, scope, key_id, pk=None):
+    return _change_key(request, scope, pk, key_id, delete_access_key, "AccessKey {access_key_id} was deleted.")
+
+
+URL_NAMES = {
+    RAM_USER: ("create-access-key", "enable-access-key", "disable-access-key", "delete-access-key"),
+    ACCOUNT: (
+        "create-account-access-key",
+        "enable-account-access-key",
+        "disable-account-access-key",
+        "delete-account-access-key",
+    ),
+    ME: ("create-my-access-key", "enable-my-access-key", "disable-my-access-key", "delete-my-access-key"),
+}
+
+
+def access_key_panel(holder, scope: str, pk: int | None = None) -> dict:
+    """What the AccessKey panel of a page shows: the keys with their action URLs, and whether more fit."""
+    create, enable, disable, delete = URL_NAMES[scope]
+    holder_args = [pk] if pk is not None else []
+    keys = list(AccessKey.objects.of_user(holder))
+    return {
+        "create_url": reverse(f"accounts:{create}", args=holder_args),
+        "can_create": len(keys) < settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
+        "limit": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
+        "needs_otp": scope == ACCOUNT,
+        "rows": [
+            {
+                "key": key,
+                "enable_url": reverse(f"accounts:{enable}", args=[*holder_args, key.access_key_id]),
+                "disable_url": reverse(f"accounts:{disable}", args=[*holder_args, key.access_key_id]),
+                "delete_url": reverse(f"accounts:{delete}", args=[*holder_args, key.access_key_id]),
+            }
+            for key in keys
+        ],
+    }
