@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and RAM users"
 
     def ready(self):
-        from accounts import checks  # noqa: F401, PLC0415 - registers the system checks
+        from accounts import checks  # noqa: F401 - registers the system checks

@@ -6,4 +6,4 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal kernel"
 
     def ready(self):
-        from portal import checks  # noqa: F401, PLC0415 - registers the system checks
+        from portal import checks  # noqa: F401 - registers the system checks

@@ -59,7 +59,7 @@ def create_access_key(request, scope, pk=None):
     return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
 
 
-def _change_key(request, scope, pk, key_id, change, done_message):
+def _change_key(request, scope, pk, key_id, *, change, done_message):
     holder, back_url = key_holder(request, scope, pk)  # refuses before the method is looked at, as gates do
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -79,18 +79,22 @@ def enable_access_key(request, scope, key_id, pk=None):
     def enable(**kwargs):
         set_access_key_status(is_active=True, **kwargs)
 
-    return _change_key(request, scope, pk, key_id, enable, "AccessKey {access_key_id} was enabled.")
+    return _change_key(request, scope, pk, key_id, change=enable, done_message="AccessKey {access_key_id} was enabled.")
 
 
 def disable_access_key(request, scope, key_id, pk=None):
     def disable(**kwargs):
         set_access_key_status(is_active=False, **kwargs)
 
-    return _change_key(request, scope, pk, key_id, disable, "AccessKey {access_key_id} was disabled.")
+    return _change_key(
+        request, scope, pk, key_id, change=disable, done_message="AccessKey {access_key_id} was disabled."
+    )
 
 
 def delete_access_key_view(request, scope, key_id, pk=None):
-    return _change_key(request, scope, pk, key_id, delete_access_key, "AccessKey {access_key_id} was deleted.")
+    return _change_key(
+        request, scope, pk, key_id, change=delete_access_key, done_message="AccessKey {access_key_id} was deleted."
+    )
 
 
 URL_NAMES = {
