@@ -114,3 +114,11 @@ def test_demo_setup_is_idempotent(db):
     call_command("demo_setup", stdout=StringIO())
     call_command("demo_setup", stdout=StringIO())
     assert PrimaryAccount.objects.count() == 1
+
+
+def test_a_missing_keyring_stops_start_up_with_a_clear_error():
+    result = run_manage(
+        "check", DEBUG="false", SECRET_KEY="y" * 50, ALLOWED_HOSTS="portal.example.com", PORTAL_KEYRING=""
+    )
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr and "PORTAL_KEYRING is empty" in result.stderr

@@ -1,0 +1,75 @@
+from io import StringIO
+
+from django.core.management import call_command
+
+from accounts.actors import operator_actor
+from accounts.checks import check_keyring_opens_stored_secrets
+from accounts.models import AccessKey
+from accounts.services.access_keys import issue_access_key, open_secret
+from portal.checks import check_keyring
+from portal.keyring import Keyring, new_key_entry
+from portal.models import AuditEvent
+
+KEY_1 = new_key_entry(1)
+KEY_2 = new_key_entry(2)
+
+
+def error_ids(errors) -> list[str]:
+    return [error.id for error in errors]
+
+
+def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_of_key_1(settings, owner, ram_user):
+    settings.PORTAL_KEYRING = KEY_1
+    issued = [
+        issue_access_key(actor=operator_actor(owner.account), holder=holder, otp_code=None)
+        for holder in (ram_user.user, owner.user)
+    ]
+    assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {1}
+
+    # Key 2 arrives first in the keyring; until rotation, dropping key 1 would strand the secrets.
+    settings.PORTAL_KEYRING = f"{KEY_2},{KEY_1}"
+    assert check_keyring_opens_stored_secrets(None) == []
+    out = StringIO()
+    call_command("rotate_secret_keys", stdout=out)
+    assert "Re-sealed 2 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
+    assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {2}
+    event = AuditEvent.objects.get(action="keyring.rotate")
+    assert event.details == {"resealed_access_keys": 2, "key_version": 2} and event.channel == "command"
+
+    settings.PORTAL_KEYRING = KEY_2
+    assert check_keyring(None) == [] and check_keyring_opens_stored_secrets(None) == []
+    for item in issued:
+        assert open_secret(AccessKey.objects.get(pk=item.access_key.pk)) == item.secret
+
+
+def test_dropping_a_key_still_in_use_is_a_start_up_error(settings, owner):
+    settings.PORTAL_KEYRING = KEY_1
+    issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
+    settings.PORTAL_KEYRING = KEY_2
+    errors = check_keyring_opens_stored_secrets(None)
+    assert error_ids(errors) == ["accounts.E001"]
+    assert "key version 1" in errors[0].msg
+
+
+def test_a_wrong_key_under_the_right_version_is_a_start_up_error(settings, owner):
+    settings.PORTAL_KEYRING = KEY_1
+    issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
+    settings.PORTAL_KEYRING = new_key_entry(1)
+    errors = check_keyring_opens_stored_secrets(None)
+    assert error_ids(errors) == ["accounts.E001"]
+    assert "does not open" in errors[0].msg
+
+
+def test_a_missing_or_malformed_keyring_is_a_start_up_error(settings):
+    settings.PORTAL_KEYRING = ""
+    assert error_ids(check_keyring(None)) == ["portal.E001"]
+    settings.PORTAL_KEYRING = "1:tooshort"
+    assert error_ids(check_keyring(None)) == ["portal.E001"]
+
+
+def test_rotation_with_nothing_to_do_says_so(settings, db):
+    settings.PORTAL_KEYRING = KEY_1
+    out = StringIO()
+    call_command("rotate_secret_keys", stdout=out)
+    assert "Re-sealed 0 secrets" in out.getvalue()
+    assert not AuditEvent.objects.exists()

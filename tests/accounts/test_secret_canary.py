@@ -1,0 +1,67 @@
+"""SPEC §3 rule 1, checked by planting a canary: an AccessKey secret leaves the portal exactly once."""
+
+import logging
+
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import AccessKey
+from accounts.services import access_keys
+from portal.models import AuditEvent
+from tests.conftest import signed_in
+
+CANARY = "CanaryS3cretZq8Lw2Xv7Np4Rt6Yb9"
+
+
+def every_stored_text() -> str:
+    """Every row of every table, as text: what a copy of the database would give away."""
+    dump = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            dump.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(dump)
+
+
+def test_a_canary_secret_leaves_in_exactly_one_response_and_nowhere_else(owner, ram_user, monkeypatch, caplog):
+    assert len(CANARY) == access_keys.ACCESS_KEY_SECRET_LENGTH
+    monkeypatch.setattr(access_keys, "new_access_key_secret", lambda: CANARY)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="django")
+    # Log every SQL statement with its parameters, so that a secret written in clear would show up.
+    monkeypatch.setattr(connection, "force_debug_cursor", True)
+    client = signed_in(owner)
+    code = owner.code()
+    create = reverse("accounts:create-access-key", args=[ram_user.ram_user.pk])
+    responses = [
+        client.get(create),
+        client.post(create, {"otp_code": code}),
+        client.post(create, {"otp_code": code}),  # the browser's "resubmit" after a reload
+        client.get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk])),
+        client.get(reverse("accounts:user-list")),
+        client.get(reverse("accounts:overview")),
+        client.get(reverse("accounts:my-account")),
+        client.get(reverse("accounts:audit-trail")),
+        client.get(reverse("accounts:audit-export")),
+    ]
+    bodies = [
+        b"".join(response.streaming_content) if response.streaming else response.content for response in responses
+    ]
+    carrying = [index for index, body in enumerate(bodies) if CANARY.encode() in body]
+    assert carrying == [1], f"the secret appeared in responses {carrying}"
+    assert "no-store" in responses[1]["Cache-Control"]
+    for response in responses:
+        assert CANARY not in str(response.cookies)
+        assert CANARY not in str(dict(response.headers))
+    key = AccessKey.objects.get()
+    assert access_keys.open_secret(key) == CANARY
+
+    assert "INSERT" in caplog.text  # the SQL log really was on
+    assert CANARY not in caplog.text
+    assert CANARY not in str(list(AuditEvent.objects.values()))
+    for session in Session.objects.all():
+        assert CANARY not in session.session_data and CANARY not in str(session.get_decoded())
+    assert all(CANARY not in message.message().as_string() for message in mail.outbox)
+    assert CANARY not in every_stored_text()
