@@ -1,0 +1,78 @@
+"""A RAM user's own password and MFA device, as far as the security settings allow."""
+
+from datetime import timedelta
+
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.services.security import update_security_settings
+from tests.conftest import RAM_PASSWORD, signed_in, totp_code
+
+NEW_PASSWORD = "Maple-Comet-Harbour-2291"
+
+
+def change_password(client, current=RAM_PASSWORD, new=NEW_PASSWORD):
+    return client.post(
+        reverse("accounts:change-password"),
+        {"current_password": current, "new_password": new, "confirm_password": new},
+    )
+
+
+def test_a_ram_user_changes_their_password_with_the_current_one(ram_user):
+    client = signed_in(ram_user)
+    assert change_password(client, current="not-the-password").status_code == 200
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(RAM_PASSWORD)
+    assert change_password(client).status_code == 302
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(NEW_PASSWORD)
+    # The session that made the change carries on.
+    assert client.get(reverse("accounts:my-credentials")).status_code == 200
+
+
+def test_password_change_not_allowed_hides_the_link_and_refuses_the_url(owner, ram_user):
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_change_password": False})
+    client = signed_in(ram_user)
+    assert reverse("accounts:change-password") not in client.get(reverse("accounts:my-credentials")).content.decode()
+    assert client.get(reverse("accounts:change-password")).status_code == 403
+    assert change_password(client).status_code == 403
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(RAM_PASSWORD)
+
+
+def test_a_ram_user_binds_then_replaces_their_mfa_device(ram_user):
+    client = signed_in(ram_user)
+    client.get(reverse("accounts:bind-mfa"))
+    first = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    response = client.post(reverse("accounts:bind-mfa"), {"device_id": first.pk, "otp_code": totp_code(first)})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.confirmed
+    client.get(reverse("accounts:bind-mfa"))
+    second = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    # Replacing needs a code from the device being replaced.
+    refused = client.post(
+        reverse("accounts:bind-mfa"),
+        {"device_id": second.pk, "otp_code": totp_code(second), "current_otp_code": "000000"},
+    )
+    assert refused.status_code == 200
+    assert TOTPDevice.objects.get(pk=first.pk).confirmed
+    # The wrong code throttles the old device for a moment (django-otp doubles the wait per failure).
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        response = client.post(
+            reverse("accounts:bind-mfa"),
+            {"device_id": second.pk, "otp_code": totp_code(second), "current_otp_code": totp_code(first)},
+        )
+    assert response.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=ram_user.user).values_list("pk", flat=True)) == [second.pk]
+
+
+def test_mfa_management_not_allowed_hides_the_link_and_refuses_the_url(owner, ram_user):
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_manage_mfa": False})
+    client = signed_in(ram_user)
+    assert reverse("accounts:bind-mfa") not in client.get(reverse("accounts:my-credentials")).content.decode()
+    assert client.get(reverse("accounts:bind-mfa")).status_code == 403
+    assert client.post(reverse("accounts:bind-mfa"), {"device_id": 1, "otp_code": "123456"}).status_code == 403
+    assert not TOTPDevice.objects.filter(user=ram_user.user).exists()
