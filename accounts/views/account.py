@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm
 from accounts.gates import actor_of, ram_reader_required
-from accounts.models import PolicyAttachment, RamUser
+from accounts.models import AccessKey, PolicyAttachment, RamUser
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.security import (
     PASSWORD_POLICY_FIELDS,
@@ -28,6 +28,7 @@ def overview(request):
             "account": account,
             "user_count": users.count(),
             "console_logon_count": users.filter(is_console_logon_enabled=True).count(),
+            "access_key_count": AccessKey.objects.filter(user__ram_user__account=account).count(),
         },
     )
 

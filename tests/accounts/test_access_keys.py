@@ -49,6 +49,8 @@ def test_administrator_issues_a_key_that_is_shown_once_and_sealed_at_rest(owner,
     # The user's page lists the key, never its secret.
     detail = signed_in(owner).get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk])).content.decode()
     assert access_key.access_key_id in detail and secret not in detail
+    overview = signed_in(owner).get(reverse("accounts:overview"))
+    assert overview.context["access_key_count"] == 1
 
 
 def test_the_same_otp_code_submitted_twice_creates_one_key(owner, ram_user):
