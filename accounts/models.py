@@ -323,3 +323,94 @@ class AccessKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class AliasHold(models.Model):
+    """A released enterprise alias, held so that nobody else can take it and catch its users' sign-ins."""
+
+    alias = models.CharField(max_length=50)
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="alias_holds")
+    released_at = models.DateTimeField()
+    held_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("alias"), name="unique_alias_hold_ignoring_case")]
+
+    def __str__(self):
+        return f"{self.alias} held until {self.held_until:%Y-%m-%d}"
+
+
+class DeliveryPacketQuerySet(models.QuerySet):
+    def for_account(self, account: PrimaryAccount):
+        return self.filter(account=account)
+
+
+class DeliveryPacket(models.Model):
+    """What hands a RAM user's account to its person. Secrets in it stay sealed until they leave through
+    exactly one channel (shown, printed, emailed and claimed), and are wiped then."""
+
+    class State(models.TextChoices):
+        SEALED = "sealed", "Sealed"
+        PRINTED = "printed", "Printed"
+        SENT = "sent", "Sent"
+        CLAIMED = "claimed", "Claimed"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        WIPED = "wiped", "Wiped"
+
+    class Channel(models.TextChoices):
+        SHOWN = "shown", "Shown on the issuing page"
+        PRINTED = "printed", "Printed"
+        PDF = "pdf", "PDF"
+        EMAIL = "email", "Email and claim link"
+
+    uid = models.UUIDField(unique=True, editable=False)  # associated data of its sealed secrets
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="delivery_packets")
+    ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="delivery_packets")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.SEALED)
+    channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
+    has_password = models.BooleanField(default=False)
+    access_key_id = models.CharField(max_length=24, blank=True)  # not a secret; the key's secret is sealed below
+    sealed_password = models.TextField(blank=True)
+    sealed_access_key_secret = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    email_to = models.EmailField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The claim link's token is stored only as a SHA-256 hash: the link itself leaves once, in the email.
+    claim_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivered_by = models.CharField(max_length=200, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    wiped_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryPacketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="packet_account_time")]
+
+    def __str__(self):
+        return f"delivery packet {self.pk} for {self.ram_user_id}"
+
+    @property
+    def has_secrets(self) -> bool:
+        return bool(self.sealed_password or self.sealed_access_key_secret)
+
+
+class PacketEmail(models.Model):
+    """The durable outbox: one row per packet to be emailed. It holds no secret; the claim link is made
+    when the message is actually handed to the mail server."""
+
+    packet = models.OneToOneField(DeliveryPacket, on_delete=models.CASCADE, related_name="email")
+    to = models.EmailField()
+    requested_by = models.CharField(max_length=200)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    def __str__(self):
+        return f"email of packet {self.packet_id} to {self.to}"
