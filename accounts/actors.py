@@ -11,10 +11,11 @@ class Actor:
     account: PrimaryAccount
     origin: Origin
     user: User | None = None
+    label: str = "operator"  # who acts when no user does: an operator, the mail worker, a claim link
 
     @property
     def principal(self) -> str:
-        return self.user.principal if self.user is not None else "operator"
+        return self.user.principal if self.user is not None else self.label
 
     @property
     def account_id(self) -> str:

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.policies import SYSTEM_POLICY_CHOICES
+from accounts.services.alias import alias_problems
 
 OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup codes)."
 
@@ -15,7 +16,17 @@ def helper(submit_label: str, *, css_class: str = "btn-primary") -> FormHelper:
     return form_helper
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """Never renders what was typed: a used code is worth nothing, and a backup code must not be shown again
+    (SPEC §3 rule 1) when a form comes back with an error or a reloaded form is posted twice."""
+
+    def format_value(self, value):
+        return None
+
+
 class OtpCodeField(forms.CharField):
+    widget = OneTimeCodeInput
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Verification code")
         kwargs.setdefault("help_text", OTP_HELP)
@@ -56,6 +67,48 @@ class SignUpForm(forms.Form):
 
 class OtpForm(forms.Form):
     otp_code = OtpCodeField()
+
+
+DELIVERY_CHOICES = [
+    ("show", "Show the secrets now (and print the delivery sheet from the page)"),
+    ("seal", "Seal them in a delivery packet, to print as PDF or email with a claim link later"),
+]
+
+
+def delivery_field() -> forms.ChoiceField:
+    # Optional: a form posted without it (an older page, a script) shows the secrets, as before packets.
+    return forms.ChoiceField(
+        label="Deliver the new secrets",
+        choices=DELIVERY_CHOICES,
+        initial="show",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+
+class CreateUsersOptionsForm(forms.Form):
+    """What applies to the whole "Create User" request."""
+
+    deliver = delivery_field()
+    otp_code = OtpCodeField(
+        required=False,
+        help_text="Needed when a user gets an AccessKey: the code from your authenticator app.",
+    )
+
+    def __init__(self, *args, needs_otp: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        if needs_otp:
+            self.fields["otp_code"].required = True
+
+
+class CreateAccessKeyForm(OtpForm):
+    deliver = delivery_field()
+
+
+class EmailPacketForm(forms.Form):
+    packet = forms.IntegerField(label="Packet")
+    to = forms.EmailField(label="Send to")
 
 
 class EnrolForm(forms.Form):
@@ -114,6 +167,7 @@ class NewRamUserForm(forms.Form):
     )
     must_reset_password = forms.BooleanField(label="Require password reset at next logon", required=False, initial=True)
     must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
+    create_access_key = forms.BooleanField(label="Create AccessKey (programmatic access)", required=False)
 
     def clean(self):
         data = super().clean()
@@ -171,6 +225,7 @@ class LogonSettingsForm(forms.Form):
     )
     must_reset_password = forms.BooleanField(label="Require password reset at next logon", required=False)
     must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
+    deliver = delivery_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -286,3 +341,39 @@ class AuditFilterForm(forms.Form):
     )
     since = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EnterpriseAliasForm(forms.Form):
+    alias = forms.CharField(
+        label="Enterprise alias",
+        widget=forms.TextInput(attrs={"maxlength": 50, "autocomplete": "off", "autofocus": True}),
+    )
+    otp_code = OtpCodeField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alias"].help_text = (
+            "3–50 lowercase letters, digits and single hyphens, not starting or ending with a hyphen. "
+            f"RAM users then sign in as, for example, alice@your-alias.{settings.PORTAL_DOMAIN_SUFFIX}."
+        )
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        self.helper = helper("OK")
+
+    def clean_alias(self):
+        alias = self.cleaned_data["alias"].strip().lower()
+        problems = alias_problems(alias)
+        if problems:
+            raise forms.ValidationError(problems)
+        return alias
+
+
+class ClearEnterpriseAliasForm(forms.Form):
+    otp_code = OtpCodeField()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "clear")  # its code field sits on the page beside the alias form's
+        super().__init__(*args, **kwargs)
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        self.helper = helper("Clear alias", css_class="btn-outline-danger")
+        self.helper.inputs[0].id = "submit-id-clear"  # unique beside the alias form's button
+        self.helper.form_action = "accounts:clear-enterprise-alias"

@@ -1,6 +1,9 @@
 """Who may administer RAM: the owner, or RAM users holding the RAM policies."""
 
-from accounts.models import PolicyAttachment, User
+from django.core.exceptions import PermissionDenied
+
+from accounts.actors import Actor
+from accounts.models import PolicyAttachment, RamUser, User
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
 
 
@@ -29,3 +32,13 @@ def can_write_ram(user: User) -> bool:
 
 def can_create_projects(user: User) -> bool:
     return user.is_owner or _granted_by_policy(user, "can_create_projects")
+
+
+def ensure_can_write_ram(actor: Actor) -> None:
+    if actor.user is not None and not can_write_ram(actor.user):
+        raise PermissionDenied("You are not allowed to change RAM users.")
+
+
+def ensure_same_account(actor: Actor, ram_user: RamUser) -> None:
+    if ram_user.account_id != actor.account.pk:
+        raise PermissionDenied("This RAM user belongs to another account.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import access_keys, account, audit, me, ram_users, sign_in
+from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, sign_in
 from accounts.views.access_keys import ACCOUNT, ME, RAM_USER
 
 app_name = "accounts"
@@ -49,8 +49,17 @@ urlpatterns = [
         {"scope": RAM_USER},
         name="delete-access-key",
     ),
+    path("users/<int:pk>/instructions/", packets.new_instructions_packet, name="new-instructions-packet"),
+    path("packets/", packets.packet_list, name="packet-list"),
+    path("packets/print/", packets.print_packets, name="print-packets"),
+    path("packets/pdf/", packets.pdf_packets, name="pdf-packets"),
+    path("packets/email/", packets.email_packet, name="email-packet"),
+    path("packets/<int:pk>/revoke/", packets.revoke_packet, name="revoke-packet"),
+    path("claim/", packets.claim, name="claim"),
     path("settings/security/", account.security_settings, name="security-settings"),
     path("settings/password-policy/", account.password_policy, name="password-policy"),
+    path("settings/alias/", alias.update_default_domain, name="update-default-domain"),
+    path("settings/alias/clear/", alias.clear_enterprise_alias_view, name="clear-enterprise-alias"),
     path("policies/", account.policy_list, name="policy-list"),
     path("audit/", audit.audit_trail, name="audit-trail"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),

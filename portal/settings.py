@@ -242,3 +242,8 @@ PORTAL_DEMO = env_bool("PORTAL_DEMO", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
 PORTAL_USERS_PER_PAGE = 50
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
+PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other accounts this long
+PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)
+# DejaVu (Debian's fonts-dejavu-core, installed by `make`) covers the scripts of most names on the sheets.
+PORTAL_PDF_FONT_DIR = os.environ.get("PORTAL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+PORTAL_MAIL_RETRY_SECONDS = env_int("PORTAL_MAIL_RETRY_SECONDS", 60)  # first retry; doubles, up to an hour

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import AccessKey, User
+from accounts.models import AccessKey, DeliveryPacket, User
 from accounts.permissions import can_write_ram
 from accounts.services.otp import require_otp
+from accounts.services.packets import seal_delivery_packet
 from portal.audit import record_event
 from portal.keyring import keyring
 
@@ -29,6 +30,7 @@ LAST_USED_RESOLUTION_SECONDS = 60
 class IssuedAccessKey:
     access_key: AccessKey
     secret: str  # shown once by the caller, never stored in clear
+    packet: DeliveryPacket | None = None  # an administrator's key for a RAM user is also sealed for delivery
 
 
 def new_access_key_id() -> str:
@@ -76,29 +78,44 @@ def issue_access_key(*, actor: Actor, holder: User, otp_code: str | None) -> Iss
     """
     ensure_can_manage_keys_of(actor, holder)
     require_otp(actor=actor, otp_code=otp_code)
-    limit = settings.PORTAL_MAX_ACCESS_KEYS_PER_USER
-    secret = new_access_key_secret()
     with transaction.atomic():
-        # Locking the holder's row serialises issuance per user: the count below cannot go stale.
-        User.objects.select_for_update().get(pk=holder.pk)
-        if AccessKey.objects.filter(user=holder).count() >= limit:
-            raise ValidationError(
-                f"A user can have at most {limit} AccessKeys. Disable and delete one first.", code="limit_exceeded"
+        access_key, secret = create_access_key_locked(actor=actor, holder=holder)
+        packet = None
+        if not holder.is_owner and holder != actor.user:
+            packet = seal_delivery_packet(
+                actor=actor,
+                ram_user=holder.ram_user,
+                access_key_id=access_key.access_key_id,
+                access_key_secret=secret,
             )
-        access_key_id = new_access_key_id()
-        access_key = AccessKey.objects.create(
-            access_key_id=access_key_id,
-            user=holder,
-            sealed_secret=keyring().seal(secret, associated_data=access_key_id),
-            created_by=actor.principal,
-        )
         record_event(
             actor=actor,
             action="access_key.create",
             target=holder.principal,
-            details={"access_key_id": access_key_id},
+            details={"access_key_id": access_key.access_key_id} | ({"delivery_packet": packet.pk} if packet else {}),
         )
-    return IssuedAccessKey(access_key=access_key, secret=secret)
+    return IssuedAccessKey(access_key=access_key, secret=secret, packet=packet)
+
+
+def create_access_key_locked(*, actor: Actor, holder: User) -> tuple[AccessKey, str]:
+    """A new key and its secret, within the per-user limit. Runs inside the caller's transaction and
+    audit event, after the caller has checked who may do this."""
+    limit = settings.PORTAL_MAX_ACCESS_KEYS_PER_USER
+    # Locking the holder's row serialises issuance per user: the count below cannot go stale.
+    User.objects.select_for_update().get(pk=holder.pk)
+    if AccessKey.objects.filter(user=holder).count() >= limit:
+        raise ValidationError(
+            f"A user can have at most {limit} AccessKeys. Disable and delete one first.", code="limit_exceeded"
+        )
+    secret = new_access_key_secret()
+    access_key_id = new_access_key_id()
+    access_key = AccessKey.objects.create(
+        access_key_id=access_key_id,
+        user=holder,
+        sealed_secret=keyring().seal(secret, associated_data=access_key_id),
+        created_by=actor.principal,
+    )
+    return access_key, secret
 
 
 def set_access_key_status(*, actor: Actor, access_key: AccessKey, is_active: bool, otp_code: str | None = None):

@@ -11,9 +11,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import PasswordHistoryEntry, PasswordPolicy, PrimaryAccount, RamUser, SignInLock, User
+from accounts.models import (
+    DeliveryPacket,
+    PasswordHistoryEntry,
+    PasswordPolicy,
+    PrimaryAccount,
+    RamUser,
+    SignInLock,
+    User,
+)
 from accounts.passwords import generate_password, password_problems, policy_for
-from accounts.services.ram_users import context_words, ensure_can_write_ram, ensure_same_account
+from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.packets import seal_delivery_packet
+from accounts.services.ram_users import context_words
 from portal.audit import Origin, record_event
 
 LOCK_DURATION = timedelta(hours=1)
@@ -53,8 +63,14 @@ def _store_new_password(user: User, password: str) -> None:
     end_sessions(user)
 
 
-def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChange) -> str | None:
-    """Applies "Modify Logon Settings"; returns a generated password to be shown once, else None.
+@dataclass(frozen=True)
+class LogonResult:
+    generated_password: str | None = None  # shown once by the caller
+    packet: DeliveryPacket | None = None  # a new password, sealed for delivery
+
+
+def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChange) -> LogonResult:
+    """Applies "Modify Logon Settings". A new password (typed or generated) is sealed in a delivery packet.
 
     Disabling logon or setting a password ends the user's sessions.
     """
@@ -77,8 +93,9 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
                 raise ValidationError({"password": weak})
         elif not user.has_usable_password():
             raise ValidationError({"password": ["Set a password or generate one to enable console logon."]})
+    packet = None
     with transaction.atomic():
-        locked = RamUser.objects.select_for_update().select_related("user").get(pk=ram_user.pk)
+        locked = RamUser.objects.select_for_update().select_related("user", "account").get(pk=ram_user.pk)
         was_enabled = locked.is_console_logon_enabled
         if not change.is_enabled:
             locked.user.set_unusable_password()
@@ -91,6 +108,7 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
         else:
             if new_password:
                 _store_new_password(locked.user, new_password)
+                packet = seal_delivery_packet(actor=actor, ram_user=locked, password=new_password)
             locked.is_console_logon_enabled = True
             locked.must_reset_password = change.must_reset_password
             locked.must_bind_mfa = change.must_bind_mfa
@@ -105,9 +123,10 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
                 "password_generated": generated is not None,
                 "reset_required": locked.must_reset_password,
                 "mfa_required": locked.must_bind_mfa,
+                "delivery_packet": packet.pk if packet else None,
             },
         )
-    return generated
+    return LogonResult(generated_password=generated, packet=packet)
 
 
 def change_own_password(

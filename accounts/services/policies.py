@@ -5,8 +5,8 @@ from django.db import IntegrityError, transaction
 
 from accounts.actors import Actor
 from accounts.models import PolicyAttachment, RamUser
+from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
-from accounts.services.ram_users import ensure_can_write_ram, ensure_same_account
 from portal.audit import record_event
 
 

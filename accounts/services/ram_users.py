@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -13,10 +13,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
-from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
+from accounts.models import USER_NAME_RE, AccessKey, DeliveryPacket, PrimaryAccount, RamUser, User
 from accounts.passwords import generate_password, password_problems, policy_for
-from accounts.permissions import can_write_ram
+from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.access_keys import create_access_key_locked
 from accounts.services.otp import require_otp
+from accounts.services.packets import seal_delivery_packet
 from portal.audit import record_event
 
 LOGON_NAME_MAX = 128
@@ -34,12 +36,17 @@ class NewRamUser:
     password: str | None = None  # None with console_logon: generate one
     must_reset_password: bool | None = None  # None: on for generated passwords, off for typed ones
     must_bind_mfa: bool = False
+    create_access_key: bool = False
 
 
 @dataclass(frozen=True)
 class CreatedRamUser:
     ram_user: RamUser
     generated_password: str | None  # shown once by the caller, never stored in clear
+    initial_password: str | None = None  # typed or generated, for the delivery sheet
+    access_key: AccessKey | None = None
+    access_key_secret: str | None = None  # likewise
+    packet: DeliveryPacket | None = None  # the secrets, sealed for delivery
 
 
 class BatchRejected(ValidationError):
@@ -56,16 +63,6 @@ class DeleteConflict(ValidationError):
     def __init__(self, message: str, *, blockers: list[str], code: str = "delete_conflict"):
         self.blockers = blockers
         super().__init__(message, code=code)
-
-
-def ensure_can_write_ram(actor: Actor) -> None:
-    if actor.user is not None and not can_write_ram(actor.user):
-        raise PermissionDenied("You are not allowed to change RAM users.")
-
-
-def ensure_same_account(actor: Actor, ram_user: RamUser) -> None:
-    if ram_user.account_id != actor.account.pk:
-        raise PermissionDenied("This RAM user belongs to another account.")
 
 
 def profile_problems(
@@ -97,8 +94,12 @@ def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
     return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)
 
 
-def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[CreatedRamUser]:
-    """Creates every user of the request, or none of them; one audit event per user."""
+def create_ram_users(*, actor: Actor, new_users: list[NewRamUser], otp_code: str | None = None) -> list[CreatedRamUser]:
+    """Creates every user of the request, or none of them; one audit event per user.
+
+    Each user's new secrets (password, AccessKey secret) are also sealed in a delivery packet. Creating
+    AccessKeys needs the actor's code, as "Create AccessKey" does.
+    """
     ensure_can_write_ram(actor)
     account = actor.account
     if not new_users:
@@ -138,6 +139,8 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[Creat
             row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
     if row_errors:
         raise BatchRejected(row_errors)
+    if any(new.create_access_key for new in new_users):
+        require_otp(actor=actor, otp_code=otp_code)
     try:
         with transaction.atomic():
             return [_create_one(actor, new) for new in new_users]
@@ -150,7 +153,7 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser]) -> list[Creat
 
 def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
     user = User()
-    generated = None
+    generated = password = None
     must_reset = False
     if new.console_logon:
         password = new.password
@@ -174,6 +177,16 @@ def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
         must_reset_password=must_reset,
         must_bind_mfa=new.must_bind_mfa and new.console_logon,
     )
+    access_key, secret = create_access_key_locked(actor=actor, holder=user) if new.create_access_key else (None, None)
+    packet = None
+    if new.console_logon or access_key:
+        packet = seal_delivery_packet(
+            actor=actor,
+            ram_user=ram_user,
+            password=password if new.console_logon else None,
+            access_key_id=access_key.access_key_id if access_key else "",
+            access_key_secret=secret,
+        )
     record_event(
         actor=actor,
         action="ram_user.create",
@@ -184,9 +197,18 @@ def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
             "password_generated": generated is not None,
             "reset_required": ram_user.must_reset_password,
             "mfa_required": ram_user.must_bind_mfa,
+            "access_key_id": access_key.access_key_id if access_key else None,
+            "delivery_packet": packet.pk if packet else None,
         },
     )
-    return CreatedRamUser(ram_user=ram_user, generated_password=generated)
+    return CreatedRamUser(
+        ram_user=ram_user,
+        generated_password=generated,
+        initial_password=password,
+        access_key=access_key,
+        access_key_secret=secret,
+        packet=packet,
+    )
 
 
 def update_ram_user(

@@ -9,12 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from accounts.forms import OtpForm
+from accounts.forms import CreateAccessKeyForm, OtpForm
 from accounts.gates import actor_of
 from accounts.models import AccessKey, RamUser
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
+from accounts.services.packets import release_shown_secrets
 from accounts.views.sign_in import add_errors
 
 RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
@@ -44,17 +45,26 @@ def create_access_key(request, scope, pk=None):
     if not has_mfa_device(request.user):
         messages.warning(request, "Creating an AccessKey needs a code from your MFA device: bind one first.")
         return redirect("accounts:bind-mfa")
-    form = OtpForm(request.POST or None)
+    form = (CreateAccessKeyForm if scope == RAM_USER else OtpForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             issued = issue_access_key(actor=actor_of(request), holder=holder, otp_code=form.cleaned_data["otp_code"])
         except ValidationError as error:
             add_errors(form, error)
         else:
+            show = form.cleaned_data.get("deliver") != "seal"
+            if issued.packet and show:
+                release_shown_secrets(actor=actor_of(request), packet=issued.packet)
             return render(
                 request,
                 "accounts/access_key_created.html",
-                {"access_key": issued.access_key, "secret": issued.secret, "holder": holder, "back_url": back_url},
+                {
+                    "access_key": issued.access_key,
+                    "secret": issued.secret if show else None,
+                    "packet": issued.packet,
+                    "holder": holder,
+                    "back_url": back_url,
+                },
             )
     return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
 

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import (
     AttachPolicyForm,
+    CreateUsersOptionsForm,
     DeleteRamUserForm,
     EditRamUserForm,
     LogonSettingsForm,
@@ -31,6 +32,7 @@ from accounts.services.ram_users import (
     update_ram_user,
 )
 from accounts.views.access_keys import RAM_USER, access_key_panel
+from accounts.views.packets import deliver_created_secrets, deliver_new_password
 from accounts.views.sign_in import add_errors
 from portal.models import AuditEvent
 
@@ -69,34 +71,42 @@ def user_list(request):
 @never_cache
 def create_users(request):
     formset = NewRamUserFormSet(request.POST or None, prefix="users")
-    if request.method == "POST" and formset.is_valid():
-        new_users = [
-            NewRamUser(
-                name=data["name"],
-                display_name=data["display_name"],
-                email=data["email"],
-                mobile_phone=data["mobile_phone"],
-                comments=data["comments"],
-                console_logon=data["console_logon"],
-                password=data["password"] if data["password_mode"] == "custom" else None,
-                must_reset_password=data["must_reset_password"],
-                must_bind_mfa=data["must_bind_mfa"],
-            )
-            for data in formset.cleaned_data
-            if data
-        ]
+    wants_keys = request.method == "POST" and any(
+        value == "on" for name, value in request.POST.items() if name.endswith("-create_access_key")
+    )
+    options = CreateUsersOptionsForm(request.POST or None, needs_otp=wants_keys)
+    if request.method == "POST" and formset.is_valid() and options.is_valid():
+        new_users = [new_ram_user(data) for data in formset.cleaned_data if data]
         try:
-            created = create_ram_users(actor=actor_of(request), new_users=new_users)
+            created = create_ram_users(
+                actor=actor_of(request), new_users=new_users, otp_code=options.cleaned_data["otp_code"]
+            )
         except BatchRejected as rejection:
             forms = [form for form in formset.forms if form.cleaned_data]
             for index, problems in rejection.row_errors.items():
                 add_errors(forms[index], ValidationError(problems))
         except ValidationError as error:
-            formset.forms[0].add_error(None, error.messages)
+            add_errors(options, error)
         else:
-            # Generated passwords appear in this one response (no-store) and nowhere else.
-            return render(request, "accounts/users_created.html", {"created": created})
-    return render(request, "accounts/create_users.html", {"formset": formset})
+            # The new secrets appear in this one response (no-store), or stay sealed in their packets.
+            sheets = deliver_created_secrets(request, created, show=options.cleaned_data["deliver"] != "seal")
+            return render(request, "accounts/users_created.html", {"created": created, "sheets": sheets})
+    return render(request, "accounts/create_users.html", {"formset": formset, "options": options})
+
+
+def new_ram_user(data: dict) -> NewRamUser:
+    return NewRamUser(
+        name=data["name"],
+        display_name=data["display_name"],
+        email=data["email"],
+        mobile_phone=data["mobile_phone"],
+        comments=data["comments"],
+        console_logon=data["console_logon"],
+        password=data["password"] if data["password_mode"] == "custom" else None,
+        must_reset_password=data["must_reset_password"],
+        must_bind_mfa=data["must_bind_mfa"],
+        create_access_key=data["create_access_key"],
+    )
 
 
 @ram_reader_required
@@ -191,13 +201,23 @@ def modify_logon_settings_view(request, pk):
             must_bind_mfa=data["must_bind_mfa"],
         )
         try:
-            generated = modify_logon_settings(actor=actor_of(request), ram_user=ram_user, change=change)
+            result = modify_logon_settings(actor=actor_of(request), ram_user=ram_user, change=change)
         except ValidationError as error:
             add_errors(form, error)
         else:
-            if generated:
+            if result.packet:
                 ram_user.refresh_from_db()
-                return render(request, "accounts/password_shown.html", {"ram_user": ram_user, "password": generated})
+                sheet = deliver_new_password(
+                    request,
+                    result.packet,
+                    password=result.generated_password or change.new_password,
+                    show=data["deliver"] != "seal",
+                )
+                return render(
+                    request,
+                    "accounts/password_shown.html",
+                    {"ram_user": ram_user, "sheet": sheet, "packet": result.packet},
+                )
             messages.success(request, "The logon settings were saved.")
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return render(request, "accounts/logon_settings.html", {"form": form, "ram_user": ram_user})

@@ -40,6 +40,23 @@
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
   }
 
+  // The claim link carries its code in the fragment (never sent to a server); move it into the form and
+  // out of the address bar and the history.
+  const claimCode = document.querySelector("[data-claim-code]");
+  if (claimCode && window.location.hash.length > 1) {
+    claimCode.value = decodeURIComponent(window.location.hash.slice(1));
+    history.replaceState(null, "", window.location.pathname);
+  }
+
+  // Choosing a packet to email suggests its user's address.
+  document.addEventListener("change", function (event) {
+    const select = event.target.closest("[data-fills-email]");
+    if (!select) return;
+    const target = document.querySelector(select.getAttribute("data-fills-email"));
+    const option = select.options[select.selectedIndex];
+    if (target && option && option.getAttribute("data-email")) target.value = option.getAttribute("data-email");
+  });
+
   // A control that stays disabled until its checkbox is ticked ("I have saved the AccessKey secret").
   document.addEventListener("change", function (event) {
     const box = event.target.closest("[data-enables]");
@@ -48,6 +65,8 @@
     if (!target) return;
     target.classList.toggle("disabled", !box.checked);
     target.setAttribute("aria-disabled", String(!box.checked));
+    if (box.checked) target.removeAttribute("tabindex");
+    else target.setAttribute("tabindex", "-1"); // out of the keyboard's reach too, not only the mouse's
   });
 
   function addUserRow() {

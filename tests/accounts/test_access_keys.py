@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, RamUser
+from accounts.models import AccessKey, DeliveryPacket, RamUser
 from accounts.services.access_keys import (
     delete_access_key,
     issue_access_key,
@@ -45,7 +45,11 @@ def test_administrator_issues_a_key_that_is_shown_once_and_sealed_at_rest(owner,
     assert access_key.is_active and access_key.created_by == owner.account.principal
     event = AuditEvent.objects.get(action="access_key.create")
     assert event.target == ram_user.ram_user.principal
-    assert event.details == {"access_key_id": access_key.access_key_id}
+    packet = DeliveryPacket.objects.get(access_key_id=access_key.access_key_id)
+    assert event.details == {"access_key_id": access_key.access_key_id, "delivery_packet": packet.pk}
+    # Shown on the issuing page, so the packet's sealed copy is already wiped.
+    assert packet.state == DeliveryPacket.State.WIPED and packet.channel == "shown"
+    assert not packet.sealed_access_key_secret
     # The user's page lists the key, never its secret.
     detail = signed_in(owner).get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk])).content.decode()
     assert access_key.access_key_id in detail and secret not in detail

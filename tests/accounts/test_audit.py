@@ -423,7 +423,7 @@ def test_no_secret_ever_reaches_the_audit_trail(owner, ram_user, settings):
     modify_logon_settings(actor=owner.actor, ram_user=ram_user.ram_user, change=LogonChange(True, NEW_PASSWORD))
     generated = modify_logon_settings(
         actor=owner.actor, ram_user=created[0].ram_user, change=LogonChange(True, generate_password=True)
-    )
+    ).generated_password
     secrets.add(generated)
     # Own password change, enrolment, backup codes, a wrong code.
     own = "Marble-Falcon-Ribbon-6603"

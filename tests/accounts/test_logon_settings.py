@@ -54,7 +54,7 @@ def test_generated_password_is_shown_once_and_never_stored_in_clear(owner):
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    password = response.context["password"]
+    password = response.context["sheet"].password
     bob.user.refresh_from_db()
     assert bob.user.check_password(password)
     assert password not in bob.user.password

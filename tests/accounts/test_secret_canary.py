@@ -4,7 +4,7 @@ import logging
 
 from django.contrib.sessions.models import Session
 from django.core import mail
-from django.db import connection
+from django.db import connection, connections
 from django.urls import reverse
 
 from accounts.models import AccessKey
@@ -31,7 +31,7 @@ def test_a_canary_secret_leaves_in_exactly_one_response_and_nowhere_else(owner, 
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")
     # Log every SQL statement with its parameters, so that a secret written in clear would show up.
-    monkeypatch.setattr(connection, "force_debug_cursor", True)
+    monkeypatch.setattr(connections["default"], "force_debug_cursor", True)
     client = signed_in(owner)
     code = owner.code()
     create = reverse("accounts:create-access-key", args=[ram_user.ram_user.pk])

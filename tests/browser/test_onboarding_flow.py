@@ -95,7 +95,7 @@ def test_owner_enrols_totp_creates_a_user_who_signs_in_and_changes_the_password(
     expect(page.get_by_role("heading", name="1 user created")).to_be_visible()
     created = page.locator("[data-created-user=alice]")
     expect(created).to_contain_text(f"alice@{account.default_domain}")
-    generated_password = created.locator(".secret").inner_text().strip()
+    generated_password = page.locator("[data-delivery-sheet=alice] [data-secret=password]").inner_text().strip()
     assert len(generated_password) >= 12
     browsing.snap("users-created")
 
@@ -172,7 +172,7 @@ def test_create_user_adds_rows_rejects_a_bad_name_beside_its_field_and_creates_b
     page.get_by_role("button", name="OK").click()
     expect(page.get_by_role("heading", name="2 users created")).to_be_visible()
     expect(page.locator("[data-created-user]")).to_have_count(2)
-    expect(page.locator("[data-created-user=carol] .secret")).to_be_visible()
+    expect(page.locator("[data-delivery-sheet=carol] [data-secret=password]")).to_be_visible()
     expect(page.locator("[data-created-user=bob]")).to_contain_text("Disabled")
     browsing.snap("two-created")
     page.get_by_role("navigation").get_by_role("link", name="Audit trail").click()

@@ -43,6 +43,7 @@ PUBLIC = {
     "accounts:sign-in-enrol",
     "accounts:sign-in-change-password",
     "accounts:sign-out",
+    "accounts:claim",  # the recipient of a delivery packet, by link
 }
 # Pages of the signed-in person's own, open to every signed-in user (subject to the security settings).
 SELF_SERVICE = {
@@ -65,12 +66,14 @@ READ_PAGES = {
     "accounts:user-detail",
     "accounts:security-settings",
     "accounts:password-policy",
+    "accounts:update-default-domain",
     "accounts:policy-list",
     "accounts:audit-trail",
     "accounts:audit-export",
+    "accounts:packet-list",
 }
 # Settings pages that RAM administrators may read but only the owner may change.
-OWNER_ONLY_CHANGES = {"accounts:security-settings", "accounts:password-policy"}
+OWNER_ONLY_CHANGES = {"accounts:security-settings", "accounts:password-policy", "accounts:update-default-domain"}
 ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE - OWN_KEYS)
 POLICY_NAME = "AliyunRAMReadOnlyAccess"
 MISSING_KEY_ID = "LTAI" + "0" * 20
@@ -134,6 +137,7 @@ PUBLIC_ANSWERS = {
     "accounts:sign-in-enrol": (302, "accounts:owner-sign-in"),
     "accounts:sign-in-change-password": (302, "accounts:owner-sign-in"),
     "accounts:sign-out": (405, None),
+    "accounts:claim": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything
 }
 
 

@@ -1,0 +1,24 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from accounts.services.packet_mail import deliver_due_emails
+from accounts.services.packets import expire_stale_packets
+
+
+class Command(BaseCommand):
+    help = "Drains the packet email outbox (with retries) and expires stale claim links; runs until stopped."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
+
+    def handle(self, *args, once, interval, **options):
+        while True:
+            sent = deliver_due_emails()
+            expired = expire_stale_packets()
+            if sent or expired:
+                self.stdout.write(f"sent {sent} packet emails, expired {expired} claim links")
+            if once:
+                return
+            time.sleep(interval)

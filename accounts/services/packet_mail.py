@@ -1,0 +1,101 @@
+"""The mail worker's side of delivery packets: the durable outbox is drained with retries.
+
+A message is built, and its claim link made, only at the moment it is handed to the mail server, inside
+the row's transaction: if the server is down nothing is kept but the attempt count, and the packet waits.
+"""
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import DeliveryPacket, PacketEmail
+from accounts.services.packets import issue_claim_token, mark_packet_sent
+from accounts.sheets import delivery_sheet
+from portal.audit import Origin
+
+log = logging.getLogger(__name__)
+MAX_RETRY_SECONDS = 3600
+
+
+def claim_url(token: str) -> str:
+    # The token travels in the fragment, which browsers never send to a server: it cannot end up in an
+    # access log, a proxy log or a Referer header. The claim page's script moves it into the form.
+    return f"{settings.PORTAL_BASE_URL}/claim/#{token}"
+
+
+def packet_message(packet: DeliveryPacket, token: str | None) -> EmailMultiAlternatives:
+    context = {
+        "sheet": delivery_sheet(packet.ram_user, packet),
+        "claim_url": claim_url(token) if token else None,
+        "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,
+    }
+    subject = render_to_string("emails/delivery_packet_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/delivery_packet_body.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[packet.email_to],
+    )
+    message.attach_alternative(render_to_string("emails/delivery_packet_body.html", context), "text/html")
+    return message
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(settings.PORTAL_MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+
+
+def deliver_due_emails(*, limit: int = 100) -> int:
+    """Sends what is due in the outbox; returns how many messages the mail server accepted."""
+    now = timezone.now()
+    due = list(
+        PacketEmail.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for outbox_id in due:
+        failure = None
+        with transaction.atomic():
+            outbox = (
+                PacketEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=outbox_id, sent_at__isnull=True)
+                .first()
+            )
+            if outbox is None:
+                continue  # another worker has it, or it went out meanwhile
+            packet = (
+                DeliveryPacket.objects.select_for_update()
+                .select_related("ram_user__account__security_settings")
+                .get(pk=outbox.packet_id)
+            )
+            if packet.state != DeliveryPacket.State.SEALED:
+                outbox.delete()  # revoked or delivered otherwise meanwhile: nothing to send
+                continue
+            token = issue_claim_token(packet) if packet.has_secrets else None
+            try:
+                packet_message(packet, token).send()
+            except (smtplib.SMTPException, OSError) as error:
+                failure = f"{type(error).__name__}: {error}"[:255]
+                transaction.set_rollback(True)  # the claim token never existed
+            else:
+                outbox.sent_at = timezone.now()
+                outbox.attempts += 1
+                outbox.save(update_fields=["sent_at", "attempts"])
+                worker = Actor(account=packet.account, origin=Origin(channel="command"), label="mail worker")
+                mark_packet_sent(packet=packet, actor=worker)
+                sent += 1
+        if failure:
+            attempts = PacketEmail.objects.get(pk=outbox_id).attempts + 1
+            PacketEmail.objects.filter(pk=outbox_id).update(
+                attempts=F("attempts") + 1, next_attempt_at=timezone.now() + _backoff(attempts), last_error=failure
+            )
+            log.warning("Packet email %s not sent (attempt %s): %s", outbox_id, attempts, failure)
+    return sent

@@ -1,0 +1,301 @@
+"""Delivery packets ("Delivery RAM account to other users").
+
+A packet's secrets (initial password, AccessKey secret) are sealed with the keyring when they are created
+and leave through exactly one channel: shown on the issuing page, printed (HTML or PDF), or emailed as a
+one-time claim link. After that they are wiped. A packet without secrets (sign-in instructions) can be
+printed or sent any number of times.
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import DeliveryPacket, PacketEmail, RamUser
+from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from portal.audit import Origin, record_event
+from portal.keyring import keyring
+
+State = DeliveryPacket.State
+DELIVERABLE_STATES = (State.SEALED, State.SENT)
+
+
+@dataclass(frozen=True)
+class PacketSecrets:
+    password: str | None = None
+    access_key_secret: str | None = None
+
+
+def _associated_data(packet: DeliveryPacket, what: str) -> str:
+    return f"packet:{packet.uid}:{what}"
+
+
+def seal_delivery_packet(
+    *, actor: Actor, ram_user: RamUser, password: str | None = None, access_key_id: str = "", access_key_secret=None
+) -> DeliveryPacket:
+    """A new sealed packet for secrets just created. Called inside the creating service's transaction,
+    whose audit event names the packet."""
+    packet = DeliveryPacket(
+        uid=uuid.uuid4(),
+        account=ram_user.account,
+        ram_user=ram_user,
+        created_by=actor.principal,
+        has_password=password is not None,
+        access_key_id=access_key_id if access_key_secret else "",
+    )
+    ring = keyring()
+    if password is not None:
+        packet.sealed_password = ring.seal(password, associated_data=_associated_data(packet, "password"))
+    if access_key_secret:
+        packet.sealed_access_key_secret = ring.seal(
+            access_key_secret, associated_data=_associated_data(packet, "access_key_secret")
+        )
+    packet.save()
+    return packet
+
+
+def _open(packet: DeliveryPacket) -> PacketSecrets:
+    ring = keyring()
+    return PacketSecrets(
+        password=ring.open(packet.sealed_password, associated_data=_associated_data(packet, "password"))
+        if packet.sealed_password
+        else None,
+        access_key_secret=ring.open(
+            packet.sealed_access_key_secret, associated_data=_associated_data(packet, "access_key_secret")
+        )
+        if packet.sealed_access_key_secret
+        else None,
+    )
+
+
+def _wipe(packet: DeliveryPacket, *, state: str, channel: str = "", by: str = "") -> None:
+    now = timezone.now()
+    packet.sealed_password = ""
+    packet.sealed_access_key_secret = ""
+    packet.claim_token_hash = ""
+    packet.state = state
+    packet.wiped_at = now
+    if channel:
+        packet.channel = channel
+        packet.delivered_at = now
+        packet.delivered_by = by
+    packet.save()
+
+
+def _locked_packets(actor: Actor, packet_ids) -> list[DeliveryPacket]:
+    packets = list(
+        DeliveryPacket.objects.select_for_update()
+        .filter(account=actor.account, pk__in=packet_ids)
+        .select_related("ram_user__account", "ram_user__user")
+        .order_by("ram_user__name", "pk")
+    )
+    if len(packets) != len(set(packet_ids)):
+        raise ValidationError("Some of these packets do not exist.")
+    return packets
+
+
+def release_shown_secrets(*, actor: Actor, packet: DeliveryPacket) -> None:
+    """The issuing page has just shown the packet's secrets: they have left, so the sealed copy goes."""
+    ensure_same_account(actor, packet.ram_user)
+    with transaction.atomic():
+        locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
+        if locked.state != State.SEALED:
+            return
+        _wipe(locked, state=State.WIPED, channel=DeliveryPacket.Channel.SHOWN, by=actor.principal)
+        record_event(
+            actor=actor, action="packet.shown", target=packet.ram_user.principal, details={"packet": packet.pk}
+        )
+
+
+@dataclass(frozen=True)
+class PrintedSheet:
+    packet: DeliveryPacket
+    secrets: PacketSecrets
+
+
+def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str) -> list[PrintedSheet]:
+    """The packets' sheets, with their secrets this one time; sealed packets are wiped as they leave.
+
+    A packet whose secrets have already left is refused, so a second download of a secret-bearing PDF fails.
+    """
+    ensure_can_write_ram(actor)
+    with transaction.atomic():
+        packets = _locked_packets(actor, packet_ids)
+        spent = [p for p in packets if p.state not in (State.SEALED,) and (p.has_password or p.access_key_id)]
+        if spent:
+            names = ", ".join(sorted({p.ram_user.name for p in spent}))
+            raise ValidationError(
+                f"The secrets of these packets have already left the portal and cannot be printed again: {names}. "
+                "Print sign-in instructions instead, or issue new secrets."
+            )
+        sheets = []
+        for packet in packets:
+            opened = _open(packet)
+            if packet.has_secrets:
+                _wipe(packet, state=State.PRINTED, channel=channel, by=actor.principal)
+            else:
+                packet.state, packet.channel = State.PRINTED, channel
+                packet.delivered_at, packet.delivered_by = timezone.now(), actor.principal
+                packet.save()
+            sheets.append(PrintedSheet(packet=packet, secrets=opened))
+            record_event(
+                actor=actor,
+                action="packet.printed",
+                target=packet.ram_user.principal,
+                details={"packet": packet.pk, "channel": channel},
+            )
+    return sheets
+
+
+def instructions_packet(*, actor: Actor, ram_user: RamUser) -> DeliveryPacket:
+    """A packet with sign-in instructions only (no secrets), for printing or sending any number of times."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    with transaction.atomic():
+        packet = DeliveryPacket.objects.create(
+            uid=uuid.uuid4(), account=ram_user.account, ram_user=ram_user, created_by=actor.principal
+        )
+        record_event(
+            actor=actor, action="packet.instructions", target=ram_user.principal, details={"packet": packet.pk}
+        )
+    return packet
+
+
+def email_delivery_packet(*, actor: Actor, packet: DeliveryPacket, to: str) -> PacketEmail:
+    """Queues the packet's email in the durable outbox; the mail worker sends it (with retries)."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, packet.ram_user)
+    to = (to or "").strip()
+    try:
+        validate_email(to)
+    except ValidationError:
+        raise ValidationError({"to": ["Enter a valid email address."]}) from None
+    with transaction.atomic():
+        locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
+        if locked.state != State.SEALED or hasattr(locked, "email"):
+            raise ValidationError("This packet has already been delivered; create a new one to send.")
+        locked.email_to = to
+        locked.save(update_fields=["email_to"])
+        outbox = PacketEmail.objects.create(
+            packet=locked, to=to, requested_by=actor.principal, next_attempt_at=timezone.now()
+        )
+        record_event(
+            actor=actor,
+            action="packet.email_queued",
+            target=packet.ram_user.principal,
+            details={"packet": packet.pk, "to": to},
+        )
+    return outbox
+
+
+def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
+    """ "Revoke": a sent claim link stops working and the sealed secrets are wiped."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, packet.ram_user)
+    with transaction.atomic():
+        locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
+        if locked.state not in DELIVERABLE_STATES:
+            raise ValidationError("Only sealed or sent packets can be revoked.")
+        _wipe(locked, state=State.REVOKED)
+        PacketEmail.objects.filter(packet=locked, sent_at__isnull=True).delete()
+        record_event(
+            actor=actor, action="packet.revoked", target=packet.ram_user.principal, details={"packet": packet.pk}
+        )
+
+
+def hash_claim_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_claim_token(packet: DeliveryPacket) -> str:
+    """A fresh claim token for a packet about to be emailed; only its hash is kept. Called by the mail
+    worker inside its transaction, so the link exists only in the message being handed to the server."""
+    token = secrets.token_urlsafe(32)
+    packet.claim_token_hash = hash_claim_token(token)
+    packet.claim_expires_at = timezone.now() + timedelta(hours=settings.PORTAL_CLAIM_LINK_HOURS)
+    packet.save(update_fields=["claim_token_hash", "claim_expires_at"])
+    return token
+
+
+def mark_packet_sent(*, packet: DeliveryPacket, actor: Actor) -> None:
+    packet.state = State.SENT
+    packet.sent_at = timezone.now()
+    if not packet.has_secrets:
+        packet.channel = DeliveryPacket.Channel.EMAIL
+        packet.delivered_at = packet.sent_at
+    packet.save()
+    record_event(
+        actor=actor,
+        action="packet.sent",
+        target=packet.ram_user.principal,
+        details={"packet": packet.pk, "to": packet.email_to},
+    )
+
+
+def packet_for_claim(token: str) -> DeliveryPacket | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        DeliveryPacket.objects.filter(claim_token_hash=hash_claim_token(token))
+        .select_related("ram_user__account", "ram_user__user")
+        .first()
+    )
+
+
+class ClaimRefused(Exception):
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket, PacketSecrets]:
+    """ "Reveal": the secrets of a sent packet, once; the link is spent and the secrets wiped."""
+    with transaction.atomic():
+        found = packet_for_claim(token)
+        packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
+        if packet is None or packet.state != State.SENT or packet.claim_token_hash != hash_claim_token(token):
+            raise ClaimRefused("This link is not valid: it was used, revoked or mistyped.")
+        actor = Actor(account=found.ram_user.account, origin=origin, label=f"claim link of {found.ram_user.principal}")
+        if packet.claim_expires_at and packet.claim_expires_at <= timezone.now():
+            _wipe(packet, state=State.EXPIRED)
+            record_event(
+                actor=actor, action="packet.expired", target=found.ram_user.principal, details={"packet": packet.pk}
+            )
+            raise ClaimRefused("This link has expired. Ask your administrator for a new one.")
+        opened = _open(packet)
+        _wipe(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")
+        record_event(
+            actor=actor, action="packet.claimed", target=found.ram_user.principal, details={"packet": packet.pk}
+        )
+    packet.ram_user = found.ram_user
+    return packet, opened
+
+
+def expire_stale_packets(*, now=None) -> int:
+    """Wipes sent packets whose claim link has expired (the worker runs this now and then)."""
+    now = now or timezone.now()
+    expired = 0
+    for packet in DeliveryPacket.objects.filter(state=State.SENT, claim_expires_at__lte=now).select_related(
+        "ram_user__account"
+    ):
+        with transaction.atomic():
+            locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
+            if locked.state != State.SENT:
+                continue
+            _wipe(locked, state=State.EXPIRED)
+            record_event(
+                actor=Actor(account=packet.ram_user.account, origin=Origin(channel="command"), label="mail worker"),
+                action="packet.expired",
+                target=packet.ram_user.principal,
+                details={"packet": packet.pk},
+            )
+            expired += 1
+    return expired

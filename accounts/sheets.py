@@ -1,0 +1,59 @@
+"""What a delivery sheet (print, PDF, email, claim page) says about a RAM user, from live data."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from accounts.models import DeliveryPacket, RamUser
+
+
+@dataclass(frozen=True)
+class DeliverySheet:
+    ram_user: RamUser
+    account_name: str
+    logon_link: str
+    logon_link_with_user: str
+    default_domain: str
+    alias_domain: str | None
+    logon_name: str
+    is_console_logon_enabled: bool
+    can_manage_own_access_keys: bool
+    must_reset_password: bool
+    must_bind_mfa: bool
+    issued_by: str
+    issued_at: object
+    access_key_id: str
+    password: str | None = None
+    access_key_secret: str | None = None
+
+    @property
+    def has_secrets(self) -> bool:
+        return bool(self.password or self.access_key_secret)
+
+
+def delivery_sheet(
+    ram_user: RamUser,
+    packet: DeliveryPacket | None = None,
+    *,
+    password: str | None = None,
+    access_key_secret: str | None = None,
+    access_key_id: str = "",
+) -> DeliverySheet:
+    account = ram_user.account
+    return DeliverySheet(
+        ram_user=ram_user,
+        account_name=account.name,
+        logon_link=account.logon_link,
+        logon_link_with_user=f"{account.logon_link}?{urlencode({'username': ram_user.name})}",
+        default_domain=account.default_domain,
+        alias_domain=account.alias_domain,
+        logon_name=ram_user.logon_name,
+        is_console_logon_enabled=ram_user.is_console_logon_enabled,
+        can_manage_own_access_keys=account.security_settings.allow_manage_access_keys,
+        must_reset_password=ram_user.must_reset_password,
+        must_bind_mfa=ram_user.must_bind_mfa,
+        issued_by=packet.created_by if packet else "",
+        issued_at=packet.created_at if packet else None,
+        access_key_id=access_key_id or (packet.access_key_id if packet else ""),
+        password=password,
+        access_key_secret=access_key_secret,
+    )

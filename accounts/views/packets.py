@@ -1,0 +1,177 @@
+"""Delivery packets: the issuing pages' "show now", the packet list, print, PDF, email, revoke, and claim."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.forms import EmailPacketForm
+from accounts.gates import actor_of, ram_reader_required, ram_writer_required, request_origin
+from accounts.models import DeliveryPacket, RamUser
+from accounts.pdf import delivery_sheets_pdf
+from accounts.services.packets import (
+    ClaimRefused,
+    claim_delivery_packet,
+    email_delivery_packet,
+    instructions_packet,
+    print_delivery_packets,
+    release_shown_secrets,
+    revoke_delivery_packet,
+)
+from accounts.services.ram_users import CreatedRamUser
+from accounts.sheets import DeliverySheet, delivery_sheet
+from portal.gates import public
+
+
+def deliver_created_secrets(request, created: list[CreatedRamUser], *, show: bool) -> list[DeliverySheet]:
+    """Sheets for the "Create User" response: with secrets when shown now (their packets are then wiped)."""
+    actor = actor_of(request)
+    sheets = []
+    for item in created:
+        if item.packet is None:
+            continue
+        if show:
+            release_shown_secrets(actor=actor, packet=item.packet)
+        sheets.append(
+            delivery_sheet(
+                item.ram_user,
+                item.packet,
+                password=item.initial_password if show else None,
+                access_key_secret=item.access_key_secret if show else None,
+            )
+        )
+    return sheets
+
+
+def deliver_new_password(request, packet: DeliveryPacket, *, password: str, show: bool) -> DeliverySheet:
+    if show:
+        release_shown_secrets(actor=actor_of(request), packet=packet)
+    return delivery_sheet(packet.ram_user, packet, password=password if show else None)
+
+
+def packets_of(request):
+    return DeliveryPacket.objects.for_account(request.user.account).select_related("ram_user__account")
+
+
+@ram_reader_required
+def packet_list(request):
+    state = request.GET.get("state", "")
+    packets = packets_of(request)
+    if state in DeliveryPacket.State.values:
+        packets = packets.filter(state=state)
+    return render(
+        request,
+        "accounts/packet_list.html",
+        {
+            "packets": packets[:200],
+            "state": state,
+            "states": DeliveryPacket.State.choices,
+            "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,
+        },
+    )
+
+
+def _selected_packet_ids(request) -> list[int]:
+    return [int(value) for value in request.POST.getlist("packet") if value.isdigit()][:1000]
+
+
+@ram_writer_required
+@require_POST
+@never_cache
+def print_packets(request):
+    """An HTML print view of the chosen packets (one sheet per page); their secrets leave here, once."""
+    try:
+        sheets = print_delivery_packets(
+            actor=actor_of(request), packet_ids=_selected_packet_ids(request), channel=DeliveryPacket.Channel.PRINTED
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:packet-list")
+    return render(request, "accounts/packets_print.html", {"sheets": [_sheet(printed) for printed in sheets]})
+
+
+@ram_writer_required
+@require_POST
+@never_cache
+def pdf_packets(request):
+    """One PDF for the chosen packets, one page each; a packet's secrets can be downloaded once."""
+    try:
+        printed = print_delivery_packets(
+            actor=actor_of(request), packet_ids=_selected_packet_ids(request), channel=DeliveryPacket.Channel.PDF
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:packet-list")
+    response = HttpResponse(delivery_sheets_pdf([_sheet(item) for item in printed]), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="delivery-packets.pdf"'
+    return response
+
+
+def _sheet(printed) -> DeliverySheet:
+    return delivery_sheet(
+        printed.packet.ram_user,
+        printed.packet,
+        password=printed.secrets.password,
+        access_key_secret=printed.secrets.access_key_secret,
+    )
+
+
+@ram_writer_required
+@require_POST
+def email_packet(request):
+    form = EmailPacketForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a packet and enter a valid email address to send it to.")
+        return redirect("accounts:packet-list")
+    packet = get_object_or_404(packets_of(request), pk=form.cleaned_data["packet"])
+    try:
+        email_delivery_packet(actor=actor_of(request), packet=packet, to=form.cleaned_data["to"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The packet for {packet.ram_user.name} is queued for {form.cleaned_data['to']}.")
+    return redirect("accounts:packet-list")
+
+
+@ram_writer_required
+@require_POST
+def revoke_packet(request, pk):
+    packet = get_object_or_404(packets_of(request), pk=pk)
+    try:
+        revoke_delivery_packet(actor=actor_of(request), packet=packet)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The packet for {packet.ram_user.name} was revoked; its secrets are wiped.")
+    return redirect("accounts:packet-list")
+
+
+@ram_writer_required
+@require_POST
+def new_instructions_packet(request, pk):
+    """Sign-in instructions without secrets, as a packet that can be printed or emailed any number of times."""
+    ram_user = get_object_or_404(RamUser.objects.for_account(request.user.account), pk=pk)
+    packet = instructions_packet(actor=actor_of(request), ram_user=ram_user)
+    messages.success(request, f"A sign-in instructions packet for {ram_user.name} is ready to print or email.")
+    return redirect(f"{reverse('accounts:packet-list')}#packet-{packet.pk}")
+
+
+@public
+@never_cache
+def claim(request):
+    """The claim page. The token arrives in the link's fragment; the page's script puts it in the form."""
+    if request.method != "POST":
+        return render(request, "accounts/claim.html", {})
+    token = request.POST.get("claim_code", "").strip()
+    try:
+        packet, opened = claim_delivery_packet(token=token, origin=request_origin(request))
+    except ClaimRefused as refusal:
+        return render(request, "accounts/claim.html", {"error": refusal.message}, status=410)
+    sheet = delivery_sheet(
+        packet.ram_user, packet, password=opened.password, access_key_secret=opened.access_key_secret
+    )
+    return render(request, "accounts/claim_revealed.html", {"sheet": sheet})
