@@ -32,6 +32,9 @@ run: setup
 	PORTAL_DEMO=true $(PY) manage.py demo_keyring
 	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py migrate --no-input -v0
 	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py demo_setup
+	@echo "Starting the mail worker (packet emails go to var/mail/) and the portal on http://127.0.0.1:8000"
+	PORTAL_DEMO=true $(PY) manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup browser

@@ -12,7 +12,9 @@ OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup 
 
 def helper(submit_label: str, *, css_class: str = "btn-primary") -> FormHelper:
     form_helper = FormHelper()
-    form_helper.add_input(Submit("submit", submit_label, css_class=css_class))
+    button = Submit("submit", submit_label)
+    button.field_classes = f"btn {css_class}"  # Submit's own default would add btn-primary to any colour
+    form_helper.add_input(button)
     return form_helper
 
 

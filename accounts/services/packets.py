@@ -258,6 +258,7 @@ class ClaimRefused(Exception):
 
 def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket, PacketSecrets]:
     """ "Reveal": the secrets of a sent packet, once; the link is spent and the secrets wiped."""
+    refusal = None
     with transaction.atomic():
         found = packet_for_claim(token)
         packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
@@ -265,16 +266,20 @@ def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket
             raise ClaimRefused("This link is not valid: it was used, revoked or mistyped.")
         actor = Actor(account=found.ram_user.account, origin=origin, label=f"claim link of {found.ram_user.principal}")
         if packet.claim_expires_at and packet.claim_expires_at <= timezone.now():
+            # The expiry is written (this transaction commits) before the refusal is raised.
             _wipe(packet, state=State.EXPIRED)
             record_event(
                 actor=actor, action="packet.expired", target=found.ram_user.principal, details={"packet": packet.pk}
             )
-            raise ClaimRefused("This link has expired. Ask your administrator for a new one.")
-        opened = _open(packet)
-        _wipe(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")
-        record_event(
-            actor=actor, action="packet.claimed", target=found.ram_user.principal, details={"packet": packet.pk}
-        )
+            refusal = ClaimRefused("This link has expired. Ask your administrator for a new one.")
+        else:
+            opened = _open(packet)
+            _wipe(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")
+            record_event(
+                actor=actor, action="packet.claimed", target=found.ram_user.principal, details={"packet": packet.pk}
+            )
+    if refusal:
+        raise refusal
     packet.ram_user = found.ram_user
     return packet, opened
 
