@@ -50,6 +50,7 @@ urlpatterns = [
         name="delete-access-key",
     ),
     path("users/<int:pk>/instructions/", packets.new_instructions_packet, name="new-instructions-packet"),
+    path("users/pdf/", packets.pdf_for_users, name="pdf-for-users"),
     path("packets/", packets.packet_list, name="packet-list"),
     path("packets/print/", packets.print_packets, name="print-packets"),
     path("packets/pdf/", packets.pdf_packets, name="pdf-packets"),

@@ -169,6 +169,21 @@ def instructions_packet(*, actor: Actor, ram_user: RamUser) -> DeliveryPacket:
     return packet
 
 
+def packets_for_users(*, actor: Actor, ram_user_ids: list[int]) -> list[int]:
+    """What to print for each chosen user: their sealed packets, or else fresh sign-in instructions."""
+    ensure_can_write_ram(actor)
+    users = list(RamUser.objects.for_account(actor.account).filter(pk__in=ram_user_ids).order_by("name"))
+    if len(users) != len(set(ram_user_ids)):
+        raise ValidationError("Some of these users do not exist.")
+    sealed = {}
+    for packet in DeliveryPacket.objects.filter(ram_user__in=users, state=State.SEALED).order_by("pk"):
+        sealed.setdefault(packet.ram_user_id, []).append(packet.pk)
+    chosen = []
+    for ram_user in users:
+        chosen.extend(sealed.get(ram_user.pk) or [instructions_packet(actor=actor, ram_user=ram_user).pk])
+    return chosen
+
+
 def email_delivery_packet(*, actor: Actor, packet: DeliveryPacket, to: str) -> PacketEmail:
     """Queues the packet's email in the durable outbox; the mail worker sends it (with retries)."""
     ensure_can_write_ram(actor)

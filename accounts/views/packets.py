@@ -18,6 +18,7 @@ from accounts.services.packets import (
     claim_delivery_packet,
     email_delivery_packet,
     instructions_packet,
+    packets_for_users,
     print_delivery_packets,
     release_shown_secrets,
     revoke_delivery_packet,
@@ -108,6 +109,28 @@ def pdf_packets(request):
         return redirect("accounts:packet-list")
     response = HttpResponse(delivery_sheets_pdf([_sheet(item) for item in printed]), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="delivery-packets.pdf"'
+    return response
+
+
+@ram_writer_required
+@require_POST
+@never_cache
+def pdf_for_users(request):
+    """ "Download delivery PDF" for users chosen on the user list: sealed packets, else sign-in instructions."""
+    user_ids = [int(value) for value in request.POST.getlist("user") if value.isdigit()][:1000]
+    if not user_ids:
+        messages.error(request, "Select at least one user.")
+        return redirect("accounts:user-list")
+    try:
+        packet_ids = packets_for_users(actor=actor_of(request), ram_user_ids=user_ids)
+        printed = print_delivery_packets(
+            actor=actor_of(request), packet_ids=packet_ids, channel=DeliveryPacket.Channel.PDF
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:user-list")
+    response = HttpResponse(delivery_sheets_pdf([_sheet(item) for item in printed]), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="delivery-sheets.pdf"'
     return response
 
 

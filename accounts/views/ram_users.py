@@ -126,6 +126,7 @@ def user_detail(request, pk):
             "events": events,
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
+            "packets": ram_user.delivery_packets.order_by("-created_at", "-pk")[:10],
         },
     )
 

@@ -279,3 +279,26 @@ def test_the_packet_list_shows_states_and_history(owner, smtp):
     page = signed_in(owner).get(reverse("accounts:packet-list")).content.decode()
     assert f'data-packet="{created.packet.pk}" data-state="sent"' in page
     assert "Sent to carol@example.com" in page
+
+
+def test_delivery_pdf_for_users_selected_on_the_user_list(owner, ram_user):
+    carol = sealed_user(owner, "carol")
+    DeliveryPacket.objects.filter(ram_user=ram_user.ram_user).delete()  # alice: nothing sealed
+    client = signed_in(owner)
+    assert 'name="user"' in client.get(reverse("accounts:user-list")).content.decode()
+    response = client.post(reverse("accounts:pdf-for-users"), {"user": [carol.ram_user.pk, ram_user.ram_user.pk]})
+    assert response.status_code == 200
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages]
+    assert len(pages) == 2
+    assert ram_user.ram_user.logon_name in pages[0] and "Initial password" not in pages[0]
+    assert carol.ram_user.logon_name in pages[1] and carol.initial_password in pages[1].replace("\n", "")
+    assert DeliveryPacket.objects.get(pk=carol.packet.pk).state == State.PRINTED
+    # Printed once: the same selection again gives carol sign-in instructions only.
+    again = client.post(reverse("accounts:pdf-for-users"), {"user": [carol.ram_user.pk]})
+    assert "Initial password" not in PdfReader(io.BytesIO(again.content)).pages[0].extract_text()
+
+
+def test_the_user_page_lists_the_users_packets(owner):
+    carol = sealed_user(owner, "carol")
+    page = signed_in(owner).get(reverse("accounts:user-detail", args=[carol.ram_user.pk])).content.decode()
+    assert f"#{carol.packet.pk}" in page and "Sealed" in page
