@@ -220,6 +220,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # fpdf2's font subsetting narrates every PDF at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 # django-otp: a failed code doubles the wait before the next try.
