@@ -1,6 +1,7 @@
 """One-time passwords: TOTP enrolment, backup codes, and the check that guards sensitive actions."""
 
 import secrets
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -94,16 +95,27 @@ def verify_otp(*, user: User, code: str, origin: Origin):
     return None
 
 
-def require_otp(*, actor: Actor, otp_code: str | None) -> None:
+@dataclass(frozen=True)
+class OtpProof:
+    """That `user_id` passed the code check in this request. Made only by `require_otp`, so that a service
+    composing others (revoke everything, then delete) checks the code once, outside its transaction."""
+
+    user_id: int | None
+
+
+def require_otp(*, actor: Actor, otp_code: str | None, proof: OtpProof | None = None) -> OtpProof:
     """Sensitive actions in the console need the actor's own code in the same request.
 
     Signed API requests and operator commands prove themselves otherwise.
     """
+    if proof is not None and actor.user is not None and proof.user_id == actor.user.pk:
+        return proof
     if actor.origin.channel != "console":
-        return
+        return OtpProof(user_id=actor.user.pk if actor.user else None)
     if actor.user is None or not has_mfa_device(actor.user):
         raise OtpRejected("This action needs a code from your MFA device: bind one on your credential page first.")
     if not otp_code:
         raise OtpRejected("Enter the verification code from your authenticator.")
     if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
         raise OtpRejected()
+    return OtpProof(user_id=actor.user.pk)

@@ -219,6 +219,7 @@ def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if locked.state not in DELIVERABLE_STATES:
             raise ValidationError("Only sealed or sent packets can be revoked.")
+        locked.revoked_at = timezone.now()  # saved by _wipe
         _wipe(locked, state=State.REVOKED)
         PacketEmail.objects.filter(packet=locked, sent_at__isnull=True).delete()
         record_event(

@@ -17,7 +17,7 @@ from accounts.models import USER_NAME_RE, AccessKey, DeliveryPacket, PrimaryAcco
 from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.access_keys import create_access_key_locked
-from accounts.services.otp import require_otp
+from accounts.services.otp import OtpProof, require_otp
 from accounts.services.packets import seal_delivery_packet
 from portal.audit import record_event
 
@@ -259,7 +259,14 @@ def update_ram_user(
     return locked
 
 
-def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None, with_access_keys: bool = False) -> None:
+def delete_ram_user(
+    *,
+    actor: Actor,
+    ram_user: RamUser,
+    otp_code: str | None,
+    with_access_keys: bool = False,
+    otp_proof: OtpProof | None = None,
+) -> None:
     """Deletes the user and everything only it held; refuses while something else still refers to it.
 
     The console deletes the user's AccessKeys in the same step when asked to (`with_access_keys`, after
@@ -267,7 +274,7 @@ def delete_ram_user(*, actor: Actor, ram_user: RamUser, otp_code: str | None, wi
     """
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
-    require_otp(actor=actor, otp_code=otp_code)
+    require_otp(actor=actor, otp_code=otp_code, proof=otp_proof)
     principal = ram_user.principal
     try:
         with transaction.atomic():

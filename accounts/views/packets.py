@@ -64,11 +64,13 @@ def packet_list(request):
     packets = packets_of(request)
     if state in DeliveryPacket.State.values:
         packets = packets.filter(state=state)
+    packets = list(packets[:200])
     return render(
         request,
         "accounts/packet_list.html",
         {
-            "packets": packets[:200],
+            "packets": packets,
+            "emailable": [packet for packet in packets if packet.state == "sealed" and not packet.email_to],
             "state": state,
             "states": DeliveryPacket.State.choices,
             "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,

@@ -1,0 +1,87 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.models import PrimaryAccount, RamUser
+from projects.matrix import Role
+
+PROJECT_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{2,27}$"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def for_account(self, account: PrimaryAccount):
+        return self.filter(account=account)
+
+
+class Project(models.Model):
+    """A MaxCompute project / DataWorks workspace. Its owner is the primary account, for good."""
+
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(max_length=28, validators=[RegexValidator(PROJECT_NAME_RE)])
+    description = models.CharField(max_length=256, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(max_length=200)
+    # Settings the matrix reserves to the owner.
+    ip_whitelist = models.JSONField(default=list, blank=True)
+    is_full_table_scan_allowed = models.BooleanField(default=False)
+    is_data_protection_on = models.BooleanField(default=False)
+    quota = models.CharField(max_length=64, default="Pay-as-you-go")
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), name="unique_project_name_ignoring_case")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectMember(models.Model):
+    """A RAM user in a project. PROTECT on the RAM user: a member can never be deleted from under a project
+    (the seed's "p4_…" orphan cannot arise)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    ram_user = models.ForeignKey(RamUser, on_delete=models.PROTECT, related_name="project_memberships")
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "ram_user"], name="unique_project_member")]
+
+    def __str__(self):
+        return f"membership of project {self.project.name}"
+
+
+class RoleGrant(models.Model):
+    """A role of a member. PROTECT on the member: a member who still holds roles cannot be removed."""
+
+    member = models.ForeignKey(ProjectMember, on_delete=models.PROTECT, related_name="roles")
+    role = models.CharField(max_length=32, choices=[(role.value, role.value) for role in Role])
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "role"], name="unique_role_per_member")]
+        ordering = ["role"]
+
+    def __str__(self):
+        return f"{self.role} in {self.member}"
+
+
+class CrossProjectAccess(models.Model):
+    """The owner authorises the members of `source` to reach `target` (cross-project access and preview)."""
+
+    source = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="outgoing_access")
+    target = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="incoming_access")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="unique_cross_project_access"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="cross_project_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.target}"
