@@ -62,7 +62,8 @@ def validate_password(password: str, **kwargs) -> None:
 def generate_password(policy: PasswordPolicy) -> str:
     """A random password that meets the policy: at least 16 characters with every character class."""
     length = max(16, policy.minimum_length)
-    alphabet = string.ascii_letters + string.digits + SYMBOLS
+    # No characters that read alike on a printed sheet (I l 1, O 0).
+    alphabet = "".join(ch for ch in string.ascii_letters + string.digits if ch not in "Il1O0") + SYMBOLS
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if (

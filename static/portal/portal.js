@@ -48,13 +48,18 @@
     history.replaceState(null, "", window.location.pathname);
   }
 
-  // Choosing a packet to email suggests its user's address.
-  document.addEventListener("change", function (event) {
-    const select = event.target.closest("[data-fills-email]");
-    if (!select) return;
+  // Choosing a packet to email suggests its user's address; so does the packet chosen when the page opens.
+  // Another packet replaces the address (or empties it), so that it cannot go to the previous user's.
+  function suggestEmail(select, onlyIntoEmpty) {
     const target = document.querySelector(select.getAttribute("data-fills-email"));
     const option = select.options[select.selectedIndex];
-    if (target && option && option.getAttribute("data-email")) target.value = option.getAttribute("data-email");
+    if (!target || !option || (onlyIntoEmpty && target.value)) return;
+    target.value = option.getAttribute("data-email") || "";
+  }
+  document.querySelectorAll("[data-fills-email]").forEach(function (select) { suggestEmail(select, true); });
+  document.addEventListener("change", function (event) {
+    const select = event.target.closest("[data-fills-email]");
+    if (select) suggestEmail(select, false);
   });
 
   // A control that stays disabled until its checkbox is ticked ("I have saved the AccessKey secret").
