@@ -78,8 +78,24 @@ def packet_list(request):
     )
 
 
-def _selected_packet_ids(request) -> list[int]:
-    return [int(value) for value in request.POST.getlist("packet") if value.isdigit()][:1000]
+def _selected_ids(request, field: str) -> list[int]:
+    return [int(value) for value in request.POST.getlist(field) if value.isdigit()][:1000]
+
+
+def _printed_sheets(request, packet_ids, channel) -> list[DeliverySheet] | None:
+    """The sheets with their secrets, this one time; None (and a message) when the service refuses."""
+    try:
+        printed = print_delivery_packets(actor=actor_of(request), packet_ids=packet_ids, channel=channel)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return None
+    return [_sheet(item) for item in printed]
+
+
+def _pdf_response(sheets: list[DeliverySheet], filename: str) -> HttpResponse:
+    response = HttpResponse(delivery_sheets_pdf(sheets), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @ram_writer_required
@@ -87,14 +103,10 @@ def _selected_packet_ids(request) -> list[int]:
 @never_cache
 def print_packets(request):
     """An HTML print view of the chosen packets (one sheet per page); their secrets leave here, once."""
-    try:
-        sheets = print_delivery_packets(
-            actor=actor_of(request), packet_ids=_selected_packet_ids(request), channel=DeliveryPacket.Channel.PRINTED
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    sheets = _printed_sheets(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PRINTED)
+    if sheets is None:
         return redirect("accounts:packet-list")
-    return render(request, "accounts/packets_print.html", {"sheets": [_sheet(printed) for printed in sheets]})
+    return render(request, "accounts/packets_print.html", {"sheets": sheets})
 
 
 @ram_writer_required
@@ -102,16 +114,10 @@ def print_packets(request):
 @never_cache
 def pdf_packets(request):
     """One PDF for the chosen packets, one page each; a packet's secrets can be downloaded once."""
-    try:
-        printed = print_delivery_packets(
-            actor=actor_of(request), packet_ids=_selected_packet_ids(request), channel=DeliveryPacket.Channel.PDF
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    sheets = _printed_sheets(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PDF)
+    if sheets is None:
         return redirect("accounts:packet-list")
-    response = HttpResponse(delivery_sheets_pdf([_sheet(item) for item in printed]), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="delivery-packets.pdf"'
-    return response
+    return _pdf_response(sheets, "delivery-packets.pdf")
 
 
 @ram_writer_required
@@ -119,21 +125,18 @@ def pdf_packets(request):
 @never_cache
 def pdf_for_users(request):
     """ "Download delivery PDF" for users chosen on the user list: sealed packets, else sign-in instructions."""
-    user_ids = [int(value) for value in request.POST.getlist("user") if value.isdigit()][:1000]
-    if not user_ids:
-        messages.error(request, "Select at least one user.")
-        return redirect("accounts:user-list")
+    user_ids = _selected_ids(request, "user")
     try:
-        packet_ids = packets_for_users(actor=actor_of(request), ram_user_ids=user_ids)
-        printed = print_delivery_packets(
-            actor=actor_of(request), packet_ids=packet_ids, channel=DeliveryPacket.Channel.PDF
-        )
+        packet_ids = packets_for_users(actor=actor_of(request), ram_user_ids=user_ids) if user_ids else None
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:user-list")
-    response = HttpResponse(delivery_sheets_pdf([_sheet(item) for item in printed]), content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="delivery-sheets.pdf"'
-    return response
+    sheets = _printed_sheets(request, packet_ids, DeliveryPacket.Channel.PDF) if packet_ids else None
+    if sheets is None:
+        if not user_ids:
+            messages.error(request, "Select at least one user.")
+        return redirect("accounts:user-list")
+    return _pdf_response(sheets, "delivery-sheets.pdf")
 
 
 def _sheet(printed) -> DeliverySheet:
