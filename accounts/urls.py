@@ -1,12 +1,13 @@
 from django.urls import path
 
+from accounts.api import endpoint
 from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, sign_in
 from accounts.views.access_keys import ACCOUNT, ME, RAM_USER
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", sign_in.home, name="home"),
+    path("", endpoint.root, name="home"),  # also the RAM OpenAPI endpoint, as on RAM's own host
     path("signin/", sign_in.owner_sign_in, name="owner-sign-in"),
     path("signup/", sign_in.sign_up, name="sign-up"),
     path("signin/continue/", sign_in.sign_in_continue, name="sign-in-continue"),

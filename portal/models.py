@@ -44,3 +44,17 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only.")
+
+
+class SeenNonce(models.Model):
+    """A signed request's nonce, kept for the time window so that no process accepts it twice."""
+
+    access_key_id = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=128)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["access_key_id", "nonce"], name="unique_nonce_per_key")]
+
+    def __str__(self):
+        return f"{self.access_key_id}/{self.nonce}"

@@ -180,7 +180,11 @@ def plausible_post_data(owner) -> dict:
     }
 
 
-@pytest.mark.parametrize("name", ALL_NAMES)
+# "/" is also the RAM OpenAPI endpoint: its POSTs carry a signature instead of a CSRF token.
+SIGNED_ENDPOINTS = {"accounts:home"}
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) - SIGNED_ENDPOINTS))
 def test_every_post_without_csrf_token_is_refused(owner, ram_user, name):
     attach_policy(actor=owner.actor, ram_user=ram_user.ram_user, policy_name=POLICY_NAME)
     client = Client(enforce_csrf_checks=True)
@@ -190,6 +194,16 @@ def test_every_post_without_csrf_token_is_refused(owner, ram_user, name):
     response = client.post(url, plausible_post_data(owner))
     assert response.status_code == 403
     assert b"CSRF verification failed" in response.content
+    assert database_state() == before
+
+
+def test_the_signed_endpoint_refuses_an_unsigned_post_and_changes_nothing(owner, ram_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner.user)
+    before = database_state()
+    response = client.post("/?Action=DeleteUser&Version=2015-05-01&UserName=alice")
+    assert response.status_code == 400
+    assert response.json()["Code"] == "MissingAccessKeyId"
     assert database_state() == before
 
 

@@ -1,0 +1,127 @@
+"""RAM actions on users: CreateUser, GetUser, UpdateUser, DeleteUser, ListUsers."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.actors import Actor
+from accounts.api.registry import ApiError, Params, action, require_reader, translate
+from accounts.models import RamUser
+from accounts.services.ram_users import (
+    BatchRejected,
+    DeleteConflict,
+    NewRamUser,
+    create_ram_users,
+    delete_ram_user,
+    update_ram_user,
+)
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def iso(value) -> str | None:
+    return value.strftime(DATE_FORMAT) if value else None
+
+
+def user_fields(ram_user: RamUser) -> dict:
+    return {
+        "UserId": str(ram_user.pk),
+        "UserName": ram_user.name,
+        "DisplayName": ram_user.display_name,
+        "MobilePhone": ram_user.mobile_phone,
+        "Email": ram_user.email,
+        "Comments": ram_user.comments,
+        "CreateDate": iso(ram_user.created_at),
+        "UpdateDate": iso(ram_user.updated_at),
+        "LastLoginDate": iso(ram_user.user.last_login),
+    }
+
+
+def find_user(actor: Actor, params: Params, field: str = "UserName") -> RamUser:
+    name = params.required(field)
+    ram_user = (
+        RamUser.objects.for_account(actor.account).filter(name__iexact=name).select_related("user", "account").first()
+    )
+    if ram_user is None:
+        raise ApiError("EntityNotExist.User", f"The user does not exist: {name}.", 404)
+    return ram_user
+
+
+@action("CreateUser")
+def create_user(actor: Actor, params: Params) -> dict:
+    new = NewRamUser(
+        name=params.required("UserName"),
+        display_name=params.get("DisplayName") or params.required("UserName"),
+        email=params.get("Email"),
+        mobile_phone=params.get("MobilePhone"),
+        comments=params.get("Comments"),
+    )
+    try:
+        [created] = create_ram_users(actor=actor, new_users=[new])
+    except BatchRejected as rejection:
+        field, messages = next(iter(rejection.row_errors[0].items()))
+        if any("already exists" in message for message in messages):
+            raise ApiError("EntityAlreadyExists.User", f"The user already exists: {new.name}.", 409) from None
+        code = {"name": "UserName.InvalidChars"}.get(field, field.title().replace("_", ""))
+        raise ApiError(f"InvalidParameter.{code}", " ".join(messages)) from None
+    except (PermissionDenied, ValidationError) as error:
+        raise translate(error) from None
+    return {"User": user_fields(created.ram_user)}
+
+
+@action("GetUser")
+def get_user(actor: Actor, params: Params) -> dict:
+    require_reader(actor)
+    return {"User": user_fields(find_user(actor, params))}
+
+
+@action("UpdateUser")
+def update_user(actor: Actor, params: Params) -> dict:
+    ram_user = find_user(actor, params)
+    try:
+        updated = update_ram_user(
+            actor=actor,
+            ram_user=ram_user,
+            name=params.get("NewUserName") or ram_user.name,
+            display_name=params.get("NewDisplayName") or ram_user.display_name,
+            email=params.get("NewEmail", ram_user.email),
+            mobile_phone=params.get("NewMobilePhone", ram_user.mobile_phone),
+            comments=params.get("NewComments", ram_user.comments),
+        )
+    except ValidationError as error:
+        if "already exists" in str(error):
+            raise ApiError("EntityAlreadyExists.User", "The new user name is taken.", 409) from None
+        raise translate(error) from None
+    except PermissionDenied as error:
+        raise translate(error) from None
+    return {"User": user_fields(updated)}
+
+
+@action("DeleteUser")
+def delete_user(actor: Actor, params: Params) -> dict:
+    ram_user = find_user(actor, params)
+    if ram_user.user.has_usable_password() and ram_user.is_console_logon_enabled:
+        raise ApiError("DeleteConflict.User.LoginProfile", "The user has a login profile; delete it first.", 409)
+    try:
+        delete_ram_user(actor=actor, ram_user=ram_user, otp_code=None)
+    except DeleteConflict as conflict:
+        kind = "AccessKey" if any(b.startswith("AccessKey") for b in conflict.blockers) else "Project"
+        raise ApiError(f"DeleteConflict.User.{kind}", conflict.message, 409) from None
+    except (PermissionDenied, ValidationError) as error:
+        raise translate(error) from None
+    return {}
+
+
+@action("ListUsers")
+def list_users(actor: Actor, params: Params) -> dict:
+    require_reader(actor)
+    max_items = params.integer("MaxItems", 100, low=1, high=1000)
+    marker = params.get("Marker")
+    users = RamUser.objects.for_account(actor.account).select_related("user", "account").order_by("name", "pk")
+    if marker:
+        users = users.filter(name__gt=marker)
+    page = list(users[: max_items + 1])
+    truncated = len(page) > max_items
+    page = page[:max_items]
+    body = {"IsTruncated": truncated, "Users": {"User": [user_fields(ram_user) for ram_user in page]}}
+    if truncated:
+        body["Marker"] = page[-1].name
+    return body

@@ -1,0 +1,95 @@
+"""The RAM OpenAPI endpoint (RPC style, version 2015-05-01) on "/", as the official SDKs call it.
+
+A thin adapter: check the signature, find the key's holder, call the same services as the web pages, and
+answer in RAM's JSON shapes with a RequestId on every response.
+"""
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.actors import Actor
+from accounts.api import actions  # noqa: F401 - registers the actions
+from accounts.api.registry import ACTIONS, ApiError, Params
+from accounts.gates import client_ip
+from accounts.models import AccessKey
+from accounts.services.access_keys import open_secret, record_access_key_use
+from accounts.views.sign_in import home
+from portal.audit import Origin
+from portal.gates import public
+from portal.signing import SignatureError, parse_signed_request, verify_signature
+
+API_VERSION = "2015-05-01"
+HOST_ID = "ram.aliyuncs.com"
+
+
+def is_api_call(request) -> bool:
+    return "Action" in request.GET or "x-acs-action" in request.headers
+
+
+@public
+@csrf_exempt
+def root(request):
+    """ "/" is both the portal's home and the RPC endpoint, as RAM's own endpoint is."""
+    if is_api_call(request):
+        return rpc_endpoint(request)
+    return home(request)
+
+
+def _params(request) -> dict[str, str]:
+    params = {key: request.GET[key] for key in request.GET}
+    if request.content_type == "application/x-www-form-urlencoded":
+        params.update({key: request.POST[key] for key in request.POST})
+    return params
+
+
+def _answer(request, body: dict, status: int = 200) -> JsonResponse:
+    response = JsonResponse({"RequestId": request.request_id, **body}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(request, code: str, message: str, status: int) -> JsonResponse:
+    return _answer(request, {"HostId": HOST_ID, "Code": code, "Message": message}, status)
+
+
+def rpc_endpoint(request):
+    params = _params(request)
+    try:
+        name = params.get("Action") or request.headers.get("x-acs-action", "")
+        version = params.get("Version") or request.headers.get("x-acs-version", "")
+        if version != API_VERSION:
+            raise ApiError("InvalidVersion", f"Specified parameter Version is not valid; use {API_VERSION}.", 400)
+        actor = authenticate(request, params)
+        handler = ACTIONS.get(name)
+        if handler is None:
+            raise ApiError("UnsupportedOperation", f"The action {name!r} is not supported.", 400)
+        return _answer(request, handler(actor, Params(params)))
+    except SignatureError as error:
+        return _error(request, error.code, error.message, error.status)
+    except ApiError as error:
+        return _error(request, error.code, error.message, error.status)
+
+
+def authenticate(request, params: dict[str, str]) -> Actor:
+    """The actor a correctly signed request acts as; SignatureError or ApiError otherwise."""
+    signed = parse_signed_request(request, params)
+    access_key = (
+        AccessKey.objects.select_related(
+            "user__owned_account__security_settings", "user__ram_user__account__security_settings"
+        )
+        .filter(access_key_id=signed.access_key_id)
+        .first()
+    )
+    if access_key is None:
+        raise ApiError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
+    if not access_key.is_active:
+        raise ApiError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.", 400)
+    query = {key: request.GET[key] for key in request.GET}
+    verify_signature(request, signed, open_secret(access_key), query=query, params=params)
+    user = access_key.user
+    record_access_key_use(access_key=access_key, channel="api", service="ram")
+    return Actor(
+        account=user.account,
+        origin=Origin(channel="api", source_ip=client_ip(request), request_id=request.request_id),
+        user=user,
+    )

@@ -1,0 +1,90 @@
+"""The RAM OpenAPI's actions: each a function of (actor, params) → response fields, registered by name."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.actors import Actor
+from accounts.permissions import can_read_ram
+
+ACTIONS: dict[str, Callable[[Actor, "Params"], dict]] = {}
+
+
+class ApiError(Exception):
+    """An answer in RAM's error shape: Code, Message and the HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        self.code, self.message, self.status = code, message, status
+        super().__init__(message)
+
+
+def action(name: str):
+    def register(function):
+        ACTIONS[name] = function
+        return function
+
+    return register
+
+
+@dataclass(frozen=True)
+class Params:
+    """The request's parameters, with RAM's errors for missing or malformed ones."""
+
+    values: dict[str, str]
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def required(self, name: str) -> str:
+        value = self.values.get(name, "")
+        if value == "":
+            raise ApiError(
+                f"MissingParameter.{name}",
+                f"The input parameter {name} that is mandatory for processing this request is not supplied.",
+            )
+        return value
+
+    def boolean(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} must be true or false.")
+
+    def integer(self, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None):
+        value = self.values.get(name)
+        if value is None or value == "":
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} must be a whole number.") from None
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} must be between {low} and {high}.")
+        return number
+
+
+def require_reader(actor: Actor) -> None:
+    """Reading RAM needs the owner's key or AliyunRAMReadOnlyAccess (or more)."""
+    if actor.user is not None and not can_read_ram(actor.user):
+        raise ApiError(
+            "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.", 403
+        )
+
+
+def translate(error: Exception, *, entity: str = "User") -> ApiError:
+    """A service's refusal in RAM's words."""
+    if isinstance(error, PermissionDenied):
+        return ApiError("NoPermission", f"You are not authorized to do this action. {error}", 403)
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            field, messages = next(iter(error.message_dict.items()))
+            return ApiError(f"InvalidParameter.{_param_name(field)}", " ".join(messages))
+        return ApiError(f"InvalidParameter.{entity}", " ".join(error.messages))
+    raise error
+
+
+def _param_name(field: str) -> str:
+    return "".join(part.capitalize() for part in field.split("_"))
