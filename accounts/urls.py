@@ -87,6 +87,7 @@ urlpatterns = [
         {"scope": ME},
         name="delete-my-access-key",
     ),
+    path("using-the-apis/", me.using_the_apis, name="using-the-apis"),
     path("account/", me.my_account, name="my-account"),
     path(
         "account/access-keys/create/",

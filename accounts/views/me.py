@@ -1,5 +1,8 @@
 """A signed-in person's own pages: the RAM user's credentials, the owner's account."""
 
+from urllib.parse import urlparse
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -143,3 +146,21 @@ def sign_out_everywhere_view(request):
     sign_out_everywhere(actor=actor_of(request))
     messages.success(request, "Every session, this one included, was signed out.")
     return redirect("accounts:owner-sign-in")
+
+
+def using_the_apis(request):
+    """How to point the official SDKs at this portal, with the account's own values (never a secret)."""
+    base = urlparse(settings.PORTAL_BASE_URL)
+    return render(
+        request,
+        "accounts/using_the_apis.html",
+        {
+            "endpoint": base.netloc,
+            "protocol": base.scheme,
+            "account": request.user.account,
+            "principal": request.user.principal,
+            "access_key_ids": list(
+                request.user.access_keys.filter(status="Active").values_list("access_key_id", flat=True)
+            ),
+        },
+    )

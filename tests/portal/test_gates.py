@@ -51,6 +51,7 @@ SELF_SERVICE = {
     "accounts:change-password",
     "accounts:bind-mfa",
     "accounts:sign-out-everywhere",
+    "accounts:using-the-apis",
 }
 # A RAM user's own AccessKeys: only where "Manage AccessKey" is allowed (tests/accounts/test_access_keys.py).
 OWN_KEYS = {
