@@ -114,7 +114,9 @@ TEMPLATES = [
 # SQLite is the embedded default; DATABASE_URL (e.g. postgres://…) selects a real server.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}", conn_max_age=env_int("DB_CONN_MAX_AGE", 0)
+        default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -44,6 +44,7 @@ PUBLIC = {
     "accounts:sign-in-change-password",
     "accounts:sign-out",
     "accounts:claim",  # the recipient of a delivery packet, by link
+    "healthz",  # a no-op for load balancers
 }
 # Pages of the signed-in person's own, open to every signed-in user (subject to the security settings).
 SELF_SERVICE = {
@@ -138,7 +139,8 @@ PUBLIC_ANSWERS = {
     "accounts:sign-in-enrol": (302, "accounts:owner-sign-in"),
     "accounts:sign-in-change-password": (302, "accounts:owner-sign-in"),
     "accounts:sign-out": (405, None),
-    "accounts:claim": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything
+    "accounts:claim": (200, None),
+    "healthz": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything
 }
 
 

@@ -1,0 +1,11 @@
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
+
+from portal.gates import public
+
+
+@public
+@never_cache
+def healthz(request):
+    """A no-op for load balancers (and the baseline of the API benchmark)."""
+    return HttpResponse("ok", content_type="text/plain")
