@@ -41,7 +41,8 @@ def project_name_problems(name: str) -> list[str]:
 
 
 def create_project(*, actor: Actor, name: str, description: str = "") -> Project:
-    """A new project owned by the primary account (for good)."""
+    """A new project owned by the primary account (for good). A RAM user who creates one (by the
+    AliyunDataWorksFullAccess policy) becomes its project administrator, so that it can see and run what it made."""
     name = (name or "").strip()
     problems = project_name_problems(name)
     if problems:
@@ -54,7 +55,14 @@ def create_project(*, actor: Actor, name: str, description: str = "") -> Project
             project = Project.objects.create(
                 account=actor.account, name=name, description=description or "", created_by=actor.principal
             )
-            record_event(actor=actor, action="project.create", target=name, details={"description": description})
+            details = {"description": description}
+            if actor.user is not None and not actor.user.is_owner:
+                creator = ProjectMember.objects.create(
+                    project=project, ram_user=actor.user.ram_user, added_by=actor.principal
+                )
+                RoleGrant.objects.create(member=creator, role=Role.ADMIN, granted_by=actor.principal)
+                details["creator_roles"] = [Role.ADMIN.value]
+            record_event(actor=actor, action="project.create", target=name, details=details)
     except IntegrityError:
         raise ValidationError({"name": ["A project with this name already exists."]}) from None
     return project

@@ -15,6 +15,7 @@ from accounts.models import (
     User,
 )
 from portal.models import AuditEvent
+from projects.models import CrossProjectAccess, Project, ProjectMember, RoleGrant
 
 
 def database_state(*, with_audit: bool = True, with_sign_in_locks: bool = True) -> dict:
@@ -42,6 +43,21 @@ def database_state(*, with_audit: bool = True, with_sign_in_locks: bool = True) 
         "totp_devices": list(TOTPDevice.objects.order_by("pk").values("pk", "user", "key", "confirmed", "last_t")),
         "backup_codes": list(BackupCode.objects.order_by("pk").values_list("code_hash", flat=True)),
         "password_history": PasswordHistoryEntry.objects.count(),
+        "projects": list(
+            Project.objects.order_by("pk").values(
+                "pk",
+                "account",
+                "name",
+                "description",
+                "ip_whitelist",
+                "is_full_table_scan_allowed",
+                "is_data_protection_on",
+                "quota",
+            )
+        ),
+        "project_members": list(ProjectMember.objects.order_by("pk").values("pk", "project", "ram_user")),
+        "role_grants": list(RoleGrant.objects.order_by("pk").values("pk", "member", "role")),
+        "cross_project_access": list(CrossProjectAccess.objects.order_by("pk").values("pk", "source", "target")),
     }
     if with_audit:
         state["audit"] = list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True))

@@ -11,6 +11,9 @@ from accounts.models import PolicyAttachment, RamUser
 from accounts.services.access_keys import issue_access_key
 from accounts.services.policies import attach_policy
 from portal.models import AuditEvent
+from projects.matrix import Role
+from projects.models import Project
+from projects.services import add_member, create_project
 from tests.conftest import make_ram_user, signed_in
 from tests.db_state import database_state
 
@@ -53,6 +56,8 @@ SELF_SERVICE = {
     "accounts:bind-mfa",
     "accounts:sign-out-everywhere",
     "accounts:using-the-apis",
+    "projects:project-list",  # a RAM user sees the projects it is a member of; "Create Project" as the matrix says
+    "projects:permissions",
 }
 # A RAM user's own AccessKeys: only where "Manage AccessKey" is allowed (tests/accounts/test_access_keys.py).
 OWN_KEYS = {
@@ -73,15 +78,32 @@ READ_PAGES = {
     "accounts:audit-trail",
     "accounts:audit-export",
     "accounts:packet-list",
+    "projects:check-permissions",
 }
 # Settings pages that RAM administrators may read but only the owner may change.
 OWNER_ONLY_CHANGES = {"accounts:security-settings", "accounts:password-policy", "accounts:update-default-domain"}
-ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE - OWN_KEYS)
+# A project's pages: its pk is a project's. The owner and RAM readers see every project of the account, a member
+# its own, anyone else gets 404; what may be changed there is the permission matrix's to say (below).
+PROJECT_PAGES = {
+    "projects:project-detail",
+    "projects:update-project-settings",
+    "projects:add-member",
+    "projects:grant-role",
+    "projects:revoke-role",
+    "projects:remove-member",
+    "projects:authorize-cross-project",
+    "projects:revoke-cross-project",
+    "projects:delete-project",
+}
+ADMIN_NAMES = sorted(set(ALL_NAMES) - PUBLIC - SELF_SERVICE - OWN_KEYS - PROJECT_PAGES)
 POLICY_NAME = "AliyunRAMReadOnlyAccess"
 MISSING_KEY_ID = "LTAI" + "0" * 20
 
 
-def url_for(name: str, *, pk: int, domain: str, key_id: str = MISSING_KEY_ID) -> str:
+def url_for(name: str, *, pk: int, domain: str, key_id: str = MISSING_KEY_ID, project_pk: int | None = None) -> str:
+    """`pk` is a RAM user's; a project page takes `project_pk` where the test has a project (else any pk will do)."""
+    if name in PROJECT_PAGES and project_pk is not None:
+        pk = project_pk
     values = {"pk": pk, "domain": domain, "policy_name": POLICY_NAME, "key_id": key_id}
     unknown = set(URLS[name]) - set(values)
     assert not unknown, f"{name} takes {unknown}: teach url_for() how to fill them."
@@ -98,8 +120,11 @@ def test_the_walk_finds_every_kind_of_page():
         ALL_NAMES
     )
     assert len(ALL_NAMES) >= 30
-    for listed in (PUBLIC, SELF_SERVICE, OWN_KEYS, READ_PAGES):
+    for listed in (PUBLIC, SELF_SERVICE, OWN_KEYS, READ_PAGES, PROJECT_PAGES):
         assert listed <= set(ALL_NAMES), f"stale names in a list: {listed - set(ALL_NAMES)}"
+    # Every URL under /projects/<pk>/ is a project page, so that the project tests below reach it.
+    under_projects = {name for name in OBJECT_NAMES if url_for(name, pk=1, domain="").startswith("/projects/")}
+    assert under_projects == PROJECT_PAGES
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -230,34 +255,106 @@ def test_foreign_account_ids_get_the_answer_of_a_missing_one(owner, other_owner,
     attach_policy(actor=other_owner.actor, ram_user=foreign, policy_name=POLICY_NAME)
     foreign_key = issue_access_key(actor=operator_actor(other_owner.account), holder=foreign.user, otp_code=None)
     key_id = foreign_key.access_key.access_key_id
+    foreign_project = keyed_project(other_owner, "foreign_prj", member=foreign)
     missing_pk = RamUser.objects.order_by("-pk").first().pk + 1000
     client = signed_in(owner)
     data = {
         **plausible_post_data(owner),
+        **project_post_data(name, ram_user=foreign, source=foreign_project),
         "name": foreign.name,
-        "confirm_name": foreign.name,
+        "confirm_name": foreign_project.name if name in PROJECT_PAGES else foreign.name,
         "otp_code": owner.code() if method == "post" else "",
     }
     before = database_state()
-    foreign_answer = getattr(client, method)(url_for(name, pk=foreign.pk, domain="", key_id=key_id), data)
-    missing_answer = getattr(client, method)(url_for(name, pk=missing_pk, domain="", key_id=key_id), data)
+    foreign_url = url_for(name, pk=foreign.pk, domain="", key_id=key_id, project_pk=foreign_project.pk)
+    missing_url = url_for(name, pk=missing_pk, domain="", key_id=key_id, project_pk=foreign_project.pk + 1000)
+    foreign_answer = getattr(client, method)(foreign_url, data)
+    missing_answer = getattr(client, method)(missing_url, data)
     # A POST-only action answers a GET with 405 before it looks at the ID, for foreign and missing alike.
     expected = {404, 405} if method == "get" else {404}
     assert foreign_answer.status_code == missing_answer.status_code
     assert foreign_answer.status_code in expected
     assert foreign.name not in foreign_answer.content.decode()
+    assert foreign_project.name not in foreign_answer.content.decode()
     assert database_state() == before
 
 
 def test_the_object_pages_include_the_ones_expected():
-    assert set(OBJECT_NAMES) >= {
-        "accounts:user-detail",
-        "accounts:edit-user",
-        "accounts:delete-user",
-        "accounts:modify-logon-settings",
-        "accounts:attach-policy",
-        "accounts:detach-policy",
+    assert (
+        set(OBJECT_NAMES)
+        >= {
+            "accounts:user-detail",
+            "accounts:edit-user",
+            "accounts:delete-user",
+            "accounts:modify-logon-settings",
+            "accounts:attach-policy",
+            "accounts:detach-policy",
+            "projects:revoke-and-delete-user",
+        }
+        | PROJECT_PAGES
+    )
+
+
+def keyed_project(owner, name: str, *, member: RamUser | None = None) -> Project:
+    """A project of the owner's account (its AccessKey issued, as the matrix requires), with a developer."""
+    issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
+    project = create_project(actor=owner.actor, name=name)
+    if member is not None:
+        add_member(actor=owner.actor, project=project, ram_user=member, roles=[Role.DEV])
+    return project
+
+
+def project_post_data(name: str, *, ram_user: RamUser, source: Project) -> dict:
+    """What would make each project action change something if nothing stood in its way."""
+    return {
+        "ram_user": ram_user.name if name == "projects:add-member" else ram_user.pk,
+        "roles": [Role.ADMIN],
+        "role": Role.DEV if name == "projects:revoke-role" else Role.ADMIN,
+        "source": source.pk,
+        "ip_whitelist": "10.0.0.0/8",
+        "is_full_table_scan_allowed": "on",
+        "quota": "Subscription",
     }
+
+
+# A project page answers GET with 200 to those who may see the project; the others are POST-only actions (405
+# to any GET) but for the delete page, which shows its form only to those the matrix lets delete.
+PROJECT_GET_ANSWERS = {"projects:project-detail": 200, "projects:delete-project": 403}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECT_PAGES))
+def test_a_ram_user_outside_a_project_gets_404_from_its_pages(owner, ram_user, name):
+    bob = make_ram_user(owner, "bob")
+    project = keyed_project(owner, "sales_dw", member=bob.ram_user)
+    client = signed_in(ram_user)
+    url = url_for(name, pk=0, domain="", project_pk=project.pk)
+    before = database_state()
+    assert client.get(url).status_code == (404 if name in PROJECT_GET_ANSWERS else 405)
+    post = client.post(
+        url, {**project_post_data(name, ram_user=bob.ram_user, source=project), "confirm_name": "sales_dw"}
+    )
+    assert post.status_code == 404
+    assert "sales_dw" not in post.content.decode()
+    assert database_state() == before
+
+
+@pytest.mark.parametrize("who", ["developer", "ram_reader", "ram_admin"])
+@pytest.mark.parametrize("name", sorted(PROJECT_PAGES))
+def test_who_the_matrix_refuses_sees_a_project_but_changes_nothing(request, owner, ram_user, who, name):
+    # A member with a role other than the project administrator's, a RAM reader and a RAM administrator: none of
+    # them is the owner or holds role_project_admin in the project, so every change is refused (403).
+    project = keyed_project(owner, "sales_dw", member=ram_user.ram_user)
+    other = keyed_project(owner, "ops_dw")
+    bob = make_ram_user(owner, "bob")
+    person = ram_user if who == "developer" else request.getfixturevalue(who)
+    client = signed_in(person)
+    url = url_for(name, pk=0, domain="", project_pk=project.pk)
+    target = bob.ram_user if name == "projects:add-member" else ram_user.ram_user
+    data = {**project_post_data(name, ram_user=target, source=other), "confirm_name": "sales_dw"}
+    before = database_state()
+    assert client.get(url).status_code == PROJECT_GET_ANSWERS.get(name, 405)
+    assert client.post(url, data).status_code == (200 if name == "projects:project-detail" else 403)
+    assert database_state() == before
 
 
 @pytest.mark.parametrize("name", ADMIN_NAMES)

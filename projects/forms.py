@@ -1,0 +1,174 @@
+from django import forms
+from django.urls import reverse
+
+from accounts.forms import DeleteRamUserForm, helper
+from accounts.models import PrimaryAccount, RamUser, User
+from projects.matrix import ROLE_LABELS, Role
+from projects.models import Project
+
+ROLE_CHOICES = [(role.value, f"{role.value} ({ROLE_LABELS[role]})") for role in Role]
+CANDIDATES_LIST_ID = "member-candidates"
+USERS_LIST_ID = "check-users"
+
+
+class CreateProjectForm(forms.Form):
+    name = forms.CharField(
+        label="Project name",
+        max_length=28,
+        help_text="3–28 characters: a letter first, then letters, digits and underscores (_). Unique; never changes.",
+    )
+    description = forms.CharField(label="Description", max_length=256, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("Create Project")
+
+
+class ProjectSettingsForm(forms.Form):
+    """The settings the matrix reserves to the owner; a field whose row refuses the viewer is disabled."""
+
+    ip_whitelist = forms.CharField(
+        label="IP address whitelist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Addresses or CIDR blocks, one per line or separated by commas. Empty: no restriction.",
+    )
+    is_full_table_scan_allowed = forms.BooleanField(label="Allow full table scan", required=False)
+    is_data_protection_on = forms.BooleanField(label="Data protection", required=False)
+    quota = forms.CharField(label="Quota group", max_length=64)
+
+    def __init__(self, *args, project: Project, allowed_fields: set[str], **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "ip_whitelist": "\n".join(project.ip_whitelist),
+                "is_full_table_scan_allowed": project.is_full_table_scan_allowed,
+                "is_data_protection_on": project.is_data_protection_on,
+                "quota": project.quota,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.disabled = name not in allowed_fields
+        self.helper = helper("OK")
+        self.helper.form_action = reverse("projects:update-project-settings", args=[project.pk])
+
+    def clean_ip_whitelist(self):
+        raw = self.cleaned_data["ip_whitelist"]
+        return [part for part in raw.replace(",", "\n").split() if part]
+
+
+class AddMemberForm(forms.Form):
+    ram_user = forms.CharField(
+        label="RAM user",
+        max_length=200,
+        help_text="The user name (e.g. alice) of a RAM user of this account who is not a member yet.",
+    )
+    roles = forms.MultipleChoiceField(
+        label="Roles", choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["ram_user"].widget.attrs.update({"list": CANDIDATES_LIST_ID, "autocomplete": "off"})
+        self.helper = helper("Add Member")
+        self.helper.form_action = reverse("projects:add-member", args=[project.pk])
+
+    def clean_ram_user(self):
+        name = self.cleaned_data["ram_user"].strip().split("@")[0]
+        ram_user = RamUser.objects.for_account(self.project.account).filter(name__iexact=name).first()
+        if ram_user is None:
+            raise forms.ValidationError(f"This account has no RAM user named “{name}”.")
+        return ram_user
+
+
+class MemberForm(forms.Form):
+    """Names a member of the project in a row's small forms (remove)."""
+
+    ram_user = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MemberRoleForm(MemberForm):
+    """Grants or revokes one role of a member."""
+
+    role = forms.ChoiceField(label="Role", choices=ROLE_CHOICES)
+
+
+class CrossProjectForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label="Project whose members may reach this one",
+        queryset=Project.objects.none(),
+        empty_label=None,
+    )
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        already = project.incoming_access.values("source")
+        self.fields["source"].queryset = (
+            Project.objects.for_account(project.account).exclude(pk=project.pk).exclude(pk__in=already)
+        )
+        self.helper = helper("Authorise", css_class="btn-outline-primary")
+        self.helper.form_action = reverse("projects:authorize-cross-project", args=[project.pk])
+
+
+class RevokeCrossProjectForm(forms.Form):
+    source = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class DeleteProjectForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the project name to confirm", max_length=28)
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.helper = helper("Delete", css_class="btn-danger")
+
+    def clean_confirm_name(self):
+        value = self.cleaned_data["confirm_name"]
+        if value != self.project.name:
+            raise forms.ValidationError(f"Type {self.project.name} exactly.")
+        return value
+
+
+class CheckPermissionsForm(forms.Form):
+    user = forms.CharField(
+        label="User",
+        max_length=200,
+        help_text="A RAM user's name (e.g. alice), or “owner” for the Alibaba Cloud account.",
+    )
+    project = forms.ModelChoiceField(label="Project", queryset=Project.objects.none(), empty_label=None)
+
+    def __init__(self, *args, account: PrimaryAccount, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["user"].widget.attrs.update({"list": USERS_LIST_ID, "autocomplete": "off"})
+        self.fields["project"].queryset = Project.objects.for_account(account)
+        self.helper = helper("Check", css_class="btn-primary")
+        self.helper.form_method = "get"
+        self.helper.disable_csrf = True
+
+    def clean_user(self) -> User:
+        """The owner by "owner", its principal or email; a RAM user by name, logon name or principal."""
+        value = self.cleaned_data["user"].strip()
+        owner = self.account.owner
+        if value.lower() in {"owner", self.account.principal.lower(), owner.email.lower()}:
+            return owner
+        name = value.removeprefix(f"RAM${self.account.account_id}:").split("@")[0]
+        ram_user = RamUser.objects.for_account(self.account).filter(name__iexact=name).select_related("user").first()
+        if ram_user is None:
+            raise forms.ValidationError(f"This account has no RAM user named “{name}”.")
+        return ram_user.user
+
+
+class RevokeAndDeleteUserForm(DeleteRamUserForm):
+    """The one action that leaves no orphan; its fields sit on the delete page beside the plain "Delete" form's,
+    so its IDs differ while its field names stay the ones the action reads."""
+
+    def __init__(self, *args, ram_user: RamUser, **kwargs):
+        kwargs.setdefault("auto_id", "revoke-%s")
+        super().__init__(*args, ram_user=ram_user, **kwargs)
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        self.helper = helper("Revoke all roles, leave every project and delete", css_class="btn-danger")
+        self.helper.form_action = reverse("projects:revoke-and-delete-user", args=[ram_user.pk])
+        self.helper.inputs[0].id = "submit-id-revoke-and-delete"

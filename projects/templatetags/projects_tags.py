@@ -1,0 +1,67 @@
+"""Project facts on accounts' pages (the delete page, the credential page), which may not import projects."""
+
+from django import template
+
+from accounts.models import RamUser, User
+from projects.forms import RevokeAndDeleteUserForm
+from projects.matrix import MATRIX, ROLE_LABELS, Channel, Role
+from projects.models import ProjectMember
+from projects.permissions import check_permission
+from projects.services import memberships_of
+
+register = template.Library()
+
+CHANNEL_NAMES = {
+    Channel.CONSOLE: "Web console (DataWorks)",
+    Channel.API: "API (MaxCompute CLI and MaxCompute Studio)",
+}
+
+
+def labelled(roles: list[str]) -> list[tuple[str, str]]:
+    return [(role, ROLE_LABELS[Role(role)]) for role in sorted(roles)]
+
+
+@register.simple_tag
+def has_project_memberships(ram_user: RamUser) -> bool:
+    """Whether the user is still in a project: then only the one action below can delete it."""
+    return ProjectMember.objects.filter(ram_user=ram_user).exists()
+
+
+@register.inclusion_tag("projects/_memberships.html", takes_context=True)
+def project_memberships(context, ram_user: RamUser):
+    """The user's projects and roles, and the action that revokes them all and deletes the user."""
+    memberships = sorted(memberships_of(ram_user), key=lambda membership: membership[0].name.lower())
+    return {
+        "ram_user": ram_user,
+        "memberships": [(project, labelled(roles)) for project, roles in memberships],
+        # A refused attempt comes back with its bound form, errors beside the fields.
+        "form": context.get("revoke_and_delete_form") or RevokeAndDeleteUserForm(ram_user=ram_user),
+        "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
+
+
+@register.inclusion_tag("projects/_my_projects.html")
+def my_projects(user: User):
+    """A RAM user's projects, its roles in each, and what the matrix lets it do there, per channel."""
+    if user.is_owner:
+        return {"projects": []}
+    cache: dict = {}  # one lookup of roles and of the account's AccessKey per project, however many rows
+    projects = []
+    for project, roles in sorted(memberships_of(user.ram_user), key=lambda membership: membership[0].name.lower()):
+        allowed = {
+            channel: [
+                row.description
+                for row in MATRIX
+                if row.channel == channel and check_permission(user, project, row.operation, channel, cache=cache)
+            ]
+            for channel in Channel
+        }
+        projects.append(
+            {
+                "project": project,
+                "roles": labelled(roles),
+                "channels": [(CHANNEL_NAMES[channel], channel.value, allowed[channel]) for channel in Channel],
+            }
+        )
+    return {"projects": projects}

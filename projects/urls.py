@@ -1,0 +1,21 @@
+from django.urls import path
+
+from projects.views import members, permissions, projects
+
+app_name = "projects"
+
+urlpatterns = [
+    path("projects/", projects.project_list, name="project-list"),
+    path("projects/<int:pk>/", projects.project_detail, name="project-detail"),
+    path("projects/<int:pk>/settings/", projects.update_project_settings_view, name="update-project-settings"),
+    path("projects/<int:pk>/members/add/", members.add_member_view, name="add-member"),
+    path("projects/<int:pk>/members/grant/", members.grant_role_view, name="grant-role"),
+    path("projects/<int:pk>/members/revoke/", members.revoke_role_view, name="revoke-role"),
+    path("projects/<int:pk>/members/remove/", members.remove_member_view, name="remove-member"),
+    path("projects/<int:pk>/cross-project/", projects.authorize_cross_project_view, name="authorize-cross-project"),
+    path("projects/<int:pk>/cross-project/revoke/", projects.revoke_cross_project_view, name="revoke-cross-project"),
+    path("projects/<int:pk>/delete/", projects.delete_project_view, name="delete-project"),
+    path("permissions/", permissions.permissions, name="permissions"),
+    path("permissions/check/", permissions.check_permissions, name="check-permissions"),
+    path("users/<int:pk>/revoke-and-delete/", members.revoke_and_delete_user, name="revoke-and-delete-user"),
+]
