@@ -153,6 +153,4 @@ def remember_nonce(access_key_id: str, nonce: str, now: datetime) -> None:
         with transaction.atomic():
             SeenNonce.objects.create(access_key_id=access_key_id, nonce=nonce, seen_at=now)
     except IntegrityError:
-        raise SignatureError(
-            "SignatureNonceUsed", "Specified signature nonce was used already.", status=400
-        ) from None
+        raise SignatureError("SignatureNonceUsed", "Specified signature nonce was used already.", status=400) from None

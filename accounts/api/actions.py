@@ -3,7 +3,16 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
-from accounts.api.registry import ApiError, Params, action, require_reader, translate
+from accounts.api.registry import (
+    ApiError,
+    Params,
+    action,
+    find_user,
+    iso,
+    require_reader,
+    require_writer,
+    translate,
+)
 from accounts.models import RamUser
 from accounts.services.ram_users import (
     BatchRejected,
@@ -13,12 +22,6 @@ from accounts.services.ram_users import (
     delete_ram_user,
     update_ram_user,
 )
-
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def iso(value) -> str | None:
-    return value.strftime(DATE_FORMAT) if value else None
 
 
 def user_fields(ram_user: RamUser) -> dict:
@@ -33,16 +36,6 @@ def user_fields(ram_user: RamUser) -> dict:
         "UpdateDate": iso(ram_user.updated_at),
         "LastLoginDate": iso(ram_user.user.last_login),
     }
-
-
-def find_user(actor: Actor, params: Params, field: str = "UserName") -> RamUser:
-    name = params.required(field)
-    ram_user = (
-        RamUser.objects.for_account(actor.account).filter(name__iexact=name).select_related("user", "account").first()
-    )
-    if ram_user is None:
-        raise ApiError("EntityNotExist.User", f"The user does not exist: {name}.", 404)
-    return ram_user
 
 
 @action("CreateUser")
@@ -75,6 +68,7 @@ def get_user(actor: Actor, params: Params) -> dict:
 
 @action("UpdateUser")
 def update_user(actor: Actor, params: Params) -> dict:
+    require_writer(actor)
     ram_user = find_user(actor, params)
     try:
         updated = update_ram_user(
@@ -97,6 +91,7 @@ def update_user(actor: Actor, params: Params) -> dict:
 
 @action("DeleteUser")
 def delete_user(actor: Actor, params: Params) -> dict:
+    require_writer(actor)
     ram_user = find_user(actor, params)
     if ram_user.user.has_usable_password() and ram_user.is_console_logon_enabled:
         raise ApiError("DeleteConflict.User.LoginProfile", "The user has a login profile; delete it first.", 409)

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.actors import Actor
-from accounts.api import actions  # noqa: F401 - registers the actions
+from accounts.api import actions, keys, logon, mfa, policies, settings  # noqa: F401 - registers the actions
 from accounts.api.registry import ACTIONS, ApiError, Params
 from accounts.gates import client_ip
 from accounts.models import AccessKey
@@ -59,6 +59,9 @@ def rpc_endpoint(request):
         version = params.get("Version") or request.headers.get("x-acs-version", "")
         if version != API_VERSION:
             raise ApiError("InvalidVersion", f"Specified parameter Version is not valid; use {API_VERSION}.", 400)
+        if any("\x00" in value for value in params.values()):
+            # No name, nonce or text holds a NUL, and PostgreSQL refuses one even in a query: refused before any.
+            raise ApiError("InvalidParameter", "A parameter contains a NUL character.")
         actor = authenticate(request, params)
         handler = ACTIONS.get(name)
         if handler is None:

@@ -6,7 +6,11 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
-from accounts.permissions import can_read_ram
+from accounts.models import RamUser
+from accounts.permissions import can_read_ram, ensure_can_write_ram
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+NO_PERMISSION = "You are not authorized to do this action. You should be authorized by RAM."
 
 ACTIONS: dict[str, Callable[[Actor, "Params"], dict]] = {}
 
@@ -35,6 +39,9 @@ class Params:
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
 
     def required(self, name: str) -> str:
         value = self.values.get(name, "")
@@ -66,22 +73,62 @@ class Params:
         return number
 
 
+def iso(value) -> str | None:
+    return value.strftime(DATE_FORMAT) if value else None
+
+
 def require_reader(actor: Actor) -> None:
     """Reading RAM needs the owner's key or AliyunRAMReadOnlyAccess (or more)."""
     if actor.user is not None and not can_read_ram(actor.user):
-        raise ApiError(
-            "NoPermission", "You are not authorized to do this action. You should be authorized by RAM.", 403
-        )
+        raise ApiError("NoPermission", NO_PERMISSION, 403)
 
 
-def translate(error: Exception, *, entity: str = "User") -> ApiError:
-    """A service's refusal in RAM's words."""
+def require_writer(actor: Actor) -> None:
+    """The services' own check, made before any lookup so that a caller without rights learns nothing
+    about which names exist."""
+    try:
+        ensure_can_write_ram(actor)
+    except PermissionDenied as error:
+        raise translate(error) from None
+
+
+def is_self(actor: Actor, name: str) -> bool:
+    """Whether `name` is the calling RAM user's own."""
+    user = actor.user
+    return user is not None and not user.is_owner and user.ram_user.name.lower() == name.lower()
+
+
+def find_user(actor: Actor, params: Params, field: str = "UserName") -> RamUser:
+    name = params.required(field)
+    ram_user = (
+        RamUser.objects.for_account(actor.account).filter(name__iexact=name).select_related("user", "account").first()
+    )
+    if ram_user is None:
+        raise ApiError("EntityNotExist.User", f"The user does not exist: {name}.", 404)
+    return ram_user
+
+
+def readable_user(actor: Actor, params: Params) -> RamUser:
+    """The named RAM user, for reading: one's own entry always, anyone's with read access."""
+    if not is_self(actor, params.required("UserName")):
+        require_reader(actor)
+    return find_user(actor, params)
+
+
+def error_code(error: ValidationError) -> str | None:
+    """A service's code for a single-message refusal (errors by field carry none)."""
+    return getattr(error, "code", None)
+
+
+def translate(error: Exception, *, entity: str = "User", fields: dict[str, str] | None = None) -> ApiError:
+    """A service's refusal in RAM's words; `fields` names the request parameter behind a service's field."""
     if isinstance(error, PermissionDenied):
         return ApiError("NoPermission", f"You are not authorized to do this action. {error}", 403)
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
             field, messages = next(iter(error.message_dict.items()))
-            return ApiError(f"InvalidParameter.{_param_name(field)}", " ".join(messages))
+            name = (fields or {}).get(field) or _param_name(field)
+            return ApiError(f"InvalidParameter.{name}", " ".join(messages))
         return ApiError(f"InvalidParameter.{entity}", " ".join(error.messages))
     raise error
 

@@ -13,6 +13,7 @@ from portal.audit import Origin, record_event
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+OWNER_DEVICE_NAME = "Authenticator"
 
 
 class OtpRejected(ValidationError):
@@ -26,13 +27,19 @@ def has_mfa_device(user: User) -> bool:
 
 def start_totp_enrolment(*, user: User) -> TOTPDevice:
     """A fresh unconfirmed device; any earlier unconfirmed one is dropped, so its seed is never shown twice."""
+    # A RAM user's device is named after the user, as RAM's console names it: the RAM OpenAPI tells
+    # devices apart by name (their serial numbers).
+    name = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=False)
+        return TOTPDevice.objects.create(user=user, name=name, confirmed=False)
 
 
-def confirm_totp_enrolment(*, actor: Actor, user: User, device_id: int, code: str) -> list[str]:
-    """Confirms the pending device with a code from it, replacing any earlier device.
+def confirm_totp_enrolment(
+    *, actor: Actor, user: User, device_id: int, code: str, next_code: str | None = None
+) -> list[str]:
+    """Confirms the pending device with a code from it (and, when given, the code of the next time step),
+    replacing any earlier device.
 
     Owners get ten fresh backup codes, returned here and stored only as hashes.
     """
@@ -43,6 +50,10 @@ def confirm_totp_enrolment(*, actor: Actor, user: User, device_id: int, code: st
                 {"otp_code": ["This enrolment has expired; scan the new QR code."]}, code="enrolment_expired"
             )
         is_valid = device.verify_token(code)
+        if is_valid and next_code is not None:
+            # RAM binds with two consecutive codes: proof that the authenticator's clock runs with ours.
+            first_step = device.last_t
+            is_valid = device.verify_token(next_code) and device.last_t == first_step + 1
     if not is_valid:
         with transaction.atomic():
             record_event(actor=actor, action="mfa.failed", target=user.display)

@@ -22,6 +22,7 @@ from accounts.services.packets import seal_delivery_packet
 from portal.audit import record_event
 
 LOGON_NAME_MAX = 128
+EMAIL_MAX = RamUser._meta.get_field("email").max_length
 MOBILE_PHONE_RE = re.compile(r"^\+?(\d{1,4}-)?\d{5,20}$")
 
 
@@ -82,6 +83,9 @@ def profile_problems(
             validate_email(email)
         except ValidationError:
             problems["email"] = ["Enter a valid email address."]
+        # The validator allows 320 characters (RFC 3696); the column holds 254 (RFC 5321's path limit).
+        if len(email) > EMAIL_MAX:
+            problems["email"] = [f"The email address must be at most {EMAIL_MAX} characters."]
     if mobile_phone and not MOBILE_PHONE_RE.match(mobile_phone):
         problems["mobile_phone"] = ["Enter the number as <country code>-<number>, e.g. 86-13800138000."]
     if len(comments or "") > 128:

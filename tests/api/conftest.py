@@ -29,10 +29,31 @@ def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None) 
     return RamClient(config)
 
 
+def issue_key(person) -> tuple[str, str]:
+    """A new AccessKey of `person` (the owner's: the primary account's), issued by an operator."""
+    issued = issue_access_key(actor=operator_actor(person.account), holder=person.user, otp_code=None)
+    return issued.access_key.access_key_id, issued.secret
+
+
 @pytest.fixture
 def owner_key(owner):
-    issued = issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
-    return issued.access_key.access_key_id, issued.secret
+    return issue_key(owner)
+
+
+@pytest.fixture
+def sdk_of(live_server):
+    """The new SDK signing with a new AccessKey of the given person."""
+
+    def make(person, *, signature_algorithm=None) -> RamClient:
+        return ram_client(live_server, *issue_key(person), signature_algorithm=signature_algorithm)
+
+    return make
+
+
+@pytest.fixture
+def owner_sdk(live_server, owner_key) -> RamClient:
+    """The new SDK with its default signature, for tests about behaviour rather than signing."""
+    return ram_client(live_server, *owner_key)
 
 
 @pytest.fixture(params=["acs3", "v2"])
@@ -44,6 +65,12 @@ def sdk(request, live_server, owner_key):
 
 @pytest.fixture
 def legacy_sdk(live_server, owner_key):
+    """The legacy SDK (HMAC-SHA1). Its requests default to https: set `request.set_protocol_type("http")`."""
     client = AcsClient(*owner_key, "cn-hangzhou")
-    client.endpoint = endpoint_of(live_server)
+    client.add_endpoint("cn-hangzhou", "Ram", endpoint_of(live_server))
     return client
+
+
+@pytest.fixture(autouse=True)
+def _transactional(transactional_db):
+    """The live server runs in another thread: it sees committed data only."""

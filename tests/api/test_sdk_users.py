@@ -6,11 +6,6 @@ from accounts.models import RamUser
 from portal.models import AuditEvent
 
 
-@pytest.fixture(autouse=True)
-def _transactional(transactional_db):
-    """The live server runs in another thread: it sees committed data only."""
-
-
 def test_create_get_list_update_and_delete_a_user(sdk, owner):
     created = sdk.create_user(ram.CreateUserRequest(user_name="alice", display_name="Alice", email="alice@example.com"))
     assert created.body.user.user_name == "alice" and created.body.request_id
@@ -50,3 +45,37 @@ def test_errors_come_with_rams_codes(sdk, owner):
         sdk.create_user(ram.CreateUserRequest(user_name="bad name!", display_name="X"))
     assert invalid.value.code == "InvalidParameter.UserName.InvalidChars"
     assert RamUser.objects.filter(account=owner.account).count() == 1
+
+
+def test_delete_user_refuses_while_a_login_profile_and_then_a_key_remain(owner_sdk, owner):
+    owner_sdk.create_user(ram.CreateUserRequest(user_name="bob", display_name="Bob"))
+    owner_sdk.create_login_profile(ram.CreateLoginProfileRequest(user_name="bob", password="Quartz-Harbor-Lantern-42"))
+    key_id = owner_sdk.create_access_key(ram.CreateAccessKeyRequest(user_name="bob")).body.access_key.access_key_id
+
+    with pytest.raises(TeaException) as profile:
+        owner_sdk.delete_user(ram.DeleteUserRequest(user_name="bob"))
+    assert profile.value.code == "DeleteConflict.User.LoginProfile"
+    owner_sdk.delete_login_profile(ram.DeleteLoginProfileRequest(user_name="bob"))
+
+    with pytest.raises(TeaException) as key:
+        owner_sdk.delete_user(ram.DeleteUserRequest(user_name="bob"))
+    assert key.value.code == "DeleteConflict.User.AccessKey"
+    assert RamUser.objects.filter(account=owner.account, name="bob").exists()
+    assert not AuditEvent.objects.filter(action="ram_user.delete").exists()
+
+    owner_sdk.update_access_key(
+        ram.UpdateAccessKeyRequest(user_name="bob", user_access_key_id=key_id, status="Inactive")
+    )
+    owner_sdk.delete_access_key(ram.DeleteAccessKeyRequest(user_name="bob", user_access_key_id=key_id))
+    owner_sdk.delete_user(ram.DeleteUserRequest(user_name="bob"))
+    assert not RamUser.objects.filter(account=owner.account, name="bob").exists()
+    assert list(AuditEvent.objects.filter(channel="api").order_by("pk").values_list("action", flat=True)) == [
+        "ram_user.create",
+        "console_logon.enable",
+        "access_key.create",
+        "packet.shown",
+        "console_logon.disable",
+        "access_key.disable",
+        "access_key.delete",
+        "ram_user.delete",
+    ]

@@ -1,0 +1,148 @@
+"""RAM actions on account-wide settings: the enterprise alias, the security preference, the password policy."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.actors import Actor
+from accounts.api.registry import ApiError, Params, action, require_reader, translate
+from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.services.alias import ALIAS_TAKEN, clear_enterprise_alias, set_enterprise_alias
+from accounts.services.security import update_password_policy, update_security_settings
+
+# RAM's parameter → the portal's field.
+SECURITY_PREFERENCE_BOOLEANS = {
+    "AllowUserToChangePassword": "allow_change_password",
+    "AllowUserToManageAccessKeys": "allow_manage_access_keys",
+    "AllowUserToManageMFADevices": "allow_manage_mfa",
+    "EnableSaveMFATicket": "remember_mfa_for_7_days",
+}
+SECURITY_PREFERENCE_FIELDS = {
+    **SECURITY_PREFERENCE_BOOLEANS,
+    "LoginSessionDuration": "session_hours",
+    "LoginNetworkMasks": "logon_ip_masks",
+}
+PASSWORD_POLICY_BOOLEANS = {
+    "RequireLowercaseCharacters": "require_lowercase",
+    "RequireUppercaseCharacters": "require_uppercase",
+    "RequireNumbers": "require_numbers",
+    "RequireSymbols": "require_symbols",
+    "HardExpiry": "hard_expiry",
+}
+PASSWORD_POLICY_NUMBERS = {
+    "MinimumPasswordLength": "minimum_length",
+    "MaxPasswordAge": "max_age_days",
+    "PasswordReusePrevention": "reuse_prevention",
+    "MaxLoginAttemps": "max_failed_attempts",  # sic: RAM's spelling
+}
+
+
+def _parameters_of(fields: dict[str, str]) -> dict[str, str]:
+    return {field: parameter for parameter, field in fields.items()}
+
+
+# --- Enterprise alias ("Update default domain") ---
+
+
+@action("GetAccountAlias")
+def get_account_alias(actor: Actor, params: Params) -> dict:
+    require_reader(actor)
+    # Without an alias, the account ID is what names the account in its logon domain, as in RAM.
+    return {"AccountAlias": actor.account.alias or actor.account.account_id}
+
+
+@action("SetAccountAlias")
+def set_account_alias(actor: Actor, params: Params) -> dict:
+    alias = params.required("AccountAlias")
+    try:
+        set_enterprise_alias(actor=actor, otp_code=None, alias=alias)
+    except ValidationError as error:
+        messages = error.message_dict.get("alias", []) if hasattr(error, "error_dict") else error.messages
+        if any(message == ALIAS_TAKEN or "held until" in message for message in messages):
+            raise ApiError("EntityAlreadyExists.AccountAlias", " ".join(messages), 409) from None
+        raise translate(error, fields={"alias": "AccountAlias"}) from None
+    except PermissionDenied as error:
+        raise translate(error) from None
+    return {}
+
+
+@action("ClearAccountAlias")
+def clear_account_alias(actor: Actor, params: Params) -> dict:
+    try:
+        clear_enterprise_alias(actor=actor, otp_code=None)
+    except (PermissionDenied, ValidationError) as error:
+        raise translate(error) from None
+    return {}
+
+
+# --- Security preference ("Update RAM User Security Settings") ---
+
+
+def security_preference(settings: SecuritySettings) -> dict:
+    return {
+        "SecurityPreference": {
+            "LoginProfilePreference": {
+                "EnableSaveMFATicket": settings.remember_mfa_for_7_days,
+                "AllowUserToChangePassword": settings.allow_change_password,
+                "LoginSessionDuration": settings.session_hours,
+                "LoginNetworkMasks": ";".join(settings.logon_ip_masks),
+            },
+            "AccessKeyPreference": {"AllowUserToManageAccessKeys": settings.allow_manage_access_keys},
+            "MFAPreference": {"AllowUserToManageMFADevices": settings.allow_manage_mfa},
+            # The portal holds no SSH public keys.
+            "PublicKeyPreference": {"AllowUserToManagePublicKeys": False},
+        }
+    }
+
+
+@action("GetSecurityPreference")
+def get_security_preference(actor: Actor, params: Params) -> dict:
+    require_reader(actor)
+    return security_preference(SecuritySettings.objects.get(account=actor.account))
+
+
+@action("SetSecurityPreference")
+def set_security_preference(actor: Actor, params: Params) -> dict:
+    values = {}
+    for parameter, field in SECURITY_PREFERENCE_BOOLEANS.items():
+        if (value := params.boolean(parameter)) is not None:
+            values[field] = value
+    if (hours := params.integer("LoginSessionDuration")) is not None:
+        values["session_hours"] = hours
+    if params.has("LoginNetworkMasks"):  # present and empty: no restriction
+        values["logon_ip_masks"] = params.get("LoginNetworkMasks").split(";")
+    if params.boolean("AllowUserToManagePublicKeys"):
+        raise ApiError("InvalidParameter.AllowUserToManagePublicKeys", "The portal holds no SSH public keys.")
+    try:
+        settings = update_security_settings(actor=actor, otp_code=None, values=values)
+    except (PermissionDenied, ValidationError) as error:
+        raise translate(error, fields=_parameters_of(SECURITY_PREFERENCE_FIELDS)) from None
+    return security_preference(settings)
+
+
+# --- Password policy ---
+
+
+def password_policy(policy: PasswordPolicy) -> dict:
+    fields = {**PASSWORD_POLICY_NUMBERS, **PASSWORD_POLICY_BOOLEANS}
+    return {"PasswordPolicy": {parameter: getattr(policy, field) for parameter, field in fields.items()}}
+
+
+@action("GetPasswordPolicy")
+def get_password_policy(actor: Actor, params: Params) -> dict:
+    require_reader(actor)
+    return password_policy(PasswordPolicy.objects.get(account=actor.account))
+
+
+@action("SetPasswordPolicy")
+def set_password_policy(actor: Actor, params: Params) -> dict:
+    values = {}
+    for parameter, field in PASSWORD_POLICY_BOOLEANS.items():
+        if (value := params.boolean(parameter)) is not None:
+            values[field] = value
+    for parameter, field in PASSWORD_POLICY_NUMBERS.items():
+        if (value := params.integer(parameter)) is not None:
+            values[field] = value
+    try:
+        policy = update_password_policy(actor=actor, otp_code=None, values=values)
+    except (PermissionDenied, ValidationError) as error:
+        raise translate(error, fields=_parameters_of({**PASSWORD_POLICY_NUMBERS, **PASSWORD_POLICY_BOOLEANS})) from None
+    return password_policy(policy)

@@ -1,0 +1,104 @@
+"""Virtual MFA devices as the RAM OpenAPI manages them: created unbound (the seed leaves once, in that answer),
+bound to a RAM user with two consecutive codes, deleted while unbound. The console's enrolment is in otp.py.
+
+An unbound device is held by the user who created it (a TOTP device needs a user); binding hands it over.
+"""
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.actors import Actor
+from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
+from accounts.permissions import can_write_ram, ensure_same_account
+from accounts.services.logon import ensure_self_service
+from accounts.services.otp import OWNER_DEVICE_NAME, confirm_totp_enrolment, has_mfa_device
+from portal.audit import record_event
+
+
+def serial_number(account: PrimaryAccount, device: TOTPDevice) -> str:
+    return f"acs:ram::{account.account_id}:mfa/{device.name}"
+
+
+def device_name_of(account: PrimaryAccount, serial: str) -> str | None:
+    """The device name in one of this account's serial numbers; None for anything else."""
+    prefix = f"acs:ram::{account.account_id}:mfa/"
+    return serial.removeprefix(prefix) if serial.startswith(prefix) else None
+
+
+def devices_of_account(account: PrimaryAccount) -> QuerySet:
+    """The account's virtual MFA devices: its RAM users', and unbound ones the owner created.
+
+    The owner's own authenticator is not a RAM device: it guards the primary account and stays out of reach.
+    """
+    return TOTPDevice.objects.filter(
+        Q(user__ram_user__account=account)
+        | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
+    )
+
+
+def ensure_can_manage_mfa_of(actor: Actor, holder: User) -> None:
+    """RAM administrators manage everyone's devices; a RAM user its own where the security settings allow it."""
+    if actor.user is None or can_write_ram(actor.user):
+        return
+    if holder.pk != actor.user.pk:
+        raise PermissionDenied("You are not allowed to manage the MFA devices of other users.")
+    ensure_self_service(actor, "allow_manage_mfa")
+
+
+def create_virtual_mfa_device(*, actor: Actor, name: str) -> TOTPDevice:
+    """A new unbound device, named uniquely within the account; the caller shows its seed once."""
+    holder = actor.user or actor.account.owner
+    ensure_can_manage_mfa_of(actor, holder)
+    if not re.fullmatch(USER_NAME_RE, name or ""):
+        raise ValidationError(
+            {"name": ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]}
+        )
+    if name.lower() == OWNER_DEVICE_NAME.lower():
+        raise ValidationError({"name": [f"“{name}” is reserved for the primary account's authenticator."]})
+    with transaction.atomic():
+        # Locking the account serialises device creation in it, so that two requests cannot take one name.
+        account = PrimaryAccount.objects.select_for_update().get(pk=actor.account.pk)
+        if devices_of_account(account).filter(name__iexact=name).exists():
+            raise ValidationError(f"A virtual MFA device named {name} already exists.", code="name_taken")
+        device = TOTPDevice.objects.create(user=holder, name=name, confirmed=False)
+        record_event(
+            actor=actor, action="mfa.device_create", target=serial_number(account, device), details={"device": name}
+        )
+    return device
+
+
+def bind_virtual_mfa_device(*, actor: Actor, device: TOTPDevice, ram_user: RamUser, code: str, next_code: str):
+    """Binds an unbound device to a RAM user who has none, with two consecutive codes from it."""
+    ensure_same_account(actor, ram_user)
+    ensure_can_manage_mfa_of(actor, ram_user.user)
+    if actor.user is not None and not can_write_ram(actor.user) and device.user_id != actor.user.pk:
+        raise PermissionDenied("You can bind only a device you created.")
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        if locked is None:
+            raise ValidationError("This virtual MFA device does not exist or is bound.", code="device_gone")
+        if has_mfa_device(ram_user.user):
+            raise ValidationError(f"{ram_user.name} already has an MFA device; unbind it first.", code="already_bound")
+        # Handed over before the codes are checked: the check commits on its own (a wrong code must count
+        # towards throttling), and it looks for the device among the user's.
+        locked.user = ram_user.user
+        locked.save(update_fields=["user"])
+    confirm_totp_enrolment(actor=actor, user=ram_user.user, device_id=device.pk, code=code, next_code=next_code)
+
+
+def delete_virtual_mfa_device(*, actor: Actor, device: TOTPDevice) -> None:
+    """Deletes an unbound device; a bound one is unbound first (which deletes it)."""
+    ensure_can_manage_mfa_of(actor, device.user)
+    with transaction.atomic():
+        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:
+            return
+        if locked.confirmed:
+            raise ValidationError("The virtual MFA device is bound to a user; unbind it first.", code="bound")
+        serial = serial_number(actor.account, locked)
+        locked.delete()
+        record_event(actor=actor, action="mfa.device_delete", target=serial, details={"device": device.name})

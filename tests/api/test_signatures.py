@@ -1,0 +1,104 @@
+"""Signed requests that must be refused, each changing nothing: replays, stale times, unknown, inactive and
+wrongly signed keys."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pytest
+from alibabacloud_ram20150501 import models as ram
+from django.test import Client
+from Tea.exceptions import TeaException
+
+from accounts.models import AccessKey, RamUser
+from portal.models import SeenNonce
+from portal.signing import rpc_signature
+from tests.api.conftest import ram_client
+from tests.db_state import database_state
+
+CREATE_ALICE = {"Action": "CreateUser", "UserName": "alice", "DisplayName": "Alice"}
+
+
+def signed_query(access_key_id: str, secret: str, params: dict, *, at: datetime | None = None, nonce=None) -> str:
+    """A query string signed as the legacy SDK and `signature_algorithm='v2'` sign it (HMAC-SHA1, 1.0)."""
+    signed = {
+        "Version": "2015-05-01",
+        "Format": "JSON",
+        "Timestamp": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce or uuid.uuid4().hex,
+        "AccessKeyId": access_key_id,
+        **params,
+    }
+    signed["Signature"] = rpc_signature("POST", signed, secret)
+    return urlencode(signed)
+
+
+def everything() -> dict:
+    """The database as these tests see it: the accounts data, the audit trail, nonces and keys' use."""
+    return {
+        **database_state(),
+        "nonces": list(SeenNonce.objects.order_by("pk").values_list("nonce", flat=True)),
+        "keys": list(AccessKey.objects.order_by("pk").values("access_key_id", "status", "last_used_at")),
+    }
+
+
+def test_a_replayed_request_is_refused(owner, owner_key):
+    client = Client()
+    query = signed_query(*owner_key, CREATE_ALICE)
+    first = client.post(f"/?{query}")
+    assert first.status_code == 200, first.content
+    assert RamUser.objects.filter(account=owner.account, name="alice").count() == 1
+    RamUser.objects.filter(account=owner.account, name="alice").update(display_name="Changed since")
+    before = everything()
+
+    replayed = client.post(f"/?{query}")
+    assert replayed.status_code == 400 and replayed.json()["Code"] == "SignatureNonceUsed"
+    assert everything() == before
+
+
+def test_a_request_signed_twenty_minutes_ago_is_refused(owner, owner_key):
+    before = everything()
+    stale = Client().post(f"/?{signed_query(*owner_key, CREATE_ALICE, at=datetime.now(UTC) - timedelta(minutes=20))}")
+    assert stale.status_code == 400 and stale.json()["Code"] == "InvalidTimeStamp.Expired"
+    early = Client().post(f"/?{signed_query(*owner_key, CREATE_ALICE, at=datetime.now(UTC) + timedelta(minutes=20))}")
+    assert early.json()["Code"] == "InvalidTimeStamp.Expired"
+    assert everything() == before
+    # Within the window a clock that is a little off is fine.
+    fine = Client().post(f"/?{signed_query(*owner_key, CREATE_ALICE, at=datetime.now(UTC) - timedelta(minutes=14))}")
+    assert fine.status_code == 200
+
+
+def test_a_tampered_parameter_breaks_the_signature(owner, owner_key):
+    before = everything()
+    query = signed_query(*owner_key, CREATE_ALICE).replace("UserName=alice", "UserName=mallory")
+    answer = Client().post(f"/?{query}")
+    assert answer.status_code == 400 and answer.json()["Code"] == "SignatureDoesNotMatch"
+    assert everything() == before
+
+
+@pytest.mark.parametrize("algorithm", [None, "v2"])
+def test_unknown_inactive_and_wrongly_signed_keys_are_refused(live_server, owner, owner_key, algorithm):
+    key_id, secret = owner_key
+    before = everything()
+    for client, code in (
+        (
+            ram_client(live_server, "LTAI" + "0" * 20, secret, signature_algorithm=algorithm),
+            "InvalidAccessKeyId.NotFound",
+        ),
+        (ram_client(live_server, key_id, secret[::-1], signature_algorithm=algorithm), "SignatureDoesNotMatch"),
+    ):
+        with pytest.raises(TeaException) as refused:
+            client.create_user(ram.CreateUserRequest(user_name="alice", display_name="Alice"))
+        assert refused.value.code == code
+    assert everything() == before
+
+    AccessKey.objects.filter(access_key_id=key_id).update(status=AccessKey.Status.INACTIVE)
+    before = everything()
+    with pytest.raises(TeaException) as inactive:
+        ram_client(live_server, key_id, secret, signature_algorithm=algorithm).create_user(
+            ram.CreateUserRequest(user_name="alice", display_name="Alice")
+        )
+    assert inactive.value.code == "InvalidAccessKeyId.Inactive"
+    assert everything() == before
