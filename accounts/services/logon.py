@@ -136,7 +136,14 @@ def change_own_password(
     if not is_forced_reset:
         ensure_self_service(actor, "allow_change_password")
     user = actor.user
+    # The same lock as sign-in: whoever holds a session or a key cannot guess the password endlessly.
+    identity = f"owner:{user.email}" if user.is_owner else f"{actor.account.account_id}:{user.ram_user.name.lower()}"
+    source_ip = actor.origin.source_ip or "0.0.0.0"
+    if _is_locked(identity, source_ip):
+        raise ValidationError({"current_password": ["Too many wrong passwords; try again in an hour."]})
     if not user.check_password(current_password or ""):
+        max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
+        _count_failure(identity, source_ip, max_attempts)
         raise ValidationError({"current_password": ["The current password is incorrect."]})
     if user.is_owner:
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.services.security import update_security_settings
+from accounts.services.security import update_password_policy, update_security_settings
 from tests.conftest import RAM_PASSWORD, signed_in, totp_code
 
 NEW_PASSWORD = "Maple-Comet-Harbour-2291"
@@ -76,3 +76,14 @@ def test_mfa_management_not_allowed_hides_the_link_and_refuses_the_url(owner, ra
     assert client.get(reverse("accounts:bind-mfa")).status_code == 403
     assert client.post(reverse("accounts:bind-mfa"), {"device_id": 1, "otp_code": "123456"}).status_code == 403
     assert not TOTPDevice.objects.filter(user=ram_user.user).exists()
+
+
+def test_guessing_the_current_password_is_locked_like_sign_in(owner, ram_user):
+    update_password_policy(actor=owner.actor, otp_code=owner.code(), values={"max_failed_attempts": 3})
+    client = signed_in(ram_user)
+    for _ in range(3):
+        assert "incorrect" in change_password(client, current="wrong-guess-123").content.decode()
+    locked = change_password(client)  # even the right password, now
+    assert "Too many wrong passwords" in locked.content.decode()
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(RAM_PASSWORD)
