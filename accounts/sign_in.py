@@ -72,23 +72,56 @@ def note_step_done(request, *, device: Device | None = None) -> None:
     request.session[PENDING_KEY] = state
 
 
-def next_sign_in_step(request):
-    """A redirect to the next step the pending user must take, or the completed sign-in."""
+VERIFY, ENROL, CHANGE_PASSWORD = "accounts:sign-in-verify", "accounts:sign-in-enrol", "accounts:sign-in-change-password"
+
+
+def due_step(request) -> str | None:
+    """The one step the pending user must take now (its URL name), or None when sign-in can complete.
+
+    Every step's view checks that it is the due one: otherwise a correct password alone would let anyone
+    jump to enrolment (replacing the real authenticator) or to the password change, skipping the code.
+    """
     user = request.pending_user
     state = request.session[PENDING_KEY]
     has_device = has_mfa_device(user)
     if has_device and not state["otp_passed"]:
         if not is_mfa_remembered(request, user):
-            return redirect("accounts:sign-in-verify")
+            return VERIFY
         state["otp_passed"] = True
-    if user.is_owner and not has_device:
-        return redirect("accounts:sign-in-enrol")
-    if not user.is_owner:
-        ram_user = user.ram_user
-        if ram_user.must_reset_password or is_password_expired(user, ram_user.account):
-            return redirect("accounts:sign-in-change-password")
-        if ram_user.must_bind_mfa and not has_device:
-            return redirect("accounts:sign-in-enrol")
+        request.session[PENDING_KEY] = state
+    if user.is_owner:
+        return None if has_device else ENROL
+    ram_user = user.ram_user
+    if ram_user.must_reset_password or is_password_expired(user, ram_user.account):
+        return CHANGE_PASSWORD
+    if ram_user.must_bind_mfa and not has_device:
+        return ENROL
+    return None
+
+
+def step_required(step: str):
+    """The view is the given sign-in step; when another step is due, the person is sent there."""
+
+    def decorator(view):
+        @pending_sign_in_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if due_step(request) != step:
+                return next_sign_in_step(request)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def next_sign_in_step(request):
+    """A redirect to the next step the pending user must take, or the completed sign-in."""
+    user = request.pending_user
+    step = due_step(request)
+    if step is not None:
+        return redirect(step)
+    state = request.session[PENDING_KEY]
     device = Device.from_persistent_id(state["device"]) if state["device"] else None
     del request.session[PENDING_KEY]
     login(request, user)

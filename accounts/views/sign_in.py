@@ -17,7 +17,17 @@ from accounts.models import PrimaryAccount
 from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.primary_accounts import create_primary_account
-from accounts.sign_in import begin_sign_in, landing_url, next_sign_in_step, note_step_done, pending_sign_in_required
+from accounts.sign_in import (
+    CHANGE_PASSWORD,
+    ENROL,
+    VERIFY,
+    begin_sign_in,
+    landing_url,
+    next_sign_in_step,
+    note_step_done,
+    pending_sign_in_required,
+    step_required,
+)
 from portal.gates import public
 
 
@@ -99,7 +109,7 @@ def sign_in_continue(request):
     return next_sign_in_step(request)
 
 
-@pending_sign_in_required
+@step_required(VERIFY)
 @never_cache
 def sign_in_verify(request):
     form = OtpForm(request.POST or None)
@@ -114,7 +124,7 @@ def sign_in_verify(request):
     return render(request, "accounts/sign_in_verify.html", {"form": form})
 
 
-@pending_sign_in_required
+@step_required(ENROL)
 @never_cache
 def sign_in_enrol(request):
     """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code."""
@@ -153,7 +163,7 @@ def enrolment_context(form, device: TOTPDevice, user) -> dict:
     }
 
 
-@pending_sign_in_required
+@step_required(CHANGE_PASSWORD)
 @never_cache
 def sign_in_change_password(request):
     user = request.pending_user

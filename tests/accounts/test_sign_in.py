@@ -286,3 +286,32 @@ def test_self_sign_up_is_off_by_default(db):
     )
     assert response.status_code == 404
     assert not PrimaryAccount.objects.exists()
+
+
+def test_a_password_alone_cannot_jump_to_enrolment_and_replace_the_authenticator(owner):
+    client = Client()
+    sign_in_owner(client, owner)
+    response = client.get(reverse("accounts:sign-in-enrol"))
+    assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
+    assert not TOTPDevice.objects.filter(user=owner.user, confirmed=False).exists()
+    attacker_device = TOTPDevice.objects.create(user=owner.user, name="Attacker", confirmed=False)
+    response = client.post(
+        reverse("accounts:sign-in-enrol"), {"device_id": attacker_device.pk, "otp_code": totp_code(attacker_device)}
+    )
+    assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
+    assert TOTPDevice.objects.filter(pk=owner.device.pk, confirmed=True).exists()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_password_alone_cannot_change_the_password_when_no_reset_is_due(owner, ram_user):
+    TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    client = Client()
+    response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
+    new = "Saffron-Glacier-Pillow-7719"
+    response = client.post(
+        reverse("accounts:sign-in-change-password"),
+        {"current_password": RAM_PASSWORD, "new_password": new, "confirm_password": new},
+    )
+    assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
+    ram_user.user.refresh_from_db()
+    assert ram_user.user.check_password(RAM_PASSWORD)
