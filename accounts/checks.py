@@ -3,7 +3,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.db.models import Q
 
-from accounts.models import AccessKey
+from accounts.models import AccessKey, DeliveryPacket
+from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
 
@@ -18,9 +19,27 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
     try:
         samples = [AccessKey.objects.filter(lookup).first() for lookup in sealed_with.values()]
         orphan = AccessKey.objects.exclude(Q(*sealed_with.values(), _connector=Q.OR)).first()
+        packets = [
+            DeliveryPacket.objects.filter(sealed_password__startswith=f"v{version}$").first()
+            for version, _ in ring.keys
+        ]
+        unknown_packet = DeliveryPacket.objects.exclude(
+            Q(sealed_password="") | Q(*[Q(sealed_password__startswith=f"v{v}$") for v, _ in ring.keys], _connector=Q.OR)
+        ).first()
     except DatabaseError:
         return []  # no tables yet (before migrate): nothing sealed to check
     errors = []
+    for packet in [*filter(None, packets), *filter(None, [unknown_packet])]:
+        try:
+            open_packet_sample(packet, ring)
+        except SecretUnreadable as error:
+            errors.append(
+                checks.Error(
+                    f"The keyring cannot open the sealed delivery packet {packet.pk}: {error}",
+                    hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
+                    id="accounts.E001",
+                )
+            )
     for sample in [*filter(None, samples), *filter(None, [orphan])]:
         try:
             ring.open(sample.sealed_secret, associated_data=sample.access_key_id)

@@ -5,7 +5,6 @@ the row's transaction: if the server is down nothing is kept but the attempt cou
 """
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,7 +71,7 @@ def deliver_due_emails(*, limit: int = 100) -> int:
             if outbox is None:
                 continue  # another worker has it, or it went out meanwhile
             packet = (
-                DeliveryPacket.objects.select_for_update()
+                DeliveryPacket.objects.select_for_update(of=("self",))
                 .select_related("ram_user__account__security_settings")
                 .get(pk=outbox.packet_id)
             )
@@ -82,7 +81,7 @@ def deliver_due_emails(*, limit: int = 100) -> int:
             token = issue_claim_token(packet) if packet.has_secrets else None
             try:
                 packet_message(packet, token).send()
-            except (smtplib.SMTPException, OSError) as error:
+            except Exception as error:  # one bad message must not stop every tenant's mail
                 failure = f"{type(error).__name__}: {error}"[:255]
                 transaction.set_rollback(True)  # the claim token never existed
             else:

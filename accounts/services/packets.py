@@ -62,6 +62,25 @@ def seal_delivery_packet(
     return packet
 
 
+SEALED_PACKET_FIELDS = {"sealed_password": "password", "sealed_access_key_secret": "access_key_secret"}
+
+
+def reseal_packet(packet: DeliveryPacket, ring) -> None:
+    """Re-seals the packet's secrets with the keyring's newest key (`rotate_secret_keys`)."""
+    for field, what in SEALED_PACKET_FIELDS.items():
+        sealed = getattr(packet, field)
+        if sealed:
+            secret = ring.open(sealed, associated_data=_associated_data(packet, what))
+            setattr(packet, field, ring.seal(secret, associated_data=_associated_data(packet, what)))
+
+
+def open_packet_sample(packet: DeliveryPacket, ring) -> None:
+    """Raises SecretUnreadable when the keyring cannot open the packet (the start-up check)."""
+    for field, what in SEALED_PACKET_FIELDS.items():
+        if getattr(packet, field):
+            ring.open(getattr(packet, field), associated_data=_associated_data(packet, what))
+
+
 def _open(packet: DeliveryPacket) -> PacketSecrets:
     ring = keyring()
     return PacketSecrets(

@@ -223,6 +223,9 @@ def test_create_access_key_command_prints_the_id_and_the_secret_only(owner, ram_
     assert len(lines) == 2
     key = AccessKey.objects.get(access_key_id=lines[0])
     assert key.user == ram_user.user and open_secret(key) == lines[1]
+    # The secret left on standard output: no sealed copy is left to leave a second time.
+    packet = DeliveryPacket.objects.get(access_key_id=key.access_key_id)
+    assert packet.state == DeliveryPacket.State.WIPED and not packet.sealed_access_key_secret
     event = AuditEvent.objects.get(action="access_key.create")
     assert event.channel == "command" and lines[1] not in str(event.details)
     out = StringIO()

@@ -4,8 +4,10 @@ from django.core.management import call_command
 
 from accounts.actors import operator_actor
 from accounts.checks import check_keyring_opens_stored_secrets
-from accounts.models import AccessKey
+from accounts.models import AccessKey, DeliveryPacket
+from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
+from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent
@@ -18,11 +20,14 @@ def error_ids(errors) -> list[str]:
     return [error.id for error in errors]
 
 
-def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_of_key_1(settings, owner, ram_user):
+def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_of_key_1(settings, owner):
     settings.PORTAL_KEYRING = KEY_1
+    [created] = create_ram_users(
+        actor=owner.actor, new_users=[NewRamUser(name="carol", display_name="Carol", console_logon=True)]
+    )
     issued = [
         issue_access_key(actor=operator_actor(owner.account), holder=holder, otp_code=None)
-        for holder in (ram_user.user, owner.user)
+        for holder in (created.ram_user.user, owner.user)
     ]
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {1}
 
@@ -31,15 +36,26 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     assert check_keyring_opens_stored_secrets(None) == []
     out = StringIO()
     call_command("rotate_secret_keys", stdout=out)
-    assert "Re-sealed 2 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
+    # Two keys, and two packets: carol's password and the key issued for her.
+    assert "Re-sealed 4 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {2}
     event = AuditEvent.objects.get(action="keyring.rotate")
-    assert event.details == {"resealed_access_keys": 2, "key_version": 2} and event.channel == "command"
+    assert event.details == {"resealed_access_keys": 2, "resealed_packets": 2, "key_version": 2}
+    assert event.channel == "command"
 
     settings.PORTAL_KEYRING = KEY_2
     assert check_keyring(None) == [] and check_keyring_opens_stored_secrets(None) == []
     for item in issued:
         assert open_secret(AccessKey.objects.get(pk=item.access_key.pk)) == item.secret
+    assert packet_services._open(DeliveryPacket.objects.get(pk=created.packet.pk)).password == created.initial_password
+
+
+def test_a_packet_sealed_with_a_dropped_key_is_a_start_up_error(settings, owner):
+    settings.PORTAL_KEYRING = KEY_1
+    create_ram_users(actor=owner.actor, new_users=[NewRamUser(name="carol", display_name="Carol", console_logon=True)])
+    settings.PORTAL_KEYRING = KEY_2
+    errors = check_keyring_opens_stored_secrets(None)
+    assert error_ids(errors) == ["accounts.E001"] and "delivery packet" in errors[0].msg
 
 
 def test_dropping_a_key_still_in_use_is_a_start_up_error(settings, owner):

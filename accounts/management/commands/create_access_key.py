@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.actors import operator_actor
 from accounts.models import PrimaryAccount, RamUser
 from accounts.services.access_keys import issue_access_key
+from accounts.services.packets import release_shown_secrets
 
 
 class Command(BaseCommand):
@@ -30,4 +31,7 @@ class Command(BaseCommand):
             issued = issue_access_key(actor=operator_actor(primary), holder=holder, otp_code=None)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
+        if issued.packet is not None:
+            # The secret leaves here, on standard output: the sealed copy must not leave again.
+            release_shown_secrets(actor=operator_actor(primary), packet=issued.packet)
         self.stdout.write(f"{issued.access_key.access_key_id}\n{issued.secret}")

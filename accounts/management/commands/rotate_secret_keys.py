@@ -1,8 +1,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, PrimaryAccount
+from accounts.models import AccessKey, DeliveryPacket, PrimaryAccount
+from accounts.services.packets import reseal_packet
 from portal.audit import record_event
 from portal.keyring import SecretUnreadable, keyring
 
@@ -11,43 +13,72 @@ BATCH = 500
 
 class Command(BaseCommand):
     help = (
-        "Re-seals every stored secret with the newest key of PORTAL_KEYRING. Afterwards the older keys can be "
-        "removed from the keyring."
+        "Re-seals every stored secret (AccessKey secrets, sealed delivery packets) with the newest key of "
+        "PORTAL_KEYRING. Afterwards the older keys can be removed from the keyring."
     )
 
     def handle(self, *args, **options):
         ring = keyring()
-        newest = ring.newest_version
-        resealed_per_account: dict[int, int] = {}
-        pending = AccessKey.objects.exclude(sealed_secret__startswith=f"v{newest}$").values_list("pk", flat=True)
-        ids = list(pending)
-        for start in range(0, len(ids), BATCH):
-            with transaction.atomic():
-                for access_key in (
-                    AccessKey.objects.select_for_update()
-                    .select_related("user__owned_account", "user__ram_user")
-                    .filter(pk__in=ids[start : start + BATCH])
-                ):
-                    try:
-                        secret = ring.open(access_key.sealed_secret, associated_data=access_key.access_key_id)
-                    except SecretUnreadable as error:
-                        raise CommandError(
-                            f"{access_key}: {error} Its batch was left as it was; fix the keyring and run again."
-                        ) from None
-                    access_key.sealed_secret = ring.seal(secret, associated_data=access_key.access_key_id)
-                    access_key.save(update_fields=["sealed_secret"])
-                    account_pk = access_key.user.account.pk
-                    resealed_per_account[account_pk] = resealed_per_account.get(account_pk, 0) + 1
+        newest = f"v{ring.newest_version}$"
+        resealed: dict[int, dict[str, int]] = {}
+
+        def count(account_pk: int, what: str) -> None:
+            resealed.setdefault(account_pk, {"access_keys": 0, "packets": 0})[what] += 1
+
+        stale_keys = AccessKey.objects.exclude(sealed_secret__startswith=newest)
+        for batch in _batches(stale_keys):
+            for access_key in (
+                AccessKey.objects.select_for_update(of=("self",))
+                .select_related("user__owned_account", "user__ram_user")
+                .filter(pk__in=batch)
+            ):
+                secret = _open(ring, access_key.sealed_secret, access_key.access_key_id, str(access_key))
+                access_key.sealed_secret = ring.seal(secret, associated_data=access_key.access_key_id)
+                access_key.save(update_fields=["sealed_secret"])
+                count(access_key.user.account.pk, "access_keys")
+        stale_packets = DeliveryPacket.objects.filter(
+            (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
+            | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
+        )
+        for batch in _batches(stale_packets):
+            for packet in DeliveryPacket.objects.select_for_update().filter(pk__in=batch):
+                try:
+                    reseal_packet(packet, ring)
+                except SecretUnreadable as error:
+                    raise CommandError(f"{packet}: {error} Its batch was left as it was.") from None
+                packet.save(update_fields=["sealed_password", "sealed_access_key_secret"])
+                count(packet.account_id, "packets")
         with transaction.atomic():
-            for account in PrimaryAccount.objects.filter(pk__in=resealed_per_account):
+            for account in PrimaryAccount.objects.filter(pk__in=resealed):
                 record_event(
                     actor=operator_actor(account),
                     action="keyring.rotate",
                     target=account.principal,
-                    details={"resealed_access_keys": resealed_per_account[account.pk], "key_version": newest},
+                    details={
+                        "resealed_access_keys": resealed[account.pk]["access_keys"],
+                        "resealed_packets": resealed[account.pk]["packets"],
+                        "key_version": ring.newest_version,
+                    },
                 )
-        total = sum(resealed_per_account.values())
-        left = AccessKey.objects.exclude(sealed_secret__startswith=f"v{newest}$").count()
-        self.stdout.write(f"Re-sealed {total} secrets with key version {newest}; {left} sealed with older keys remain.")
+        total = sum(sum(counts.values()) for counts in resealed.values())
+        left = stale_keys.count() + stale_packets.count()
+        self.stdout.write(
+            f"Re-sealed {total} secrets with key version {ring.newest_version}; {left} sealed with older keys remain."
+        )
         if left:
             raise CommandError("Some secrets are still sealed with older keys.")
+
+
+def _batches(queryset):
+    """Primary keys in batches, each processed in its own transaction (yielded inside it)."""
+    ids = list(queryset.values_list("pk", flat=True))
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            yield ids[start : start + BATCH]
+
+
+def _open(ring, sealed: str, associated_data: str, label: str) -> str:
+    try:
+        return ring.open(sealed, associated_data=associated_data)
+    except SecretUnreadable as error:
+        raise CommandError(f"{label}: {error} Its batch was left as it was; fix the keyring and run again.") from None
