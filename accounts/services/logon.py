@@ -139,12 +139,12 @@ def change_own_password(
     # The same lock as sign-in: whoever holds a session or a key cannot guess the password endlessly.
     identity = f"owner:{user.email}" if user.is_owner else f"{actor.account.account_id}:{user.ram_user.name.lower()}"
     source_ip = actor.origin.source_ip or "0.0.0.0"
-    if _is_locked(identity, source_ip):
+    max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
+    if not _reserve_attempt(identity, source_ip, max_attempts):
         raise ValidationError({"current_password": ["Too many wrong passwords; try again in an hour."]})
     if not user.check_password(current_password or ""):
-        max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
-        _count_failure(identity, source_ip, max_attempts)
         raise ValidationError({"current_password": ["The current password is incorrect."]})
+    _clear_failures(identity, source_ip)
     if user.is_owner:
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
     else:
@@ -181,12 +181,12 @@ def is_source_allowed(account: PrimaryAccount, source_ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(mask, strict=False) for mask in masks)
 
 
-def _is_locked(identity: str, source_ip: str) -> bool:
-    lock = SignInLock.objects.filter(identity=identity, source_ip=source_ip).first()
-    return lock is not None and lock.locked_until is not None and lock.locked_until > timezone.now()
+def _reserve_attempt(identity: str, source_ip: str, max_attempts: int) -> bool:
+    """Counts an attempt before the password is checked; False while locked.
 
-
-def _count_failure(identity: str, source_ip: str, max_attempts: int) -> None:
+    Counting first, under the row lock, means parallel requests cannot all slip in before the first
+    failure is written: the limit holds however many guesses arrive at once.
+    """
     now = timezone.now()
     with transaction.atomic():
         try:
@@ -195,13 +195,16 @@ def _count_failure(identity: str, source_ip: str, max_attempts: int) -> None:
             )
         except IntegrityError:
             lock = SignInLock.objects.select_for_update().get(identity=identity, source_ip=source_ip)
-        if lock.locked_until and lock.locked_until <= now:
+        if lock.locked_until and lock.locked_until > now:
+            return False
+        if lock.locked_until:
             lock.failures, lock.locked_until = 0, None
         lock.failures += 1
         lock.last_failure_at = now
         if max_attempts and lock.failures >= max_attempts:
             lock.locked_until = now + LOCK_DURATION
         lock.save()
+    return True
 
 
 def _clear_failures(identity: str, source_ip: str) -> None:
@@ -227,14 +230,13 @@ def check_owner_password(*, email: str, password: str, origin: Origin) -> User:
     source_ip = origin.source_ip or "0.0.0.0"
     user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
     account = user.owned_account if user is not None and user.is_owner else None
-    if _is_locked(identity, source_ip):
-        check_password(password, _DUMMY_HASH)
+    # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
+    if not _reserve_attempt(identity, source_ip, OWNER_MAX_FAILED_ATTEMPTS):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
     if account is None or not user.check_password(password or ""):
         if account is None:
             check_password(password, _DUMMY_HASH)
-        _count_failure(identity, source_ip, OWNER_MAX_FAILED_ATTEMPTS)
         _record_failure(account, origin, identity, "wrong_password" if account else "unknown")
         raise SignInRefused()
     _clear_failures(identity, source_ip)
@@ -258,8 +260,7 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
         raise SignInRefused(f"Console sign-in to this account is not allowed from your network ({source_ip}).")
     name = split_logon_name(login, account) or ""
     identity = f"{account.account_id}:{name.lower()}"
-    if _is_locked(identity, source_ip):
-        check_password(password, _DUMMY_HASH)
+    if not _reserve_attempt(identity, source_ip, policy_for(account).max_failed_attempts):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
     ram_user = (
@@ -271,7 +272,6 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
     if not is_allowed:
         check_password(password, _DUMMY_HASH)
     if not is_allowed or not ram_user.user.check_password(password or ""):
-        _count_failure(identity, source_ip, policy_for(account).max_failed_attempts)
         _record_failure(account, origin, identity, "wrong_password" if ram_user else "unknown")
         raise SignInRefused()
     if policy_for(account).hard_expiry and is_password_expired(ram_user.user, account):

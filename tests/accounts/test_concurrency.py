@@ -4,8 +4,11 @@ import threading
 
 from django.db import connection, connections
 
+from accounts.models import SignInLock
+from accounts.services.logon import SignInRefused, check_ram_user_password
 from accounts.services.otp import verify_otp
-from tests.conftest import CONSOLE, make_owner, totp_code
+from accounts.services.security import update_password_policy
+from tests.conftest import CONSOLE, make_owner, make_ram_user, totp_code
 
 
 def run_concurrently(count: int, target) -> list:
@@ -37,3 +40,16 @@ def test_ten_concurrent_submissions_of_one_code_are_accepted_once(transactional_
     errors = [result for result in results if isinstance(result, Exception)]
     assert errors == [], errors
     assert len(accepted) == 1, f"{len(accepted)} accepted on {connection.vendor}"
+
+
+def test_parallel_wrong_passwords_get_no_more_guesses_than_the_limit(transactional_db):
+    owner = make_owner("locks@acme.example", "Locks")
+    make_ram_user(owner, "alice")
+    update_password_policy(actor=owner.actor, otp_code=owner.code(), values={"max_failed_attempts": 5})
+    results = run_concurrently(
+        20,
+        lambda: check_ram_user_password(account=owner.account, login="alice", password="wrong-guess", origin=CONSOLE),
+    )
+    assert all(isinstance(result, SignInRefused) for result in results), results
+    lock = SignInLock.objects.get(identity=f"{owner.account.account_id}:alice")
+    assert lock.failures == 5 and lock.locked_until is not None
