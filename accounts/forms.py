@@ -38,7 +38,7 @@ class OtpCodeField(forms.CharField):
 
 
 class OwnerSignInForm(forms.Form):
-    email = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
     password = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
@@ -58,7 +58,7 @@ class RamSignInForm(forms.Form):
 
 class SignUpForm(forms.Form):
     name = forms.CharField(label="Account name", max_length=128)
-    email = forms.EmailField(label="Email")
+    email = forms.EmailField(label="Email", max_length=254)
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -110,7 +110,7 @@ class CreateAccessKeyForm(OtpForm):
 
 class EmailPacketForm(forms.Form):
     packet = forms.IntegerField(label="Packet")
-    to = forms.EmailField(label="Send to")
+    to = forms.EmailField(label="Send to", max_length=254)
 
 
 class EnrolForm(forms.Form):
@@ -150,7 +150,7 @@ class NewPasswordForm(forms.Form):
 class NewRamUserForm(forms.Form):
     name = forms.CharField(label="User name", max_length=64)
     display_name = forms.CharField(label="Display name", max_length=128)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", max_length=254, required=False)
     mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
     comments = forms.CharField(label="Comments", max_length=128, required=False)
     console_logon = forms.BooleanField(label="Console Password Logon", required=False)
@@ -197,7 +197,7 @@ NewRamUserFormSet = forms.formset_factory(
 class EditRamUserForm(forms.Form):
     name = forms.CharField(label="User name", max_length=64)
     display_name = forms.CharField(label="Display name", max_length=128)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(label="Email", max_length=254, required=False)
     mobile_phone = forms.CharField(label="Mobile phone", max_length=32, required=False)
     comments = forms.CharField(label="Comments", max_length=128, required=False)
 

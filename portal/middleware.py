@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseBadRequest
 
 
 class RequestIdMiddleware:
@@ -38,3 +39,21 @@ class SignInRequiredMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return None
+
+
+class RejectNulMiddleware:
+    """A NUL character is never valid input, and PostgreSQL refuses it with an error: answer 400 up front."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        values = [request.path, *request.GET.values()]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values.extend(value for value in request.POST.values() if isinstance(value, str))
+        if any("\x00" in value for value in values):
+            return HttpResponseBadRequest("Invalid input.", content_type="text/plain")
+        return self.get_response(request)

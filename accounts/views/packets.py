@@ -79,7 +79,9 @@ def packet_list(request):
 
 
 def _selected_ids(request, field: str) -> list[int]:
-    return [int(value) for value in request.POST.getlist(field) if value.isdigit()][:1000]
+    # ASCII digits only, and short: "²" passes isdigit(), and a 5,000-digit number is no ID.
+    values = request.POST.getlist(field)[:1000]
+    return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 18]
 
 
 def _printed_sheets(request, packet_ids, channel) -> list[DeliverySheet] | None:

@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from accounts.models import PrimaryAccount, User
 from portal.models import AuditEvent
-from tests.conftest import TEST_KEYRING
+from tests.conftest import TEST_KEYRING, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,3 +122,14 @@ def test_a_missing_keyring_stops_start_up_with_a_clear_error():
     )
     assert result.returncode != 0
     assert "portal.E001" in result.stderr and "PORTAL_KEYRING is empty" in result.stderr
+
+
+def test_a_nul_character_anywhere_in_the_input_is_a_clear_400(owner):
+    client = signed_in(owner)
+    for response in (
+        Client().get("/signin/a%00b.onaliyun.com/"),
+        client.get("/users/?q=%00"),
+        client.post("/users/create/", {"users-0-name": "a\x00b"}),
+        Client().post("/?Action=GetUser&Version=2015-05-01&UserName=a%00b"),
+    ):
+        assert response.status_code == 400
