@@ -140,15 +140,22 @@ class PrintedSheet:
     secrets: PacketSecrets
 
 
-def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str) -> list[PrintedSheet]:
+def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str, render=None):
     """The packets' sheets, with their secrets this one time; sealed packets are wiped as they leave.
 
     A packet whose secrets have already left is refused, so a second download of a secret-bearing PDF fails.
+    `render` (sheets → document) runs inside the transaction: if the document cannot be made, nothing is wiped.
     """
     ensure_can_write_ram(actor)
     with transaction.atomic():
         packets = _locked_packets(actor, packet_ids)
-        spent = [p for p in packets if p.state not in (State.SEALED,) and (p.has_password or p.access_key_id)]
+        # Spent: its secrets left already, or are on their way by email (the claim link must stay the one exit).
+        spent = [
+            p
+            for p in packets
+            if (p.has_password or p.access_key_id)
+            and (p.state != State.SEALED or PacketEmail.objects.filter(packet=p).exists())
+        ]
         if spent:
             names = ", ".join(sorted({p.ram_user.name for p in spent}))
             raise ValidationError(
@@ -171,7 +178,7 @@ def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str)
                 target=packet.ram_user.principal,
                 details={"packet": packet.pk, "channel": channel},
             )
-    return sheets
+        return render(sheets) if render else sheets
 
 
 def instructions_packet(*, actor: Actor, ram_user: RamUser) -> DeliveryPacket:

@@ -31,6 +31,8 @@ def create_primary_account(*, email: str, password: str, name: str, origin: Orig
         errors["name"] = ["Enter a name for the account."]
     elif len(name) > ACCOUNT_NAME_MAX:
         errors["name"] = [f"The account name must be at most {ACCOUNT_NAME_MAX} characters."]
+    elif any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        errors["name"] = ["The account name must not contain line breaks or control characters."]
     try:
         validate_password(password, policy=PasswordPolicy(), context_words=(email.split("@")[0], name))
     except ValidationError as error:

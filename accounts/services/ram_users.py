@@ -66,6 +66,11 @@ class DeleteConflict(ValidationError):
         super().__init__(message, code=code)
 
 
+def has_control_characters(text: str) -> bool:
+    # Names end up in email subjects and PDF lines, where a line break is an injection or an error.
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text or "")
+
+
 def profile_problems(
     *, account: PrimaryAccount, name: str, display_name: str, email: str, mobile_phone: str, comments: str
 ) -> dict[str, list[str]]:
@@ -76,6 +81,8 @@ def profile_problems(
         problems["name"] = [f"The logon name {name}@{account.logon_domain} would exceed {LOGON_NAME_MAX} characters."]
     if not (display_name or "").strip():
         problems["display_name"] = ["Enter a display name."]
+    elif has_control_characters(display_name):
+        problems["display_name"] = ["The display name must not contain line breaks or control characters."]
     elif len(display_name) > 128:
         problems["display_name"] = ["The display name must be at most 128 characters."]
     if email:

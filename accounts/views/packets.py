@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -84,20 +85,28 @@ def _selected_ids(request, field: str) -> list[int]:
     return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 18]
 
 
-def _printed_sheets(request, packet_ids, channel) -> list[DeliverySheet] | None:
-    """The sheets with their secrets, this one time; None (and a message) when the service refuses."""
+def _printed(request, packet_ids, channel, render):
+    """The document made from the sheets (with their secrets, this one time); None, with a message, when the
+    service refuses. Rendering happens inside the service's transaction, so a failure wipes nothing."""
     try:
-        printed = print_delivery_packets(actor=actor_of(request), packet_ids=packet_ids, channel=channel)
+        return print_delivery_packets(
+            actor=actor_of(request),
+            packet_ids=packet_ids,
+            channel=channel,
+            render=lambda printed: render([_sheet(item) for item in printed]),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return None
-    return [_sheet(item) for item in printed]
 
 
-def _pdf_response(sheets: list[DeliverySheet], filename: str) -> HttpResponse:
-    response = HttpResponse(delivery_sheets_pdf(sheets), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _pdf(filename: str):
+    def render(sheets: list[DeliverySheet]) -> HttpResponse:
+        response = HttpResponse(delivery_sheets_pdf(sheets), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    return render
 
 
 @ram_writer_required
@@ -105,10 +114,12 @@ def _pdf_response(sheets: list[DeliverySheet], filename: str) -> HttpResponse:
 @never_cache
 def print_packets(request):
     """An HTML print view of the chosen packets (one sheet per page); their secrets leave here, once."""
-    sheets = _printed_sheets(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PRINTED)
-    if sheets is None:
-        return redirect("accounts:packet-list")
-    return render(request, "accounts/packets_print.html", {"sheets": sheets})
+
+    def page(sheets):
+        return HttpResponse(render_to_string("accounts/packets_print.html", {"sheets": sheets}, request=request))
+
+    response = _printed(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PRINTED, page)
+    return response or redirect("accounts:packet-list")
 
 
 @ram_writer_required
@@ -116,10 +127,10 @@ def print_packets(request):
 @never_cache
 def pdf_packets(request):
     """One PDF for the chosen packets, one page each; a packet's secrets can be downloaded once."""
-    sheets = _printed_sheets(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PDF)
-    if sheets is None:
-        return redirect("accounts:packet-list")
-    return _pdf_response(sheets, "delivery-packets.pdf")
+    response = _printed(
+        request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PDF, _pdf("delivery-packets.pdf")
+    )
+    return response or redirect("accounts:packet-list")
 
 
 @ram_writer_required
@@ -133,12 +144,14 @@ def pdf_for_users(request):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:user-list")
-    sheets = _printed_sheets(request, packet_ids, DeliveryPacket.Channel.PDF) if packet_ids else None
-    if sheets is None:
+    response = (
+        _printed(request, packet_ids, DeliveryPacket.Channel.PDF, _pdf("delivery-sheets.pdf")) if packet_ids else None
+    )
+    if response is None:
         if not user_ids:
             messages.error(request, "Select at least one user.")
         return redirect("accounts:user-list")
-    return _pdf_response(sheets, "delivery-sheets.pdf")
+    return response
 
 
 def _sheet(printed) -> DeliverySheet:

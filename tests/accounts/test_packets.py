@@ -302,3 +302,27 @@ def test_the_user_page_lists_the_users_packets(owner):
     carol = sealed_user(owner, "carol")
     page = signed_in(owner).get(reverse("accounts:user-detail", args=[carol.ram_user.pk])).content.decode()
     assert f"#{carol.packet.pk}" in page and "Sealed" in page
+
+
+def test_a_packet_queued_for_email_cannot_also_be_printed(owner):
+    created = sealed_user(owner)
+    email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
+    response = pdf_of(signed_in(owner), [created.packet.pk])
+    assert response.status_code == 302
+    packet = DeliveryPacket.objects.get(pk=created.packet.pk)
+    assert packet.state == State.SEALED and packet.sealed_password
+
+
+def test_names_with_line_breaks_are_refused(owner):
+    with pytest.raises(ValidationError):
+        create_ram_users(actor=owner.actor, new_users=[NewRamUser(name="eve", display_name="Eve\nBcc: x@y")])
+
+
+def test_a_pdf_that_cannot_be_made_wipes_nothing(owner, settings):
+    created = sealed_user(owner)
+    settings.PORTAL_PDF_FONT_DIR = "/nonexistent/fonts"
+    with pytest.raises(FileNotFoundError):
+        pdf_of(signed_in(owner), [created.packet.pk])
+    packet = DeliveryPacket.objects.get(pk=created.packet.pk)
+    assert packet.state == State.SEALED and packet.sealed_password
+    assert not AuditEvent.objects.filter(action="packet.printed").exists()
