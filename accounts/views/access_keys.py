@@ -8,6 +8,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import CreateAccessKeyForm, OtpForm
 from accounts.gates import actor_of
@@ -39,6 +40,7 @@ def key_holder(request, scope: str, pk: int | None):
 
 
 @never_cache
+@sensitive_post_parameters()
 def create_access_key(request, scope, pk=None):
     """ "Create AccessKey": the actor's code in the same form; the secret appears in this one response."""
     holder, back_url = key_holder(request, scope, pk)

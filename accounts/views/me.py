@@ -8,6 +8,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -45,6 +46,7 @@ def my_credentials(request):
 
 
 @never_cache
+@sensitive_post_parameters()
 def change_password(request):
     actor = actor_of(request)
     ensure_self_service(actor, "allow_change_password")
@@ -68,6 +70,7 @@ def change_password(request):
 
 
 @never_cache
+@sensitive_post_parameters()
 def bind_mfa(request):
     """Binds a new authenticator; replacing one needs a code from the old one first."""
     actor = actor_of(request)
@@ -125,6 +128,7 @@ def my_account(request):
 @owner_required
 @require_POST
 @never_cache
+@sensitive_post_parameters()
 def regenerate_backup_codes_view(request):
     form = OtpForm(request.POST)
     if form.is_valid():

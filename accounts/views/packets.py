@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.forms import EmailPacketForm
@@ -205,6 +206,7 @@ def new_instructions_packet(request, pk):
 
 @public
 @never_cache
+@sensitive_post_parameters()
 def claim(request):
     """The claim page. The token arrives in the link's fragment; the page's script puts it in the form."""
     if request.method != "POST":

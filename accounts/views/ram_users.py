@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -69,6 +70,7 @@ def user_list(request):
 
 @ram_writer_required
 @never_cache
+@sensitive_post_parameters()
 def create_users(request):
     formset = NewRamUserFormSet(request.POST or None, prefix="users")
     wants_keys = request.method == "POST" and any(
@@ -148,6 +150,7 @@ def edit_user(request, pk):
 
 
 @ram_writer_required
+@sensitive_post_parameters()
 def delete_user(request, pk):
     ram_user = ram_user_or_404(request, pk)
     form = DeleteRamUserForm(request.POST or None, ram_user=ram_user)
@@ -181,6 +184,7 @@ def delete_user(request, pk):
 
 @ram_writer_required
 @never_cache
+@sensitive_post_parameters()
 def modify_logon_settings_view(request, pk):
     ram_user = ram_user_or_404(request, pk)
     form = LogonSettingsForm(

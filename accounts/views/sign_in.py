@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -49,6 +50,7 @@ def home(request):
 
 @public
 @never_cache
+@sensitive_post_parameters()
 def owner_sign_in(request):
     form = OwnerSignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -66,6 +68,7 @@ def owner_sign_in(request):
 
 @public
 @never_cache
+@sensitive_post_parameters()
 def ram_sign_in(request, domain):
     account = PrimaryAccount.objects.by_logon_domain(domain)
     if account is None:
@@ -89,6 +92,7 @@ def ram_sign_in(request, domain):
 
 @public
 @never_cache
+@sensitive_post_parameters()
 def sign_up(request):
     if not settings.PORTAL_SELF_SIGN_UP:
         raise Http404("Self sign-up is switched off.")
@@ -111,6 +115,7 @@ def sign_in_continue(request):
 
 @step_required(VERIFY)
 @never_cache
+@sensitive_post_parameters()
 def sign_in_verify(request):
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -126,6 +131,7 @@ def sign_in_verify(request):
 
 @step_required(ENROL)
 @never_cache
+@sensitive_post_parameters()
 def sign_in_enrol(request):
     """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code."""
     user = request.pending_user
@@ -165,6 +171,7 @@ def enrolment_context(form, device: TOTPDevice, user) -> dict:
 
 @step_required(CHANGE_PASSWORD)
 @never_cache
+@sensitive_post_parameters()
 def sign_in_change_password(request):
     user = request.pending_user
     form = NewPasswordForm(request.POST or None)
