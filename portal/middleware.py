@@ -48,12 +48,16 @@ class RejectNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        values = [request.path, *request.GET.values()]
+        if request.path == "/" and (
+            request.method == "POST" or "Action" in request.GET or "x-acs-action" in request.headers
+        ):
+            return self.get_response(request)  # the RAM API refuses NUL itself, in RAM's error shape
+        values = [request.path, *(value for _, values in request.GET.lists() for value in values)]
         if request.method == "POST" and request.content_type in (
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         ):
-            values.extend(value for value in request.POST.values() if isinstance(value, str))
+            values.extend(value for _, values in request.POST.lists() for value in values if isinstance(value, str))
         if any("\x00" in value for value in values):
             return HttpResponseBadRequest("Invalid input.", content_type="text/plain")
         return self.get_response(request)

@@ -2,7 +2,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.models import PrimaryAccount, RamUser
+from accounts.models import PrimaryAccount, RamUser, User
+from accounts.permissions import can_read_ram
 from projects.matrix import Role
 
 PROJECT_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{2,27}$"
@@ -11,6 +12,15 @@ PROJECT_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{2,27}$"
 class ProjectQuerySet(models.QuerySet):
     def for_account(self, account: PrimaryAccount):
         return self.filter(account=account)
+
+    def visible_to(self, user: User):
+        """The projects `user` may see: all of its account's for the owner and RAM readers, otherwise the ones it is
+        a member of. Anything else answers like a missing project."""
+        projects = self.for_account(user.account)
+        if can_read_ram(user):
+            return projects
+        # A subquery, not a join: a later Count("members") must still count every member.
+        return projects.filter(pk__in=ProjectMember.objects.filter(ram_user__user=user).values("project"))
 
 
 class Project(models.Model):

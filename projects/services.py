@@ -20,13 +20,17 @@ from projects.permissions import check_permission
 MAX_IP_WHITELIST = 100
 
 
-def ensure_allowed(actor: Actor, project: Project | None, operation: str) -> None:
-    """Refuses with the matrix's reason. Operators on the server act for the owner."""
+def ensure_allowed(actor: Actor, project: Project | None, operation: str, *, channel: Channel | None = None) -> None:
+    """Refuses with the matrix's reason. Operators on the server act for the owner.
+
+    The row of the actor's own channel decides, unless `channel` names another: the MaxCompute commands that take
+    permissions away are judged by the console's row (the mapping is data, in projects/odps_commands.py)."""
     if project is not None and project.account_id != actor.account.pk:
         raise PermissionDenied("This project belongs to another account.")
     if actor.user is None:
         return
-    channel = Channel.API if actor.origin.channel == "api" else Channel.CONSOLE
+    if channel is None:
+        channel = Channel.API if actor.origin.channel == "api" else Channel.CONSOLE
     decision = check_permission(actor.user, project, operation, channel)
     if not decision:
         raise PermissionDenied(decision.reason)
@@ -176,9 +180,12 @@ def grant_roles(*, actor: Actor, project: Project, ram_user: RamUser, roles: lis
     return new
 
 
-def revoke_roles(*, actor: Actor, project: Project, ram_user: RamUser, roles: list[str]) -> list[str]:
-    """ "Revoke": takes roles from a member; returns the ones it held."""
-    ensure_allowed(actor, project, "member_management")
+def revoke_roles(
+    *, actor: Actor, project: Project, ram_user: RamUser, roles: list[str], decided_on: Channel | None = None
+) -> list[str]:
+    """ "Revoke": takes roles from a member; returns the ones it held. `decided_on`: see `ensure_allowed` (only the
+    services that take permissions away accept it, so no caller can widen who may give them)."""
+    ensure_allowed(actor, project, "member_management", channel=decided_on)
     roles = _valid_roles(roles)
     with transaction.atomic():
         member = _locked_member(project, ram_user)
@@ -201,9 +208,9 @@ def _locked_member(project: Project, ram_user: RamUser) -> ProjectMember:
     return member
 
 
-def remove_member(*, actor: Actor, project: Project, ram_user: RamUser) -> None:
-    """Removes a member whose roles have all been revoked, as the seed requires."""
-    ensure_allowed(actor, project, "member_management")
+def remove_member(*, actor: Actor, project: Project, ram_user: RamUser, decided_on: Channel | None = None) -> None:
+    """Removes a member whose roles have all been revoked, as the seed requires. `decided_on`: as `revoke_roles`."""
+    ensure_allowed(actor, project, "member_management", channel=decided_on)
     with transaction.atomic():
         member = _locked_member(project, ram_user)
         try:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import members, permissions, projects
+from projects.views import members, odps, permissions, projects
 
 app_name = "projects"
 
@@ -18,4 +18,7 @@ urlpatterns = [
     path("permissions/", permissions.permissions, name="permissions"),
     path("permissions/check/", permissions.check_permissions, name="check-permissions"),
     path("users/<int:pk>/revoke-and-delete/", members.revoke_and_delete_user, name="revoke-and-delete-user"),
+    # The MaxCompute endpoint for pyodps (endpoint='<portal>/api'); odps.ENDPOINT_PATH must match "api/".
+    path("api/projects/<str:project>/authorization", odps.authorization, name="odps-authorization"),
+    path("api/<path:resource>", odps.not_offered, name="odps-not-offered"),
 ]

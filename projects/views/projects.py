@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.gates import actor_of
 from accounts.models import RamUser
-from accounts.permissions import can_read_ram
 from accounts.views.sign_in import add_errors
 from projects.forms import (
     CANDIDATES_LIST_ID,
@@ -24,7 +23,7 @@ from projects.forms import (
     RevokeCrossProjectForm,
 )
 from projects.matrix import ROLE_LABELS, Channel, Role
-from projects.models import Project, ProjectMember
+from projects.models import Project
 from projects.permissions import Decision, check_permission
 from projects.services import (
     SETTING_OPERATIONS,
@@ -40,13 +39,8 @@ MEMBER_CANDIDATES_SHOWN = 100
 
 
 def projects_of(request):
-    """The projects the signed-in user may see: all of the account's for the owner and RAM readers, otherwise
-    the ones it is a member of. Anything else answers like a missing project (404)."""
-    user = request.user
-    projects = Project.objects.for_account(user.account)
-    if can_read_ram(user):
-        return projects
-    return projects.filter(pk__in=ProjectMember.objects.filter(ram_user__user=user).values("project"))
+    """The projects the signed-in user may see; anything else answers like a missing project (404)."""
+    return Project.objects.visible_to(request.user)
 
 
 def project_or_404(request, pk: int) -> Project:
