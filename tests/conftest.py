@@ -2,8 +2,10 @@
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -125,3 +127,11 @@ def signed_in(person: Person) -> Client:
 @pytest.fixture
 def owner_client(owner) -> Client:
     return signed_in(owner)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The test database file goes with the run; its WAL sidecar files would otherwise stay in var/."""
+    name = str(django_settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    if name.endswith(".sqlite3"):
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
