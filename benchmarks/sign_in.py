@@ -10,38 +10,16 @@ sign-in is a different user with a fresh TOTP code, made by a client in this pro
 
 import argparse
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-# Production settings (no debug bookkeeping), plain HTTP on loopback, a throwaway SQLite database.
-ENVIRONMENT = {
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-    "PORTAL_VAR_DIR": (scratch := tempfile.mkdtemp(prefix="portal-bench-")),
-    "STATIC_ROOT": str(Path(scratch) / "static"),
-    "DEBUG": "false",
-    "SECRET_KEY": "benchmark-only-" + "k" * 40,
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-}
-os.environ.update(ENVIRONMENT)
+from served import served, setup
 
-import django
-
-django.setup()
+setup()
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.management import call_command
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -89,18 +67,10 @@ def sign_in(base: str, domain: str, name: str, device: TOTPDevice) -> None:
         raise SystemExit(f"{name}: sign-in did not complete ({url})")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=80)
     args = parser.parse_args()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     origin = Origin(channel="command")
     account = create_primary_account(email="bench@example.com", password=PASSWORD, name="Bench", origin=origin)
     actor = Actor(account=account, origin=origin, user=account.owner)
@@ -126,31 +96,13 @@ def main() -> None:
         check_password(PASSWORD, encoded)
     hashes_per_second = len(measured) / (time.perf_counter() - started)
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/signin/", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served() as base:
         for name in names[:WARM_UP]:
             sign_in(base, account.default_domain, name, devices[name])
         started = time.perf_counter()
         for name in measured:
             sign_in(base, account.default_domain, name, devices[name])
         sign_ins_per_second = len(measured) / (time.perf_counter() - started)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     ratio = sign_ins_per_second / hashes_per_second
     print(f"Argon2id verifications per second (baseline, one core):  {hashes_per_second:8.1f}")

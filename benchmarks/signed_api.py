@@ -7,55 +7,24 @@ Both run through the same single-process server (one core); the client signs eac
 """
 
 import argparse
-import os
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-ENVIRONMENT = {
-    "DJANGO_SETTINGS_MODULE": "portal.settings",
-    "PORTAL_VAR_DIR": (scratch := tempfile.mkdtemp(prefix="portal-bench-")),
-    "STATIC_ROOT": str(Path(scratch) / "static"),
-    "DEBUG": "false",
-    "SECRET_KEY": "benchmark-only-" + "k" * 40,
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",
-    "SECURE_HSTS_SECONDS": "0",
-}
-os.environ.update(ENVIRONMENT)
+from served import served, setup
 
-import django
-
-django.setup()
-
-from django.conf import settings
-from django.core.management import call_command
+setup()
 
 from accounts.actors import operator_actor
 from accounts.services.access_keys import issue_access_key
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.audit import Origin
-from portal.keyring import new_key_entry
 from portal.signing import rpc_signature
 
 WARM_UP = 20
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def signed_url(base: str, key_id: str, secret: str) -> str:
@@ -85,11 +54,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=400)
     args = parser.parse_args()
-    keyring = new_key_entry(1)
-    os.environ["PORTAL_KEYRING"] = keyring
-    settings.PORTAL_KEYRING = keyring
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     origin = Origin(channel="command")
     account = create_primary_account(
         email="bench@example.com", password="Quiet-Lantern-Harbor-5521", name="Bench", origin=origin
@@ -99,22 +63,7 @@ def main() -> None:
     issued = issue_access_key(actor=actor, holder=account.owner, otp_code=None)
     key_id, secret = issued.access_key.access_key_id, issued.secret
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT, "PORTAL_KEYRING": keyring},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served() as base:
 
         def noop():
             urllib.request.urlopen(f"{base}/healthz").read()
@@ -129,9 +78,6 @@ def main() -> None:
         rate(WARM_UP, signed)
         baseline = rate(args.calls, noop)
         measured = rate(args.calls, signed)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     ratio = measured / baseline
     print(f"unsigned no-op view, requests per second (baseline): {baseline:8.1f}")
     print(f"signed GetUser calls per second:                    {measured:8.1f}")
