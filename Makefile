@@ -38,7 +38,7 @@ run: setup
 	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup browser
-	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_ALLOW_ASYNC_UNSAFE=true DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

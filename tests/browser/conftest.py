@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Error, Page, sync_playwright
+from django.urls import reverse
+from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
+
+from tests.conftest import fresh_totp_code
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -104,3 +107,16 @@ def browsing(browser, live_server, request) -> Browsing:
     page.on("pageerror", on_page_error)
     yield browsing
     context.close()
+
+
+def sign_in_owner(browsing: Browsing, owner) -> None:
+    """The owner signs in as a person does: email, password, then a fresh code from the authenticator."""
+    page = browsing.page
+    browsing.open(reverse("accounts:owner-sign-in"))
+    page.get_by_label("Email").fill(owner.user.email)
+    page.get_by_label("Password").fill(owner.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(browsing.base_url + reverse("accounts:sign-in-verify"))
+    page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))

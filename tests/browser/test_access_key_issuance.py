@@ -16,26 +16,14 @@ from accounts.models import AccessKey
 from accounts.services.access_keys import open_secret
 from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
-from tests.browser.conftest import Browsing
-from tests.conftest import RAM_PASSWORD, Person, fresh_totp_code
+from tests.browser.conftest import sign_in_owner
+from tests.conftest import RAM_PASSWORD, fresh_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 SECRET = re.compile(r"[A-Za-z0-9]{30}")
 ACCESS_KEY_ID = re.compile(r"LTAI[A-Za-z0-9]{20}")
 CSV_HEADER = "AccessKey ID,AccessKey Secret"
-
-
-def sign_in_owner(browsing: Browsing, owner: Person) -> None:
-    page = browsing.page
-    browsing.open(reverse("accounts:owner-sign-in"))
-    page.get_by_label("Email").fill(owner.user.email)
-    page.get_by_label("Password").fill(owner.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:sign-in-verify"))
-    page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
-    page.get_by_role("button", name="Verify").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))
 
 
 def assert_secret_nowhere_stored(secret: str) -> None:

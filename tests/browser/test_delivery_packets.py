@@ -17,8 +17,8 @@ from accounts.models import AccessKey, DeliveryPacket, PrimaryAccount
 from accounts.services.access_keys import open_secret
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import _open
-from tests.browser.conftest import ARTIFACTS, Browsing
-from tests.conftest import Person, fresh_totp_code
+from tests.browser.conftest import ARTIFACTS, Browsing, sign_in_owner
+from tests.conftest import fresh_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -27,17 +27,6 @@ SECRET = re.compile(r"[A-Za-z0-9]{30}")
 BOB_EMAIL = "bob.obrien@people.example"
 BOB_DISPLAY_NAME = "Bob O'Brien"  # an apostrophe and an ampersand, which plain text must not HTML-escape
 ACCOUNT_NAME = "Acme & Söhne"
-
-
-def sign_in_owner(browsing: Browsing, owner: Person) -> None:
-    page = browsing.page
-    browsing.open(reverse("accounts:owner-sign-in"))
-    page.get_by_label("Email").fill(owner.user.email)
-    page.get_by_label("Password").fill(owner.password)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
-    page.get_by_role("button", name="Verify").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))
 
 
 def open_create_user(browsing: Browsing) -> None:

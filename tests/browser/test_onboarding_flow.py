@@ -13,8 +13,8 @@ from accounts.models import RamUser
 from accounts.services.primary_accounts import create_primary_account
 from portal.audit import Origin
 from portal.models import AuditEvent
-from tests.browser.conftest import Browsing
-from tests.conftest import OWNER_PASSWORD, Person, make_owner
+from tests.browser.conftest import sign_in_owner
+from tests.conftest import OWNER_PASSWORD, make_owner
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -29,18 +29,6 @@ def code_for_key(shown_key: str) -> str:
     totp = TOTP(base64.b32decode(key + "=" * (-len(key) % 8)))
     totp.time = time.time()
     return f"{totp.token():06d}"
-
-
-def sign_in_owner_with_code(browsing: Browsing, owner: Person) -> None:
-    page = browsing.page
-    browsing.open(reverse("accounts:owner-sign-in"))
-    page.get_by_label("Email").fill(owner.user.email)
-    page.get_by_label("Password").fill(owner.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:sign-in-verify"))
-    page.get_by_label("Verification code").fill(owner.code())
-    page.get_by_role("button", name="Verify").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))
 
 
 def test_owner_enrols_totp_creates_a_user_who_signs_in_and_changes_the_password(browsing):
@@ -137,7 +125,7 @@ def test_owner_enrols_totp_creates_a_user_who_signs_in_and_changes_the_password(
 def test_create_user_adds_rows_rejects_a_bad_name_beside_its_field_and_creates_both_users(browsing):
     owner = make_owner(OWNER_EMAIL, "Acme")
     page = browsing.page
-    sign_in_owner_with_code(browsing, owner)
+    sign_in_owner(browsing, owner)
     browsing.open(reverse("accounts:create-users"))
     rows = page.locator("#user-rows [data-user-row]")
     expect(rows).to_have_count(1)

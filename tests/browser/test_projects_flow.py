@@ -12,22 +12,10 @@ from portal.models import AuditEvent
 from projects.matrix import Role
 from projects.models import Project, ProjectMember, RoleGrant
 from projects.services import add_member, create_project
-from tests.browser.conftest import Browsing
-from tests.conftest import RAM_PASSWORD, Person, fresh_totp_code
+from tests.browser.conftest import sign_in_owner
+from tests.conftest import RAM_PASSWORD, fresh_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
-
-
-def sign_in_owner(browsing: Browsing, owner: Person) -> None:
-    page = browsing.page
-    browsing.open(reverse("accounts:owner-sign-in"))
-    page.get_by_label("Email").fill(owner.user.email)
-    page.get_by_label("Password").fill(owner.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:sign-in-verify"))
-    page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
-    page.get_by_role("button", name="Verify").click()
-    expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))
 
 
 def test_owner_creates_a_project_adds_alice_as_developer_and_alice_sees_what_she_may_do(browsing, owner, ram_user):
