@@ -11,6 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from served import served, setup
@@ -43,10 +44,13 @@ def signed_url(base: str, key_id: str, secret: str) -> str:
     return f"{base}/?{urllib.parse.urlencode(params)}"
 
 
+CLIENTS = 4  # clients in flight at once, so that the one-core server, not the client, sets the pace
+
+
 def rate(count: int, call) -> float:
     started = time.perf_counter()
-    for _ in range(count):
-        call()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(lambda _: call(), range(count)))
     return count / (time.perf_counter() - started)
 
 
