@@ -14,6 +14,7 @@ import re
 import time
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from served import served, setup
 
@@ -30,6 +31,7 @@ from portal.audit import Origin
 
 PASSWORD = "Quiet-Lantern-Harbor-5521"
 WARM_UP = 5  # the first requests compile templates and fill caches
+CLIENTS = 4  # people signing in at once
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -100,8 +102,9 @@ def main() -> None:
         for name in names[:WARM_UP]:
             sign_in(base, account.default_domain, name, devices[name])
         started = time.perf_counter()
-        for name in measured:
-            sign_in(base, account.default_domain, name, devices[name])
+        # Several people sign in at once, so that the one-core server, not this client, sets the pace.
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(lambda name: sign_in(base, account.default_domain, name, devices[name]), measured))
         sign_ins_per_second = len(measured) / (time.perf_counter() - started)
 
     ratio = sign_ins_per_second / hashes_per_second
