@@ -12,6 +12,7 @@ import argparse
 import http.cookiejar
 import re
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -48,17 +49,31 @@ def code_for(device: TOTPDevice) -> str:
     return f"{totp.token():06d}"
 
 
+class StopAtRedirect(urllib.request.HTTPRedirectHandler):
+    """The sign-in is complete once the code is accepted: the landing page that follows is not part of it."""
+
+    def redirect_request(self, request, fp, code, message, headers, new_url):  # noqa: PLR0917 - urllib's signature
+        if new_url.endswith(("/overview/", "/me/")):
+            return None
+        return super().redirect_request(request, fp, code, message, headers, new_url)
+
+
 def sign_in(base: str, domain: str, name: str, device: TOTPDevice) -> None:
     """One person's sign-in as a browser makes it: form, password, redirects, code page, code."""
     jar = http.cookiejar.CookieJar(policy=LoopbackCookiePolicy())
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), StopAtRedirect())
 
     def form_post(path: str, page: str, fields: dict) -> str:
         token = CSRF_FIELD.search(page).group(1)
         data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, **fields}).encode()
         request = urllib.request.Request(base + path, data=data, headers={"Referer": base + path})
-        with opener.open(request) as response:
-            return response.geturl(), response.read().decode()
+        try:
+            with opener.open(request) as response:
+                return response.geturl(), response.read().decode()
+        except urllib.error.HTTPError as stopped:  # the final 302, not followed
+            if stopped.code != 302:
+                raise
+            return stopped.headers["Location"], ""
 
     page = opener.open(f"{base}/signin/{domain}/").read().decode()
     url, page = form_post(f"/signin/{domain}/", page, {"login": name, "password": PASSWORD})
