@@ -242,6 +242,9 @@ def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, packet.ram_user)
     with transaction.atomic():
+        # The outbox row first, then the packet: the mail worker locks in that order too, so the two never
+        # wait on each other crosswise.
+        list(PacketEmail.objects.select_for_update().filter(packet_id=packet.pk))
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if locked.state not in DELIVERABLE_STATES:
             raise ValidationError("Only sealed or sent packets can be revoked.")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -66,13 +67,14 @@ def packet_list(request):
     packets = packets_of(request)
     if state in DeliveryPacket.State.values:
         packets = packets.filter(state=state)
-    packets = list(packets[:200])
+    page = Paginator(packets, 100).get_page(request.GET.get("page"))
     return render(
         request,
         "accounts/packet_list.html",
         {
-            "packets": packets,
-            "emailable": [packet for packet in packets if packet.state == "sealed" and not packet.email_to],
+            "packets": page,
+            "page": page,
+            "emailable": [packet for packet in page if packet.state == "sealed" and not packet.email_to],
             "state": state,
             "states": DeliveryPacket.State.choices,
             "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,

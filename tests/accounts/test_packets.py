@@ -326,3 +326,12 @@ def test_a_pdf_that_cannot_be_made_wipes_nothing(owner, settings):
     packet = DeliveryPacket.objects.get(pk=created.packet.pk)
     assert packet.state == State.SEALED and packet.sealed_password
     assert not AuditEvent.objects.filter(action="packet.printed").exists()
+
+
+def test_the_packet_list_pages_instead_of_hiding_older_packets(owner):
+    for index in range(3):
+        sealed_user(owner, f"user{index}")
+    client = signed_in(owner)
+    first = client.get(reverse("accounts:packet-list"))
+    assert first.context["page"].paginator.count == DeliveryPacket.objects.filter(account=owner.account).count()
+    assert client.get(reverse("accounts:packet-list"), {"page": "999"}).status_code == 200
