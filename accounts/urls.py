@@ -2,9 +2,32 @@ from django.urls import path
 
 from accounts.api import endpoint
 from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, sign_in
-from accounts.views.access_keys import ACCOUNT, ME, RAM_USER
+from accounts.views.access_keys import SCOPE_URLS, key_url_name
 
 app_name = "accounts"
+
+
+def access_key_paths(scope: str) -> list:
+    """ "Create AccessKey", "Enable", "Disable" and "Delete" for one kind of key holder."""
+    prefix = SCOPE_URLS[scope][0]
+    views = {
+        "enable": access_keys.enable_access_key,
+        "disable": access_keys.disable_access_key,
+        "delete": access_keys.delete_access_key_view,
+    }
+    return [
+        path(
+            f"{prefix}access-keys/create/",
+            access_keys.create_access_key,
+            {"scope": scope},
+            name=key_url_name(scope, "create"),
+        ),
+        *(
+            path(f"{prefix}access-keys/<str:key_id>/{verb}/", view, {"scope": scope}, name=key_url_name(scope, verb))
+            for verb, view in views.items()
+        ),
+    ]
+
 
 urlpatterns = [
     path("", endpoint.root, name="home"),  # also the RAM OpenAPI endpoint, as on RAM's own host
@@ -26,30 +49,6 @@ urlpatterns = [
     path("users/<int:pk>/mfa/unbind/", ram_users.unbind_mfa_view, name="unbind-mfa"),
     path("users/<int:pk>/policies/attach/", ram_users.attach_policy_view, name="attach-policy"),
     path("users/<int:pk>/policies/<str:policy_name>/detach/", ram_users.detach_policy_view, name="detach-policy"),
-    path(
-        "users/<int:pk>/access-keys/create/",
-        access_keys.create_access_key,
-        {"scope": RAM_USER},
-        name="create-access-key",
-    ),
-    path(
-        "users/<int:pk>/access-keys/<str:key_id>/enable/",
-        access_keys.enable_access_key,
-        {"scope": RAM_USER},
-        name="enable-access-key",
-    ),
-    path(
-        "users/<int:pk>/access-keys/<str:key_id>/disable/",
-        access_keys.disable_access_key,
-        {"scope": RAM_USER},
-        name="disable-access-key",
-    ),
-    path(
-        "users/<int:pk>/access-keys/<str:key_id>/delete/",
-        access_keys.delete_access_key_view,
-        {"scope": RAM_USER},
-        name="delete-access-key",
-    ),
     path("users/<int:pk>/instructions/", packets.new_instructions_packet, name="new-instructions-packet"),
     path("users/pdf/", packets.pdf_for_users, name="pdf-for-users"),
     path("packets/", packets.packet_list, name="packet-list"),
@@ -68,51 +67,9 @@ urlpatterns = [
     path("me/", me.my_credentials, name="my-credentials"),
     path("me/password/", me.change_password, name="change-password"),
     path("me/mfa/", me.bind_mfa, name="bind-mfa"),
-    path("me/access-keys/create/", access_keys.create_access_key, {"scope": ME}, name="create-my-access-key"),
-    path(
-        "me/access-keys/<str:key_id>/enable/",
-        access_keys.enable_access_key,
-        {"scope": ME},
-        name="enable-my-access-key",
-    ),
-    path(
-        "me/access-keys/<str:key_id>/disable/",
-        access_keys.disable_access_key,
-        {"scope": ME},
-        name="disable-my-access-key",
-    ),
-    path(
-        "me/access-keys/<str:key_id>/delete/",
-        access_keys.delete_access_key_view,
-        {"scope": ME},
-        name="delete-my-access-key",
-    ),
     path("using-the-apis/", me.using_the_apis, name="using-the-apis"),
     path("account/", me.my_account, name="my-account"),
-    path(
-        "account/access-keys/create/",
-        access_keys.create_access_key,
-        {"scope": ACCOUNT},
-        name="create-account-access-key",
-    ),
-    path(
-        "account/access-keys/<str:key_id>/enable/",
-        access_keys.enable_access_key,
-        {"scope": ACCOUNT},
-        name="enable-account-access-key",
-    ),
-    path(
-        "account/access-keys/<str:key_id>/disable/",
-        access_keys.disable_access_key,
-        {"scope": ACCOUNT},
-        name="disable-account-access-key",
-    ),
-    path(
-        "account/access-keys/<str:key_id>/delete/",
-        access_keys.delete_access_key_view,
-        {"scope": ACCOUNT},
-        name="delete-account-access-key",
-    ),
     path("account/backup-codes/", me.regenerate_backup_codes_view, name="regenerate-backup-codes"),
     path("account/sign-out-everywhere/", me.sign_out_everywhere_view, name="sign-out-everywhere"),
+    *(key_path for scope in SCOPE_URLS for key_path in access_key_paths(scope)),
 ]

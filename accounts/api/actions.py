@@ -8,6 +8,7 @@ from accounts.api.registry import (
     Params,
     action,
     find_user,
+    has_code,
     iso,
     require_reader,
     require_writer,
@@ -81,7 +82,7 @@ def update_user(actor: Actor, params: Params) -> dict:
             comments=params.get("NewComments", ram_user.comments),
         )
     except ValidationError as error:
-        if "already exists" in str(error):
+        if has_code(error, "name_taken"):
             raise ApiError("EntityAlreadyExists.User", "The new user name is taken.", 409) from None
         raise translate(error) from None
     except PermissionDenied as error:

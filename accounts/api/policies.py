@@ -12,6 +12,7 @@ from accounts.api.registry import (
     Params,
     action,
     find_user,
+    has_code,
     iso,
     readable_user,
     require_reader,
@@ -85,7 +86,7 @@ def attach_policy_to_user(actor: Actor, params: Params) -> dict:
     try:
         attach_policy(actor=actor, ram_user=ram_user, policy_name=policy.name)
     except ValidationError as error:
-        if "already attached" in " ".join(error.messages):
+        if has_code(error, "attached"):
             raise ApiError(
                 "EntityAlreadyExists.User.Policy", f"{policy.name} is already attached to {ram_user.name}.", 409
             ) from None
@@ -103,7 +104,7 @@ def detach_policy_from_user(actor: Actor, params: Params) -> dict:
     try:
         detach_policy(actor=actor, ram_user=ram_user, policy_name=policy.name)
     except ValidationError as error:
-        if "not attached" in " ".join(error.messages):
+        if has_code(error, "not_attached"):
             raise ApiError(
                 "EntityNotExist.User.Policy", f"{policy.name} is not attached to {ram_user.name}.", 404
             ) from None

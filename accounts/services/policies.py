@@ -24,7 +24,9 @@ def attach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> Polic
                 actor=actor, action="policy.attach", target=ram_user.principal, details={"policy": policy_name}
             )
     except IntegrityError:
-        raise ValidationError({"policy_name": [f"{policy_name} is already attached to this user."]}) from None
+        raise ValidationError(
+            {"policy_name": ValidationError(f"{policy_name} is already attached to this user.", code="attached")}
+        ) from None
     return attachment
 
 
@@ -34,5 +36,7 @@ def detach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> None:
     with transaction.atomic():
         deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy_name=policy_name).delete()
         if not deleted:
-            raise ValidationError({"policy_name": [f"{policy_name} is not attached to this user."]})
+            raise ValidationError(
+                {"policy_name": ValidationError(f"{policy_name} is not attached to this user.", code="not_attached")}
+            )
         record_event(actor=actor, action="policy.detach", target=ram_user.principal, details={"policy": policy_name})

@@ -239,7 +239,7 @@ def update_ram_user(
     if "name" not in problems and (
         RamUser.objects.for_account(actor.account).filter(name__iexact=name).exclude(pk=ram_user.pk).exists()
     ):
-        problems["name"] = ["A RAM user with this name already exists."]
+        problems["name"] = [ValidationError("A RAM user with this name already exists.", code="name_taken")]
     if problems:
         raise ValidationError(problems)
     changes = {
@@ -266,7 +266,9 @@ def update_ram_user(
                 actor=actor, action="ram_user.update", target=old_principal, details={"changed": sorted(changes)}
             )
     except IntegrityError:
-        raise ValidationError({"name": ["A RAM user with this name already exists."]}) from None
+        raise ValidationError(
+            {"name": ValidationError("A RAM user with this name already exists.", code="name_taken")}
+        ) from None
     return locked
 
 

@@ -109,34 +109,29 @@ def delete_access_key_view(request, scope, key_id, pk=None):
     )
 
 
-URL_NAMES = {
-    RAM_USER: ("create-access-key", "enable-access-key", "disable-access-key", "delete-access-key"),
-    ACCOUNT: (
-        "create-account-access-key",
-        "enable-account-access-key",
-        "disable-account-access-key",
-        "delete-account-access-key",
-    ),
-    ME: ("create-my-access-key", "enable-my-access-key", "disable-my-access-key", "delete-my-access-key"),
-}
+# The three holders' key pages differ only in where they hang and what their URL names say.
+SCOPE_URLS = {RAM_USER: ("users/<int:pk>/", ""), ME: ("me/", "my-"), ACCOUNT: ("account/", "account-")}
+KEY_ACTIONS = ("enable", "disable", "delete")
+
+
+def key_url_name(scope: str, verb: str) -> str:
+    return f"{verb}-{SCOPE_URLS[scope][1]}access-key"
 
 
 def access_key_panel(holder, scope: str, pk: int | None = None) -> dict:
     """What the AccessKey panel of a page shows: the keys with their action URLs, and whether more fit."""
-    create, enable, disable, delete = URL_NAMES[scope]
     holder_args = [pk] if pk is not None else []
     keys = list(AccessKey.objects.of_user(holder))
     return {
-        "create_url": reverse(f"accounts:{create}", args=holder_args),
+        "create_url": reverse(f"accounts:{key_url_name(scope, 'create')}", args=holder_args),
         "can_create": len(keys) < settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
         "limit": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
         "needs_otp": scope == ACCOUNT,
         "rows": [
-            {
-                "key": key,
-                "enable_url": reverse(f"accounts:{enable}", args=[*holder_args, key.access_key_id]),
-                "disable_url": reverse(f"accounts:{disable}", args=[*holder_args, key.access_key_id]),
-                "delete_url": reverse(f"accounts:{delete}", args=[*holder_args, key.access_key_id]),
+            {"key": key}
+            | {
+                f"{verb}_url": reverse(f"accounts:{key_url_name(scope, verb)}", args=[*holder_args, key.access_key_id])
+                for verb in KEY_ACTIONS
             }
             for key in keys
         ],
