@@ -10,6 +10,7 @@ from django.utils.crypto import salted_hmac
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from accounts.policies import SYSTEM_POLICY_CHOICES
+from portal.rows import cache_relation, fetch_instances, statement
 
 USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
 
@@ -127,6 +128,30 @@ class RamUserQuerySet(models.QuerySet):
         return self.filter(account=account)
 
 
+@statement
+def _ram_user_by_name(columns, table) -> str:
+    # The expression of the unique constraint in the WHERE clause, so that its index answers.
+    return (
+        f"SELECT {columns(RamUser, 'r')}, {columns(User, 'u')} FROM {table(RamUser)} r"  # noqa: S608 - names from the models' metadata; values are parameters
+        f" JOIN {table(User)} u ON u.id = r.user_id WHERE r.account_id = %s AND LOWER(r.name) = %s"
+    )
+
+
+class RamUserManager(models.Manager.from_queryset(RamUserQuerySet)):
+    def named(self, *, account: PrimaryAccount, name: str) -> "RamUser | None":
+        """The account's RAM user of this name (any case) with its identity, in one statement: every API
+        action that names a user starts here (plain SQL, see portal.rows)."""
+        found = fetch_instances(_ram_user_by_name(), [account.pk, name.lower()], RamUser, User)
+        if found is None:
+            return None
+        ram_user, user = found
+        cache_relation(ram_user, "account", account)
+        cache_relation(ram_user, "user", user)
+        cache_relation(user, "ram_user", ram_user)
+        cache_relation(user, "owned_account", None)
+        return ram_user
+
+
 class RamUser(models.Model):
     """A person or program under one primary account; signs in through its `user` identity."""
 
@@ -143,7 +168,7 @@ class RamUser(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = RamUserQuerySet.as_manager()
+    objects = RamUserManager()
 
     class Meta:
         constraints = [
@@ -296,6 +321,40 @@ class AccessKeyQuerySet(models.QuerySet):
         return self.filter(user=user).order_by("created_at", "pk")
 
 
+@statement
+def _access_key_by_id(columns, table) -> str:
+    return (
+        f"SELECT {columns(AccessKey, 'k')}, {columns(User, 'u')},"  # noqa: S608 - names from the models' metadata; values are parameters
+        f" {columns(PrimaryAccount, 'o')}, {columns(RamUser, 'r')}, {columns(PrimaryAccount, 'a')}"
+        f" FROM {table(AccessKey)} k JOIN {table(User)} u ON u.id = k.user_id"
+        f" LEFT JOIN {table(PrimaryAccount)} o ON o.owner_id = u.id"
+        f" LEFT JOIN {table(RamUser)} r ON r.user_id = u.id"
+        f" LEFT JOIN {table(PrimaryAccount)} a ON a.id = r.account_id"
+        " WHERE k.access_key_id = %s"
+    )
+
+
+class AccessKeyManager(models.Manager.from_queryset(AccessKeyQuerySet)):
+    def for_signature(self, access_key_id: str) -> "AccessKey | None":
+        """The key with its holder and the holder's account (as owner or as RAM user), in one statement:
+        every signed request starts here (plain SQL, see portal.rows)."""
+        found = fetch_instances(
+            _access_key_by_id(), [access_key_id], AccessKey, User, PrimaryAccount, RamUser, PrimaryAccount
+        )
+        if found is None:
+            return None
+        access_key, user, owned_account, ram_user, account = found
+        cache_relation(access_key, "user", user)
+        cache_relation(user, "owned_account", owned_account)
+        cache_relation(user, "ram_user", ram_user)
+        if owned_account is not None:
+            cache_relation(owned_account, "owner", user)
+        if ram_user is not None:
+            cache_relation(ram_user, "user", user)
+            cache_relation(ram_user, "account", account)
+        return access_key
+
+
 class AccessKey(models.Model):
     """An (ID, secret) pair that signs API requests; the secret is sealed with the keyring, never stored in clear."""
 
@@ -315,7 +374,7 @@ class AccessKey(models.Model):
     last_used_channel = models.CharField(max_length=16, blank=True)
     last_used_service = models.CharField(max_length=64, blank=True)
 
-    objects = AccessKeyQuerySet.as_manager()
+    objects = AccessKeyManager()
 
     def __str__(self):
         return f"AccessKey {self.access_key_id}"

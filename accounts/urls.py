@@ -1,6 +1,5 @@
 from django.urls import path
 
-from accounts.api import endpoint
 from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, sign_in
 from accounts.views.access_keys import SCOPE_URLS, key_url_name
 
@@ -30,7 +29,7 @@ def access_key_paths(scope: str) -> list:
 
 
 urlpatterns = [
-    path("", endpoint.root, name="home"),  # also the RAM OpenAPI endpoint, as on RAM's own host
+    path("", sign_in.home, name="home"),  # also the RAM OpenAPI endpoint (accounts.api.endpoint.RamApiMiddleware)
     path("signin/", sign_in.owner_sign_in, name="owner-sign-in"),
     path("signup/", sign_in.sign_up, name="sign-up"),
     path("signin/continue/", sign_in.sign_in_continue, name="sign-in-continue"),

@@ -100,9 +100,7 @@ def is_self(actor: Actor, name: str) -> bool:
 
 def find_user(actor: Actor, params: Params, field: str = "UserName") -> RamUser:
     name = params.required(field)
-    ram_user = (
-        RamUser.objects.for_account(actor.account).filter(name__iexact=name).select_related("user", "account").first()
-    )
+    ram_user = RamUser.objects.named(account=actor.account, name=name)
     if ram_user is None:
         raise ApiError("EntityNotExist.User", f"The user does not exist: {name}.", 404)
     return ram_user

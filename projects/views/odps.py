@@ -104,11 +104,7 @@ def authenticate(request) -> Actor:
     signed = parse_odps_authorization(request)
     access_key = None
     if ACCESS_KEY_ID_RE.fullmatch(signed.access_key_id):
-        access_key = (
-            AccessKey.objects.select_related("user__owned_account", "user__ram_user__account")
-            .filter(access_key_id=signed.access_key_id)
-            .first()
-        )
+        access_key = AccessKey.objects.for_signature(signed.access_key_id)
     if access_key is None:
         raise OdpsError("InvalidParameter", "ODPS-0410051:Invalid credentials - the AccessKey ID is not found.", 401)
     if not access_key.is_active:
