@@ -1,11 +1,13 @@
 """Model instances from plain SQL, for the few statements that every signed API request runs.
 
 On a signed call the ORM's compiling of a query costs ten to thirty times its running (0.3 to 1 ms against
-about 30 µs for the same row), and the API's throughput target (SPEC §7) leaves no room for it. The
-statements on that path are therefore written in SQL once per database vendor, with their column lists
-taken from the models' metadata, and their rows become ordinary model instances: the database's converters
-are applied and the fetched relations are cached as `select_related` caches them, so the code that
-receives them cannot tell the difference and makes no further query.
+about 30 µs for the same row), and even Django's cursor wrapper doubles the cost of a simple statement; the
+API's throughput target (SPEC §7) leaves room for neither. The statements on that path are therefore
+written in SQL once per database vendor, with their column lists taken from the models' metadata, and run
+on the driver's connection (errors still arrive as Django's database exceptions). Their rows become
+ordinary model instances: the database's converters are applied and the fetched relations are cached as
+`select_related` caches them, so the code that receives them cannot tell the difference and makes no
+further query. Being below Django's cursor, these statements do not appear in `connection.queries`.
 """
 
 from collections.abc import Callable
@@ -20,9 +22,10 @@ def _connection():
 
 
 def statement(build: Callable[..., str]) -> Callable[[], str]:
-    """Decorates `build(columns, table)`, which writes one SQL statement: the statement, built once per
-    database vendor. `columns(Model, alias)` lists a model's concrete fields under a table alias (in the
-    order `fetch_instances` reads them); `table(Model)` names the model's table."""
+    """Decorates `build(columns, table)`, which writes one SQL statement with `%s` for each parameter: the
+    statement in the driver's own parameter style, built once per database vendor. `columns(Model, alias)`
+    lists a model's concrete fields under a table alias (in the order `fetch_instances` reads them);
+    `table(Model)` names the model's table."""
     built: dict[str, str] = {}
 
     def sql() -> str:
@@ -33,10 +36,22 @@ def statement(build: Callable[..., str]) -> Callable[[], str]:
             def columns(model: type[Model], alias: str) -> str:
                 return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
-            built[connection.vendor] = build(columns, lambda model: quote(model._meta.db_table))
+            text = build(columns, lambda model: quote(model._meta.db_table))
+            if connection.vendor == "sqlite":  # sqlite3 takes "?" where Django's cursor would turn %s into one
+                text = text.replace("%s", "?")
+            built[connection.vendor] = text
         return built[connection.vendor]
 
     return sql
+
+
+def _run(connection, sql: str, params: list):
+    connection.close_if_health_check_failed()  # as Django's own cursor does before each use
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        cursor.execute(sql, params)
+    return cursor
 
 
 # (model, vendor) → the field names, the primary key's position and, by position, the converters the ORM
@@ -64,9 +79,9 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
     lays them out); None for a model whose primary key is NULL (an outer join that found nothing). None
     when there is no row."""
     connection = _connection()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    cursor = _run(connection, sql, params)
+    row = cursor.fetchone()
+    cursor.close()
     if row is None:
         return None
     made, start = [], 0
@@ -86,9 +101,10 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
 
 def execute(sql: str, params: list) -> int:
     """Runs one statement; the number of rows it changed."""
-    with _connection().cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    cursor = _run(_connection(), sql, params)
+    changed = cursor.rowcount
+    cursor.close()
+    return changed
 
 
 def adapt_datetime(value):
