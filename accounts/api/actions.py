@@ -51,12 +51,14 @@ def create_user(actor: Actor, params: Params) -> dict:
     try:
         [created] = create_ram_users(actor=actor, new_users=[new])
     except BatchRejected as rejection:
-        field, messages = next(iter(rejection.row_errors[0].items()))
-        if any("already exists" in message for message in messages):
+        if rejection.taken_rows:
             raise ApiError("EntityAlreadyExists.User", f"The user already exists: {new.name}.", 409) from None
+        field, messages = next(iter(rejection.row_errors[0].items()))
         code = {"name": "UserName.InvalidChars"}.get(field, field.title().replace("_", ""))
         raise ApiError(f"InvalidParameter.{code}", " ".join(messages)) from None
     except (PermissionDenied, ValidationError) as error:
+        if isinstance(error, ValidationError) and has_code(error, "name_taken"):  # created by a concurrent request
+            raise ApiError("EntityAlreadyExists.User", f"The user already exists: {new.name}.", 409) from None
         raise translate(error) from None
     return {"User": user_fields(created.ram_user)}
 

@@ -51,10 +51,12 @@ class CreatedRamUser:
 
 
 class BatchRejected(ValidationError):
-    """Some rows of a multi-user request are invalid; `row_errors` maps row index to field errors."""
+    """Some rows of a multi-user request are invalid; `row_errors` maps row index to field errors, and
+    `taken_rows` holds the rows whose name another RAM user of the account already has."""
 
-    def __init__(self, row_errors: dict[int, dict[str, list[str]]]):
+    def __init__(self, row_errors: dict[int, dict[str, list[str]]], *, taken_rows: frozenset[int] = frozenset()):
         self.row_errors = row_errors
+        self.taken_rows = taken_rows
         super().__init__("Some users could not be created; nothing was created.", code="batch_rejected")
 
 
@@ -145,11 +147,11 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser], otp_code: str
         .filter(lower_name__in=seen)
         .values_list("lower_name", flat=True)
     )
-    for index, new in enumerate(new_users):
-        if new.name.lower() in taken:
-            row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
+    taken_rows = frozenset(index for index, new in enumerate(new_users) if new.name.lower() in taken)
+    for index in taken_rows:
+        row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
     if row_errors:
-        raise BatchRejected(row_errors)
+        raise BatchRejected(row_errors, taken_rows=taken_rows)
     if any(new.create_access_key for new in new_users):
         require_otp(actor=actor, otp_code=otp_code)
     try:
@@ -158,7 +160,7 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser], otp_code: str
     except IntegrityError:
         # Another request created one of these names since the check above; the constraint held.
         raise ValidationError(
-            "A RAM user with one of these names was created meanwhile; nothing was created."
+            "A RAM user with one of these names was created meanwhile; nothing was created.", code="name_taken"
         ) from None
 
 
