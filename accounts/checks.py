@@ -3,7 +3,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.db.models import Q
 
-from accounts.models import AccessKey, DeliveryPacket
+from accounts.models import AccessKey, Authenticator, DeliveryPacket
 from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
@@ -23,6 +23,12 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
             DeliveryPacket.objects.filter(sealed_password__startswith=f"v{version}$").first()
             for version, _ in ring.keys
         ]
+        authenticators = [
+            Authenticator.objects.filter(key__startswith=f"v{version}$").first() for version, _ in ring.keys
+        ]
+        unknown_authenticator = Authenticator.objects.exclude(
+            Q(*[Q(key__startswith=f"v{v}$") for v, _ in ring.keys], _connector=Q.OR)
+        ).first()
         unknown_packet = DeliveryPacket.objects.exclude(
             Q(sealed_password="") | Q(*[Q(sealed_password__startswith=f"v{v}$") for v, _ in ring.keys], _connector=Q.OR)
         ).first()
@@ -36,6 +42,17 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
             errors.append(
                 checks.Error(
                     f"The keyring cannot open the sealed delivery packet {packet.pk}: {error}",
+                    hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
+                    id="accounts.E001",
+                )
+            )
+    for device in [*filter(None, authenticators), *filter(None, [unknown_authenticator])]:
+        try:
+            device.bin_key  # noqa: B018 - opening the seed is the check
+        except SecretUnreadable as error:
+            errors.append(
+                checks.Error(
+                    f"The keyring cannot open the TOTP seed of authenticator {device.pk}: {error}",
                     hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
                     id="accounts.E001",
                 )

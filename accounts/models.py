@@ -8,8 +8,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.policies import SYSTEM_POLICY_CHOICES
+from portal.keyring import keyring
 from portal.rows import cache_relation, fetch_instances, statement
 
 USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
@@ -278,6 +280,33 @@ class SignInLock(models.Model):
 
     def __str__(self):
         return f"{self.identity} from {self.source_ip}"
+
+
+def authenticator_associated_data(user_id: int) -> str:
+    # Binds a sealed seed to its user: copied onto another user's device row, it does not open.
+    return f"totp:{user_id}"
+
+
+class Authenticator(TOTPDevice):
+    """A TOTP authenticator whose seed is sealed with the keyring: django-otp's own model keeps it in clear,
+    and a copy of the database would then hand out everyone's second factor.
+
+    The `key` column holds the sealed seed (see `accounts.services.otp.new_authenticator`); django-otp reads
+    the seed only through `bin_key`, which opens it here. Use this model, never `TOTPDevice`, for these rows.
+    """
+
+    class Meta:
+        proxy = True
+
+    @property
+    def bin_key(self) -> bytes:
+        return keyring().open_bytes(self.key, associated_data=authenticator_associated_data(self.user_id))
+
+    def hand_to(self, user: User) -> None:
+        """Gives the device to another user (not saved), its seed re-sealed for that user."""
+        seed = self.bin_key
+        self.key = keyring().seal_bytes(seed, associated_data=authenticator_associated_data(user.pk))
+        self.user = user
 
 
 def hash_backup_code(code: str) -> str:

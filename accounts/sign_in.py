@@ -13,11 +13,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp.models import Device
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.gates import request_origin
-from accounts.models import User
+from accounts.models import Authenticator, User
 from accounts.permissions import can_read_ram
 from accounts.services.logon import is_password_expired, record_sign_in
 from accounts.services.otp import has_mfa_device
@@ -146,7 +145,7 @@ def next_sign_in_step(request):
 
 def _remembered_value(user: User) -> str:
     # Bound to the device and the session generation: a new device or "sign out everywhere" forgets it.
-    device_ids = sorted(TOTPDevice.objects.filter(user=user, confirmed=True).values_list("pk", flat=True))
+    device_ids = sorted(Authenticator.objects.filter(user=user, confirmed=True).values_list("pk", flat=True))
     return f"{user.pk}:{device_ids}:{user.session_generation}"
 
 

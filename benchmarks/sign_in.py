@@ -23,9 +23,10 @@ setup()
 
 from django.contrib.auth.hashers import check_password, make_password
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
+from accounts.models import Authenticator
+from accounts.services.otp import new_authenticator
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.audit import Origin
@@ -43,7 +44,7 @@ class LoopbackCookiePolicy(http.cookiejar.DefaultCookiePolicy):
         return True
 
 
-def code_for(device: TOTPDevice) -> str:
+def code_for(device: Authenticator) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time()
     return f"{totp.token():06d}"
@@ -58,7 +59,7 @@ class StopAtRedirect(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(request, fp, code, message, headers, new_url)
 
 
-def sign_in(base: str, domain: str, name: str, device: TOTPDevice) -> None:
+def sign_in(base: str, domain: str, name: str, device: Authenticator) -> None:
     """One person's sign-in as a browser makes it: form, password, redirects, code page, code."""
     jar = http.cookiejar.CookieJar(policy=LoopbackCookiePolicy())
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), StopAtRedirect())
@@ -102,7 +103,7 @@ def main() -> None:
             ],
         )
     devices = {
-        ram_user.name: TOTPDevice.objects.create(user=ram_user.user, name="bench", confirmed=True)
+        ram_user.name: new_authenticator(user=ram_user.user, name="bench", confirmed=True)
         for ram_user in account.ram_users.select_related("user")
     }
 

@@ -37,12 +37,18 @@ class Keyring:
         return self.keys[0][0]
 
     def seal(self, plaintext: str, *, associated_data: str) -> str:
-        version, key = self.keys[0]
-        nonce = os.urandom(NONCE_BYTES)
-        ciphertext = AESGCM(key).encrypt(nonce, plaintext.encode(), associated_data.encode())
-        return f"v{version}${base64.b64encode(nonce + ciphertext).decode()}"
+        return self.seal_bytes(plaintext.encode(), associated_data=associated_data)
 
     def open(self, sealed: str, *, associated_data: str) -> str:
+        return self.open_bytes(sealed, associated_data=associated_data).decode()
+
+    def seal_bytes(self, plaintext: bytes, *, associated_data: str) -> str:
+        version, key = self.keys[0]
+        nonce = os.urandom(NONCE_BYTES)
+        ciphertext = AESGCM(key).encrypt(nonce, plaintext, associated_data.encode())
+        return f"v{version}${base64.b64encode(nonce + ciphertext).decode()}"
+
+    def open_bytes(self, sealed: str, *, associated_data: str) -> bytes:
         match = SEALED_RE.match(sealed or "")
         if match is None:
             raise SecretUnreadable("The value is not a sealed secret.")
@@ -52,7 +58,7 @@ class Keyring:
             raise SecretUnreadable(f"Key version {version} is not in the keyring.")
         raw = base64.b64decode(match.group(2))
         try:
-            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data.encode()).decode()
+            return AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data.encode())
         except InvalidTag:
             raise SecretUnreadable(f"Key version {version} does not open this value.") from None
 

@@ -8,10 +8,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
-from accounts.models import PrimaryAccount, RamUser, User
+from accounts.models import Authenticator, PrimaryAccount, RamUser, User
+from accounts.services.otp import new_authenticator
 from accounts.services.policies import attach_policy
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
@@ -25,13 +25,13 @@ RAM_PASSWORD = "Violet-Canyon-Ledger-5307"
 CONSOLE = Origin(channel="console", source_ip="127.0.0.1", request_id="TEST")
 
 
-def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+def totp_code(device: Authenticator, *, steps_ahead: int = 0) -> str:
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     totp.time = time.time() + steps_ahead * device.step
     return f"{totp.token():06d}"
 
 
-def fresh_totp_code(device: TOTPDevice) -> str:
+def fresh_totp_code(device: Authenticator) -> str:
     """A code the device has not accepted yet: this step's, or the next (within the device's tolerance)."""
     device.refresh_from_db()
     for ahead in range(device.tolerance + 1):
@@ -47,7 +47,7 @@ class Person:
     user: User
     account: PrimaryAccount
     password: str
-    device: TOTPDevice | None = None
+    device: Authenticator | None = None
     ram_user: RamUser | None = None
 
     @property
@@ -60,7 +60,7 @@ class Person:
 
 def make_owner(email: str, name: str) -> Person:
     account = create_primary_account(email=email, password=OWNER_PASSWORD, name=name, origin=CONSOLE)
-    device = TOTPDevice.objects.create(user=account.owner, name="Test", confirmed=True)
+    device = new_authenticator(user=account.owner, name="Test", confirmed=True)
     return Person(user=account.owner, account=account, password=OWNER_PASSWORD, device=device)
 
 

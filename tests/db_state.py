@@ -1,9 +1,9 @@
 """What "changes nothing" means in tests: every row a request could touch, and the audit trail."""
 
 from django.contrib.sessions.models import Session
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import (
+    Authenticator,
     BackupCode,
     PasswordHistoryEntry,
     PasswordPolicy,
@@ -40,7 +40,7 @@ def database_state(*, with_audit: bool = True, with_sign_in_locks: bool = True) 
         "policies": list(PolicyAttachment.objects.order_by("pk").values("pk", "ram_user", "policy_name")),
         "security_settings": list(SecuritySettings.objects.order_by("pk").values()),
         "password_policies": list(PasswordPolicy.objects.order_by("pk").values()),
-        "totp_devices": list(TOTPDevice.objects.order_by("pk").values("pk", "user", "key", "confirmed", "last_t")),
+        "totp_devices": list(Authenticator.objects.order_by("pk").values("pk", "user", "key", "confirmed", "last_t")),
         "backup_codes": list(BackupCode.objects.order_by("pk").values_list("code_hash", flat=True)),
         "password_history": PasswordHistoryEntry.objects.count(),
         "projects": list(

@@ -12,7 +12,6 @@ from urllib.parse import quote, urlencode
 import segno
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.api.registry import (
@@ -28,7 +27,7 @@ from accounts.api.registry import (
     require_writer,
     translate,
 )
-from accounts.models import PrimaryAccount, RamUser
+from accounts.models import Authenticator, PrimaryAccount, RamUser
 from accounts.services.mfa import (
     bind_virtual_mfa_device,
     create_virtual_mfa_device,
@@ -43,7 +42,7 @@ from accounts.services.ram_users import unbind_mfa_device
 DEVICE_TYPE = "VMFA"
 
 
-def find_device(actor: Actor, params: Params) -> TOTPDevice:
+def find_device(actor: Actor, params: Params) -> Authenticator:
     """The device a serial number names in the caller's account; an unbound one first, should a bound console
     device share its name."""
     serial = params.required("SerialNumber")
@@ -58,14 +57,14 @@ def find_device(actor: Actor, params: Params) -> TOTPDevice:
     return device
 
 
-def bound_device(ram_user: RamUser) -> TOTPDevice:
-    device = TOTPDevice.objects.filter(user=ram_user.user, confirmed=True).first()
+def bound_device(ram_user: RamUser) -> Authenticator:
+    device = Authenticator.objects.filter(user=ram_user.user, confirmed=True).first()
     if device is None:
         raise ApiError("EntityNotExist.User.MFADevice", f"The user {ram_user.name} has no MFA device.", 404)
     return device
 
 
-def qr_code_png(account: PrimaryAccount, device: TOTPDevice, seed: str) -> str:
+def qr_code_png(account: PrimaryAccount, device: Authenticator, seed: str) -> str:
     """The otpauth URL as a base64 PNG, as RAM returns it."""
     issuer = settings.OTP_TOTP_ISSUER
     label = quote(f"{issuer}:{device.name}@{account.logon_domain}")

@@ -9,17 +9,16 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
-from accounts.models import USER_NAME_RE, PrimaryAccount, RamUser, User
+from accounts.models import USER_NAME_RE, Authenticator, PrimaryAccount, RamUser, User
 from accounts.permissions import can_write_ram, ensure_same_account
 from accounts.services.logon import ensure_self_service
-from accounts.services.otp import OWNER_DEVICE_NAME, confirm_totp_enrolment, has_mfa_device
+from accounts.services.otp import OWNER_DEVICE_NAME, confirm_totp_enrolment, has_mfa_device, new_authenticator
 from portal.audit import record_event
 
 
-def serial_number(account: PrimaryAccount, device: TOTPDevice) -> str:
+def serial_number(account: PrimaryAccount, device: Authenticator) -> str:
     return f"acs:ram::{account.account_id}:mfa/{device.name}"
 
 
@@ -34,7 +33,7 @@ def devices_of_account(account: PrimaryAccount) -> QuerySet:
 
     The owner's own authenticator is not a RAM device: it guards the primary account and stays out of reach.
     """
-    return TOTPDevice.objects.filter(
+    return Authenticator.objects.filter(
         Q(user__ram_user__account=account)
         | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
     )
@@ -49,7 +48,7 @@ def ensure_can_manage_mfa_of(actor: Actor, holder: User) -> None:
     ensure_self_service(actor, "allow_manage_mfa")
 
 
-def create_virtual_mfa_device(*, actor: Actor, name: str) -> TOTPDevice:
+def create_virtual_mfa_device(*, actor: Actor, name: str) -> Authenticator:
     """A new unbound device, named uniquely within the account; the caller shows its seed once."""
     holder = actor.user or actor.account.owner
     ensure_can_manage_mfa_of(actor, holder)
@@ -64,37 +63,37 @@ def create_virtual_mfa_device(*, actor: Actor, name: str) -> TOTPDevice:
         account = PrimaryAccount.objects.select_for_update().get(pk=actor.account.pk)
         if devices_of_account(account).filter(name__iexact=name).exists():
             raise ValidationError(f"A virtual MFA device named {name} already exists.", code="name_taken")
-        device = TOTPDevice.objects.create(user=holder, name=name, confirmed=False)
+        device = new_authenticator(user=holder, name=name)
         record_event(
             actor=actor, action="mfa.device_create", target=serial_number(account, device), details={"device": name}
         )
     return device
 
 
-def bind_virtual_mfa_device(*, actor: Actor, device: TOTPDevice, ram_user: RamUser, code: str, next_code: str):
+def bind_virtual_mfa_device(*, actor: Actor, device: Authenticator, ram_user: RamUser, code: str, next_code: str):
     """Binds an unbound device to a RAM user who has none, with two consecutive codes from it."""
     ensure_same_account(actor, ram_user)
     ensure_can_manage_mfa_of(actor, ram_user.user)
     if actor.user is not None and not can_write_ram(actor.user) and device.user_id != actor.user.pk:
         raise PermissionDenied("You can bind only a device you created.")
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        locked = Authenticator.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
         if locked is None:
             raise ValidationError("This virtual MFA device does not exist or is bound.", code="device_gone")
         if has_mfa_device(ram_user.user):
             raise ValidationError(f"{ram_user.name} already has an MFA device; unbind it first.", code="already_bound")
         # Handed over before the codes are checked: the check commits on its own (a wrong code must count
         # towards throttling), and it looks for the device among the user's.
-        locked.user = ram_user.user
-        locked.save(update_fields=["user"])
+        locked.hand_to(ram_user.user)
+        locked.save(update_fields=["user", "key"])
     confirm_totp_enrolment(actor=actor, user=ram_user.user, device_id=device.pk, code=code, next_code=next_code)
 
 
-def delete_virtual_mfa_device(*, actor: Actor, device: TOTPDevice) -> None:
+def delete_virtual_mfa_device(*, actor: Actor, device: Authenticator) -> None:
     """Deletes an unbound device; a bound one is unbound first (which deletes it)."""
     ensure_can_manage_mfa_of(actor, device.user)
     with transaction.atomic():
-        locked = TOTPDevice.objects.select_for_update().filter(pk=device.pk).first()
+        locked = Authenticator.objects.select_for_update().filter(pk=device.pk).first()
         if locked is None:
             return
         if locked.confirmed:

@@ -5,11 +5,18 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
-from accounts.models import BackupCode, BackupCodeDevice, User, hash_backup_code
+from accounts.models import (
+    Authenticator,
+    BackupCode,
+    BackupCodeDevice,
+    User,
+    authenticator_associated_data,
+    hash_backup_code,
+)
 from portal.audit import Origin, record_event
+from portal.keyring import keyring
 
 BACKUP_CODE_COUNT = 10
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
@@ -21,18 +28,25 @@ class OtpRejected(ValidationError):
         super().__init__({"otp_code": [message]}, code="otp_rejected")
 
 
+def new_authenticator(*, user: User, name: str, confirmed: bool = False) -> Authenticator:
+    """A TOTP device with a fresh 160-bit seed (RFC 4226's recommended length), stored only sealed."""
+    seed = secrets.token_bytes(20)
+    sealed = keyring().seal_bytes(seed, associated_data=authenticator_associated_data(user.pk))
+    return Authenticator.objects.create(user=user, name=name, confirmed=confirmed, key=sealed)
+
+
 def has_mfa_device(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return Authenticator.objects.filter(user=user, confirmed=True).exists()
 
 
-def start_totp_enrolment(*, user: User) -> TOTPDevice:
+def start_totp_enrolment(*, user: User) -> Authenticator:
     """A fresh unconfirmed device; any earlier unconfirmed one is dropped, so its seed is never shown twice."""
     # A RAM user's device is named after the user, as RAM's console names it: the RAM OpenAPI tells
     # devices apart by name (their serial numbers).
     name = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        return TOTPDevice.objects.create(user=user, name=name, confirmed=False)
+        Authenticator.objects.filter(user=user, confirmed=False).delete()
+        return new_authenticator(user=user, name=name)
 
 
 def confirm_totp_enrolment(
@@ -44,7 +58,7 @@ def confirm_totp_enrolment(
     Owners get ten fresh backup codes, returned here and stored only as hashes.
     """
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
+        device = Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
         if device is None:
             raise ValidationError(
                 {"otp_code": ["This enrolment has expired; scan the new QR code."]}, code="enrolment_expired"
@@ -59,7 +73,7 @@ def confirm_totp_enrolment(
             record_event(actor=actor, action="mfa.failed", target=user.display)
         raise OtpRejected("The code does not match; check the authenticator's clock and try again.")
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        Authenticator.objects.filter(user=user, confirmed=True).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _replace_backup_codes(user) if user.is_owner else []
@@ -94,7 +108,7 @@ def verify_otp(*, user: User, code: str, origin: Origin):
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
         if code.isdigit() and len(code) == 6:
-            devices = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True)
+            devices = Authenticator.objects.select_for_update().filter(user=user, confirmed=True)
         else:
             devices = BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True)
         for device in devices:

@@ -10,10 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.db.models.functions import Lower
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
-from accounts.models import USER_NAME_RE, AccessKey, DeliveryPacket, PrimaryAccount, RamUser, User
+from accounts.models import USER_NAME_RE, AccessKey, Authenticator, DeliveryPacket, PrimaryAccount, RamUser, User
 from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.access_keys import create_access_key_locked
@@ -321,7 +320,7 @@ def unbind_mfa_device(*, actor: Actor, ram_user: RamUser) -> None:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     with transaction.atomic():
-        deleted, _ = TOTPDevice.objects.filter(user=ram_user.user).delete()
+        deleted, _ = Authenticator.objects.filter(user=ram_user.user).delete()
         if not deleted:
             raise ValidationError("This user has no MFA device.")
         record_event(actor=actor, action="mfa.unbind", target=ram_user.principal)

@@ -10,11 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, ReplaceMfaForm
 from accounts.gates import actor_of, owner_required, ram_user_required
-from accounts.models import BackupCodeDevice
+from accounts.models import Authenticator, BackupCodeDevice
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
     OtpRejected,
@@ -110,7 +109,7 @@ def bind_mfa(request):
 @owner_required
 def my_account(request):
     user = request.user
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     backup = BackupCodeDevice.objects.filter(user=user).first()
     return render(
         request,

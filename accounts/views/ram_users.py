@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import (
     AttachPolicyForm,
@@ -18,7 +17,7 @@ from accounts.forms import (
     NewRamUserFormSet,
 )
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required
-from accounts.models import AccessKey, PolicyAttachment, RamUser
+from accounts.models import AccessKey, Authenticator, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.logon import LogonChange, modify_logon_settings
@@ -44,7 +43,7 @@ def ram_users_of(request):
     return (
         RamUser.objects.for_account(account)
         .select_related("account")
-        .annotate(has_mfa=Exists(TOTPDevice.objects.filter(user_id=OuterRef("user_id"), confirmed=True)))
+        .annotate(has_mfa=Exists(Authenticator.objects.filter(user_id=OuterRef("user_id"), confirmed=True)))
         .prefetch_related(Prefetch("policy_attachments", queryset=PolicyAttachment.objects.order_by("policy_name")))
     )
 

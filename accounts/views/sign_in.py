@@ -9,12 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, OwnerSignInForm, RamSignInForm, SignUpForm
 from accounts.gates import request_origin
-from accounts.models import PrimaryAccount
+from accounts.models import Authenticator, PrimaryAccount
 from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.primary_accounts import create_primary_account
@@ -146,7 +145,7 @@ def sign_in_enrol(request):
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                note_step_done(request, device=TOTPDevice.objects.get(pk=form.cleaned_data["device_id"]))
+                note_step_done(request, device=Authenticator.objects.get(pk=form.cleaned_data["device_id"]))
                 if backup_codes:
                     return render(
                         request, "accounts/backup_codes.html", {"backup_codes": backup_codes, "signing_in": True}
@@ -159,7 +158,7 @@ def sign_in_enrol(request):
     return render(request, "accounts/sign_in_enrol.html", enrolment_context(form, device, user))
 
 
-def enrolment_context(form, device: TOTPDevice, user) -> dict:
+def enrolment_context(form, device: Authenticator, user) -> dict:
     base32_key = b32encode(device.bin_key).decode().rstrip("=")
     return {
         "form": form,

@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import operator_actor
 from accounts.models import AccessKey, DeliveryPacket, RamUser
@@ -16,6 +15,7 @@ from accounts.services.access_keys import (
     open_secret,
     set_access_key_status,
 )
+from accounts.services.otp import new_authenticator
 from accounts.services.ram_users import DeleteConflict, delete_ram_user
 from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
@@ -152,7 +152,7 @@ SELF_SERVICE_URLS = (
 
 
 def test_self_service_not_allowed_hides_the_controls_and_the_urls_refuse(owner, ram_user):
-    TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     key = issue_access_key(actor=operator_actor(owner.account), holder=ram_user.user, otp_code=None).access_key
     client = signed_in(ram_user)
     page = client.get(reverse("accounts:my-credentials")).content.decode()
@@ -168,7 +168,7 @@ def test_self_service_not_allowed_hides_the_controls_and_the_urls_refuse(owner, 
 
 def test_self_service_allowed_lets_a_user_manage_their_own_keys_with_their_own_code(owner, ram_user):
     update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_manage_access_keys": True})
-    device = TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    device = new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     ram_user.device = device
     client = signed_in(ram_user)
     assert "Create AccessKey" in client.get(reverse("accounts:my-credentials")).content.decode()

@@ -9,10 +9,9 @@ import pytest
 from django.db import transaction
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor, operator_actor
-from accounts.models import RamUser
+from accounts.models import Authenticator, RamUser
 from accounts.services.logon import LogonChange, change_own_password, modify_logon_settings, sign_out_everywhere
 from accounts.services.otp import confirm_totp_enrolment, regenerate_backup_codes, start_totp_enrolment, verify_otp
 from accounts.services.policies import attach_policy, detach_policy
@@ -40,7 +39,7 @@ def ram_principal(person: Person, name: str) -> str:
     return f"RAM${person.account.account_id}:{name}"
 
 
-def device_code(device: TOTPDevice) -> str:
+def device_code(device: Authenticator) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
 
 

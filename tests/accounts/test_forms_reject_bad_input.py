@@ -8,9 +8,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCodeDevice, PolicyAttachment, RamUser, User
+from accounts.models import Authenticator, BackupCodeDevice, PolicyAttachment, RamUser, User
 from accounts.services.otp import regenerate_backup_codes
 from accounts.services.policies import attach_policy
 from portal.models import AuditEvent
@@ -22,7 +21,7 @@ OTP_REJECTED = "The verification code is wrong or has already been used."
 REQUIRED = "This field is required."
 
 
-def wrong_code(device: TOTPDevice) -> str:
+def wrong_code(device: Authenticator) -> str:
     """A six-digit code that the device will not accept now."""
     valid = set()
     for ahead in range(-device.tolerance, device.tolerance + 1):
@@ -34,7 +33,7 @@ def wrong_code(device: TOTPDevice) -> str:
 
 def code_unspent(person) -> bool:
     """The person's fresh device has accepted no code yet (a request refused for another reason spends none)."""
-    return TOTPDevice.objects.get(pk=person.device.pk).last_t == -1
+    return Authenticator.objects.get(pk=person.device.pk).last_t == -1
 
 
 def assert_rejected(response, message: str, *, field: str | None = None, form: str = "form") -> None:
@@ -180,11 +179,11 @@ def test_otp_verify_rejects_a_wrong_code_and_records_it(owner, code):
     assert "_auth_user_id" not in client.session
 
 
-def begin_enrolment(owner) -> tuple[Client, TOTPDevice]:
-    TOTPDevice.objects.filter(user=owner.user).delete()
+def begin_enrolment(owner) -> tuple[Client, Authenticator]:
+    Authenticator.objects.filter(user=owner.user).delete()
     client = begin_owner_sign_in(owner)
     assert client.get(reverse("accounts:sign-in-enrol")).status_code == 200
-    return client, TOTPDevice.objects.get(user=owner.user, confirmed=False)
+    return client, Authenticator.objects.get(user=owner.user, confirmed=False)
 
 
 def test_enrolment_rejects_a_wrong_code(owner):
@@ -194,7 +193,7 @@ def test_enrolment_rejects_a_wrong_code(owner):
     assert_rejected(response, "The code does not match", field="otp_code")
     assert actions_since(mark) == ["mfa.failed"]
     assert database_state(with_audit=False) == before
-    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert not Authenticator.objects.get(pk=device.pk).confirmed
     assert not BackupCodeDevice.objects.filter(user=owner.user).exists()
 
 
@@ -629,19 +628,19 @@ def test_change_own_password_rejects_bad_input(owner, ram_user, who, case, field
 def test_bind_mfa_rejects_a_wrong_code(ram_user):
     client = signed_in(ram_user)
     assert client.get(reverse("accounts:bind-mfa")).status_code == 200
-    device = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    device = Authenticator.objects.get(user=ram_user.user, confirmed=False)
     before, mark = database_state(with_audit=False), last_event_id()
     response = client.post(reverse("accounts:bind-mfa"), {"device_id": device.pk, "otp_code": wrong_code(device)})
     assert_rejected(response, "The code does not match", field="otp_code")
     assert database_state(with_audit=False) == before
     assert actions_since(mark) == ["mfa.failed"]
-    assert not TOTPDevice.objects.filter(user=ram_user.user, confirmed=True).exists()
+    assert not Authenticator.objects.filter(user=ram_user.user, confirmed=True).exists()
 
 
 def test_replacing_mfa_rejects_a_wrong_current_code(owner):
     client = signed_in(owner)
     client.get(reverse("accounts:bind-mfa"))
-    new_device = TOTPDevice.objects.get(user=owner.user, confirmed=False)
+    new_device = Authenticator.objects.get(user=owner.user, confirmed=False)
     new_code = f"{TOTP(new_device.bin_key).token():06d}"
     before, mark = database_state(with_audit=False), last_event_id()
     response = client.post(
@@ -651,7 +650,7 @@ def test_replacing_mfa_rejects_a_wrong_current_code(owner):
     assert_rejected(response, "The code from your current authenticator is wrong or used.", field="current_otp_code")
     assert database_state(with_audit=False) == before
     assert actions_since(mark) == ["otp.failed"]
-    assert TOTPDevice.objects.get(user=owner.user, confirmed=True).pk == owner.device.pk
+    assert Authenticator.objects.get(user=owner.user, confirmed=True).pk == owner.device.pk
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,16 @@ from django.core.management import call_command
 
 from accounts.actors import operator_actor
 from accounts.checks import check_keyring_opens_stored_secrets
-from accounts.models import AccessKey, DeliveryPacket
+from accounts.models import AccessKey, Authenticator, DeliveryPacket
 from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent
+from tests.conftest import TEST_KEYRING, totp_code
 
-KEY_1 = new_key_entry(1)
+KEY_1 = TEST_KEYRING  # the fixtures' secrets (the owner's authenticator) are sealed with it
 KEY_2 = new_key_entry(2)
 
 
@@ -36,11 +37,17 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     assert check_keyring_opens_stored_secrets(None) == []
     out = StringIO()
     call_command("rotate_secret_keys", stdout=out)
-    # Two keys, and two packets: carol's password and the key issued for her.
-    assert "Re-sealed 4 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
+    # Two keys, the owner's authenticator, and two packets: carol's password and the key issued for her.
+    assert "Re-sealed 5 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {2}
+    assert {Keyring.version_of(device.key) for device in Authenticator.objects.all()} == {2}
     event = AuditEvent.objects.get(action="keyring.rotate")
-    assert event.details == {"resealed_access_keys": 2, "resealed_packets": 2, "key_version": 2}
+    assert event.details == {
+        "resealed_access_keys": 2,
+        "resealed_authenticators": 1,
+        "resealed_packets": 2,
+        "key_version": 2,
+    }
     assert event.channel == "command"
 
     settings.PORTAL_KEYRING = KEY_2
@@ -48,6 +55,8 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     for item in issued:
         assert open_secret(AccessKey.objects.get(pk=item.access_key.pk)) == item.secret
     assert packet_services._open(DeliveryPacket.objects.get(pk=created.packet.pk)).password == created.initial_password
+    device = Authenticator.objects.get(pk=owner.device.pk)
+    assert device.verify_token(totp_code(device))  # the same seed, now under key 2
 
 
 def test_a_packet_sealed_with_a_dropped_key_is_a_start_up_error(settings, owner):
@@ -55,7 +64,9 @@ def test_a_packet_sealed_with_a_dropped_key_is_a_start_up_error(settings, owner)
     create_ram_users(actor=owner.actor, new_users=[NewRamUser(name="carol", display_name="Carol", console_logon=True)])
     settings.PORTAL_KEYRING = KEY_2
     errors = check_keyring_opens_stored_secrets(None)
-    assert error_ids(errors) == ["accounts.E001"] and "delivery packet" in errors[0].msg
+    assert set(error_ids(errors)) == {"accounts.E001"}
+    assert any("delivery packet" in error.msg for error in errors)
+    assert any("TOTP seed of authenticator" in error.msg for error in errors)
 
 
 def test_dropping_a_key_still_in_use_is_a_start_up_error(settings, owner):
@@ -63,8 +74,8 @@ def test_dropping_a_key_still_in_use_is_a_start_up_error(settings, owner):
     issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
     settings.PORTAL_KEYRING = KEY_2
     errors = check_keyring_opens_stored_secrets(None)
-    assert error_ids(errors) == ["accounts.E001"]
-    assert "key version 1" in errors[0].msg
+    assert set(error_ids(errors)) == {"accounts.E001"}
+    assert any("AccessKey secrets sealed with key version 1" in error.msg for error in errors)
 
 
 def test_a_wrong_key_under_the_right_version_is_a_start_up_error(settings, owner):
@@ -72,8 +83,8 @@ def test_a_wrong_key_under_the_right_version_is_a_start_up_error(settings, owner
     issue_access_key(actor=operator_actor(owner.account), holder=owner.user, otp_code=None)
     settings.PORTAL_KEYRING = new_key_entry(1)
     errors = check_keyring_opens_stored_secrets(None)
-    assert error_ids(errors) == ["accounts.E001"]
-    assert "does not open" in errors[0].msg
+    assert set(error_ids(errors)) == {"accounts.E001"} and len(errors) == 2  # the key and the authenticator
+    assert all("does not open" in error.msg for error in errors)
 
 
 def test_a_missing_or_malformed_keyring_is_a_start_up_error(settings):

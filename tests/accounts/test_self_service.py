@@ -5,8 +5,8 @@ from datetime import timedelta
 import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Authenticator
 from accounts.services.security import update_password_policy, update_security_settings
 from tests.conftest import RAM_PASSWORD, signed_in, totp_code
 
@@ -45,20 +45,20 @@ def test_password_change_not_allowed_hides_the_link_and_refuses_the_url(owner, r
 def test_a_ram_user_binds_then_replaces_their_mfa_device(ram_user):
     client = signed_in(ram_user)
     client.get(reverse("accounts:bind-mfa"))
-    first = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    first = Authenticator.objects.get(user=ram_user.user, confirmed=False)
     response = client.post(reverse("accounts:bind-mfa"), {"device_id": first.pk, "otp_code": totp_code(first)})
     assert response.status_code == 302
     first.refresh_from_db()
     assert first.confirmed
     client.get(reverse("accounts:bind-mfa"))
-    second = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    second = Authenticator.objects.get(user=ram_user.user, confirmed=False)
     # Replacing needs a code from the device being replaced.
     refused = client.post(
         reverse("accounts:bind-mfa"),
         {"device_id": second.pk, "otp_code": totp_code(second), "current_otp_code": "000000"},
     )
     assert refused.status_code == 200
-    assert TOTPDevice.objects.get(pk=first.pk).confirmed
+    assert Authenticator.objects.get(pk=first.pk).confirmed
     # The wrong code throttles the old device for a moment (django-otp doubles the wait per failure).
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):
         response = client.post(
@@ -66,7 +66,7 @@ def test_a_ram_user_binds_then_replaces_their_mfa_device(ram_user):
             {"device_id": second.pk, "otp_code": totp_code(second), "current_otp_code": totp_code(first)},
         )
     assert response.status_code == 302
-    assert list(TOTPDevice.objects.filter(user=ram_user.user).values_list("pk", flat=True)) == [second.pk]
+    assert list(Authenticator.objects.filter(user=ram_user.user).values_list("pk", flat=True)) == [second.pk]
 
 
 def test_mfa_management_not_allowed_hides_the_link_and_refuses_the_url(owner, ram_user):
@@ -75,7 +75,7 @@ def test_mfa_management_not_allowed_hides_the_link_and_refuses_the_url(owner, ra
     assert reverse("accounts:bind-mfa") not in client.get(reverse("accounts:my-credentials")).content.decode()
     assert client.get(reverse("accounts:bind-mfa")).status_code == 403
     assert client.post(reverse("accounts:bind-mfa"), {"device_id": 1, "otp_code": "123456"}).status_code == 403
-    assert not TOTPDevice.objects.filter(user=ram_user.user).exists()
+    assert not Authenticator.objects.filter(user=ram_user.user).exists()
 
 
 def test_guessing_the_current_password_is_locked_like_sign_in(owner, ram_user):

@@ -4,9 +4,9 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCodeDevice, PrimaryAccount, RamUser, SignInLock
+from accounts.models import Authenticator, BackupCodeDevice, PrimaryAccount, RamUser, SignInLock
+from accounts.services.otp import new_authenticator
 from accounts.services.security import update_password_policy, update_security_settings
 from portal.models import AuditEvent
 from tests.conftest import CONSOLE, RAM_PASSWORD, fresh_totp_code, make_ram_user, signed_in, totp_code
@@ -57,13 +57,13 @@ def test_a_totp_code_is_never_accepted_twice(owner):
 
 
 def test_first_sign_in_enrols_totp_and_shows_ten_backup_codes_once(owner):
-    TOTPDevice.objects.filter(user=owner.user).delete()
+    Authenticator.objects.filter(user=owner.user).delete()
     client = Client()
     response = sign_in_owner(client, owner)
     assert response.url == reverse("accounts:sign-in-enrol")
     page = client.get(response.url)
     assert page["Cache-Control"].count("no-store") == 1
-    device = TOTPDevice.objects.get(user=owner.user, confirmed=False)
+    device = Authenticator.objects.get(user=owner.user, confirmed=False)
     assert "data:image/svg+xml" in page.content.decode()
     response = client.post(response.url, {"device_id": device.pk, "otp_code": totp_code(device)})
     assert response.status_code == 200
@@ -74,15 +74,15 @@ def test_first_sign_in_enrols_totp_and_shows_ten_backup_codes_once(owner):
     assert not set(codes) & set(stored)
     response = client.get(reverse("accounts:sign-in-continue"))
     assert response.url == reverse("accounts:overview")
-    assert TOTPDevice.objects.get(pk=device.pk).confirmed
+    assert Authenticator.objects.get(pk=device.pk).confirmed
 
 
 def test_backup_code_works_once(owner):
-    TOTPDevice.objects.filter(user=owner.user).delete()
+    Authenticator.objects.filter(user=owner.user).delete()
     client = Client()
     sign_in_owner(client, owner)
     client.get(reverse("accounts:sign-in-enrol"))
-    device = TOTPDevice.objects.get(user=owner.user, confirmed=False)
+    device = Authenticator.objects.get(user=owner.user, confirmed=False)
     codes = client.post(
         reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)}
     ).context["backup_codes"]
@@ -148,7 +148,7 @@ def test_forced_mfa_binding_at_first_sign_in(owner, ram_user):
     response = client.get(response.url)
     assert response.url == reverse("accounts:sign-in-enrol")
     client.get(response.url)
-    device = TOTPDevice.objects.get(user=ram_user.user, confirmed=False)
+    device = Authenticator.objects.get(user=ram_user.user, confirmed=False)
     response = client.post(reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)})
     assert response.url == reverse("accounts:my-credentials")
     # Next time the code is asked for.
@@ -225,7 +225,7 @@ def _sign_in_ram_user_with_code(client, owner, ram_user, device):
 
 
 def test_remember_mfa_for_7_days_skips_the_code_in_the_same_browser_only(owner, ram_user):
-    device = TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    device = new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"remember_mfa_for_7_days": True})
     browser = Client()
     _sign_in_ram_user_with_code(browser, owner, ram_user, device)
@@ -243,7 +243,7 @@ def test_remember_mfa_for_7_days_skips_the_code_in_the_same_browser_only(owner, 
 
 
 def test_remembered_mfa_is_forgotten_when_the_setting_is_off(owner, ram_user):
-    device = TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    device = new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"remember_mfa_for_7_days": True})
     browser = Client()
     _sign_in_ram_user_with_code(browser, owner, ram_user, device)
@@ -254,11 +254,11 @@ def test_remembered_mfa_is_forgotten_when_the_setting_is_off(owner, ram_user):
 
 
 def test_administrator_unbinds_a_lost_mfa_device(owner, ram_user):
-    TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     RamUser.objects.filter(pk=ram_user.ram_user.pk).update(must_bind_mfa=True)
     response = signed_in(owner).post(reverse("accounts:unbind-mfa", args=[ram_user.ram_user.pk]))
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=ram_user.user).exists()
+    assert not Authenticator.objects.filter(user=ram_user.user).exists()
     assert AuditEvent.objects.filter(action="mfa.unbind", target=ram_user.ram_user.principal).count() == 1
     client = Client()
     response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
@@ -293,18 +293,18 @@ def test_a_password_alone_cannot_jump_to_enrolment_and_replace_the_authenticator
     sign_in_owner(client, owner)
     response = client.get(reverse("accounts:sign-in-enrol"))
     assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
-    assert not TOTPDevice.objects.filter(user=owner.user, confirmed=False).exists()
-    attacker_device = TOTPDevice.objects.create(user=owner.user, name="Attacker", confirmed=False)
+    assert not Authenticator.objects.filter(user=owner.user, confirmed=False).exists()
+    attacker_device = new_authenticator(user=owner.user, name="Attacker", confirmed=False)
     response = client.post(
         reverse("accounts:sign-in-enrol"), {"device_id": attacker_device.pk, "otp_code": totp_code(attacker_device)}
     )
     assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
-    assert TOTPDevice.objects.filter(pk=owner.device.pk, confirmed=True).exists()
+    assert Authenticator.objects.filter(pk=owner.device.pk, confirmed=True).exists()
     assert "_auth_user_id" not in client.session
 
 
 def test_a_password_alone_cannot_change_the_password_when_no_reset_is_due(owner, ram_user):
-    TOTPDevice.objects.create(user=ram_user.user, name="Phone", confirmed=True)
+    new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     client = Client()
     response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
     new = "Saffron-Glacier-Pillow-7719"

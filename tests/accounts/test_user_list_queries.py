@@ -6,11 +6,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.actors import Actor
 from accounts.models import PolicyAttachment, PrimaryAccount, RamUser, User
 from accounts.policies import SYSTEM_POLICIES
+from accounts.services.otp import new_authenticator
 from portal.audit import record_event
 from tests.conftest import CONSOLE, signed_in
 
@@ -40,11 +40,9 @@ def add_users(account: PrimaryAccount, count: int, *, start: int = 0) -> list[Ra
         for index, ram_user in enumerate(ram_users)
         if index % 3 == 0
     )
-    TOTPDevice.objects.bulk_create(
-        TOTPDevice(user=ram_user.user, name="Test", confirmed=True)
-        for index, ram_user in enumerate(ram_users)
-        if index % 4 == 0
-    )
+    for index, ram_user in enumerate(ram_users):
+        if index % 4 == 0:
+            new_authenticator(user=ram_user.user, name="Test", confirmed=True)
     return ram_users
 
 

@@ -6,9 +6,9 @@ import time
 import pytest
 from alibabacloud_ram20150501 import models as ram
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from Tea.exceptions import TeaException
 
+from accounts.models import Authenticator
 from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
 from tests.conftest import make_ram_user
@@ -36,7 +36,7 @@ def test_create_bind_inspect_and_unbind_a_virtual_device(sdk, owner):
     serial = f"acs:ram::{owner.account.account_id}:mfa/alice-phone"
     assert device.serial_number == serial
     assert base64.b64decode(device.qrcode_png).startswith(PNG_SIGNATURE)
-    pending = TOTPDevice.objects.get(name="alice-phone")
+    pending = Authenticator.objects.get(name="alice-phone")
     assert not pending.confirmed and base64.b32encode(pending.bin_key).decode().rstrip("=") == device.base_32string_seed
     event = AuditEvent.objects.get(action="mfa.device_create")
     assert event.channel == "api" and event.target == serial
@@ -51,7 +51,7 @@ def test_create_bind_inspect_and_unbind_a_virtual_device(sdk, owner):
             serial_number=serial, user_name="alice", authentication_code_1=code, authentication_code_2=next_code
         )
     )
-    bound = TOTPDevice.objects.get(pk=pending.pk)
+    bound = Authenticator.objects.get(pk=pending.pk)
     assert bound.confirmed and bound.user == alice.user
     assert AuditEvent.objects.get(action="mfa.bind").channel == "api"
 
@@ -66,7 +66,7 @@ def test_create_bind_inspect_and_unbind_a_virtual_device(sdk, owner):
 
     unbound = sdk.unbind_mfadevice(ram.UnbindMFADeviceRequest(user_name="alice")).body.mfadevice
     assert unbound.serial_number == serial
-    assert not TOTPDevice.objects.filter(user=alice.user).exists()
+    assert not Authenticator.objects.filter(user=alice.user).exists()
     assert AuditEvent.objects.filter(action="mfa.unbind", channel="api").count() == 1
     with pytest.raises(TeaException) as none:
         sdk.get_user_mfainfo(ram.GetUserMFAInfoRequest(user_name="alice"))
@@ -91,7 +91,7 @@ def test_wrong_codes_bind_nothing(owner_sdk, owner):
                 )
             )
         assert wrong.value.code == "InvalidParameter.AuthenticationCode"
-    assert not TOTPDevice.objects.filter(user=alice.user, confirmed=True).exists()
+    assert not Authenticator.objects.filter(user=alice.user, confirmed=True).exists()
     assert not AuditEvent.objects.filter(action="mfa.bind").exists()
     assert AuditEvent.objects.filter(action="mfa.failed").exists()
 
@@ -115,9 +115,9 @@ def test_device_errors(owner_sdk, owner):
     owner_sdk.delete_virtual_mfadevice(
         ram.DeleteVirtualMFADeviceRequest(serial_number=f"acs:ram::{owner.account.account_id}:mfa/spare")
     )
-    assert not TOTPDevice.objects.filter(name="spare").exists()
+    assert not Authenticator.objects.filter(name="spare").exists()
     assert AuditEvent.objects.filter(action="mfa.device_delete", channel="api").count() == 1
-    assert not TOTPDevice.objects.filter(user=alice.user).exists()
+    assert not Authenticator.objects.filter(user=alice.user).exists()
     # The owner's own authenticator is not a RAM device: never listed, never reachable.
     assert owner_sdk.list_virtual_mfadevices().body.virtual_mfadevices.virtual_mfadevice == []
 
@@ -144,7 +144,7 @@ def test_a_ram_user_binds_its_own_device_where_the_settings_allow_it(sdk_of, own
 
     update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_manage_mfa": True})
     alice_sdk.bind_mfadevice(bind)
-    assert TOTPDevice.objects.get(user=alice.user).confirmed
+    assert Authenticator.objects.get(user=alice.user).confirmed
     assert AuditEvent.objects.get(action="mfa.bind").actor == alice.ram_user.principal
 
     # Binding for someone else, or unbinding, is RAM administration.
@@ -152,4 +152,4 @@ def test_a_ram_user_binds_its_own_device_where_the_settings_allow_it(sdk_of, own
     with pytest.raises(TeaException) as other:
         alice_sdk.unbind_mfadevice(ram.UnbindMFADeviceRequest(user_name="alice"))
     assert other.value.code == "NoPermission"
-    assert TOTPDevice.objects.get(user=alice.user).confirmed
+    assert Authenticator.objects.get(user=alice.user).confirmed

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Request, expect
 
 from accounts.models import AccessKey
 from accounts.services.access_keys import open_secret
+from accounts.services.otp import new_authenticator
 from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
 from tests.browser.conftest import sign_in_owner
@@ -171,7 +171,7 @@ def test_ram_user_allowed_to_manage_access_keys_creates_disables_and_deletes_its
     page, base_url = browsing.page, browsing.base_url
     account, alice = owner.account, ram_user.ram_user
     update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_manage_access_keys": True})
-    device = TOTPDevice.objects.create(user=alice.user, name="Authenticator", confirmed=True)
+    device = new_authenticator(user=alice.user, name="Authenticator", confirmed=True)
 
     # alice signs in at the logon link: user name, password, then her code.
     browsing.open(reverse("accounts:ram-sign-in", args=[account.default_domain]))

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from accounts.services.otp import new_authenticator
 from accounts.services.primary_accounts import create_primary_account
 from portal.audit import Origin
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             )
             owner = account.owner
             # The demo owner's authenticator exists from the start so that `totp_code` can print its codes.
-            TOTPDevice.objects.create(user=owner, name="Demo authenticator", confirmed=True)
+            new_authenticator(user=owner, name="Demo authenticator", confirmed=True)
         self.stdout.write(
             "\nDemo portal: http://127.0.0.1:8000/signin/\n"
             f"  email:    {DEMO_EMAIL}\n"

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, DeliveryPacket, PrimaryAccount
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, PrimaryAccount, authenticator_associated_data
 from accounts.services.packets import reseal_packet
 from portal.audit import record_event
 from portal.keyring import SecretUnreadable, keyring
@@ -13,7 +13,8 @@ BATCH = 500
 
 class Command(BaseCommand):
     help = (
-        "Re-seals every stored secret (AccessKey secrets, sealed delivery packets) with the newest key of "
+        "Re-seals every stored secret (AccessKey secrets, authenticators' TOTP seeds, sealed delivery packets) "
+        "with the newest key of "
         "PORTAL_KEYRING. Afterwards the older keys can be removed from the keyring."
     )
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         resealed: dict[int, dict[str, int]] = {}
 
         def count(account_pk: int, what: str) -> None:
-            resealed.setdefault(account_pk, {"access_keys": 0, "packets": 0})[what] += 1
+            resealed.setdefault(account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0})[what] += 1
 
         stale_keys = AccessKey.objects.exclude(sealed_secret__startswith=newest)
         for batch in _batches(stale_keys):
@@ -36,6 +37,24 @@ class Command(BaseCommand):
                 access_key.sealed_secret = ring.seal(secret, associated_data=access_key.access_key_id)
                 access_key.save(update_fields=["sealed_secret"])
                 count(access_key.user.account.pk, "access_keys")
+        stale_authenticators = Authenticator.objects.exclude(key__startswith=newest)
+        for batch in _batches(stale_authenticators):
+            for device in (
+                Authenticator.objects.select_for_update(of=("self",))
+                .select_related("user__owned_account", "user__ram_user")
+                .filter(pk__in=batch)
+            ):
+                associated_data = authenticator_associated_data(device.user_id)
+                try:
+                    seed = ring.open_bytes(device.key, associated_data=associated_data)
+                except SecretUnreadable as error:
+                    raise CommandError(
+                        f"The authenticator {device.pk}: {error} Its batch was left as it was; "
+                        "fix the keyring and run again."
+                    ) from None
+                device.key = ring.seal_bytes(seed, associated_data=associated_data)
+                device.save(update_fields=["key"])
+                count(device.user.account.pk, "authenticators")
         stale_packets = DeliveryPacket.objects.filter(
             (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
             | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
@@ -56,12 +75,13 @@ class Command(BaseCommand):
                     target=account.principal,
                     details={
                         "resealed_access_keys": resealed[account.pk]["access_keys"],
+                        "resealed_authenticators": resealed[account.pk]["authenticators"],
                         "resealed_packets": resealed[account.pk]["packets"],
                         "key_version": ring.newest_version,
                     },
                 )
         total = sum(sum(counts.values()) for counts in resealed.values())
-        left = stale_keys.count() + stale_packets.count()
+        left = stale_keys.count() + stale_authenticators.count() + stale_packets.count()
         self.stdout.write(
             f"Re-sealed {total} secrets with key version {ring.newest_version}; {left} sealed with older keys remain."
         )

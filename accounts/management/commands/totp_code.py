@@ -3,9 +3,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import Authenticator, User
 
 
 class Command(BaseCommand):
@@ -18,7 +17,7 @@ class Command(BaseCommand):
         if not settings.PORTAL_DEMO:
             raise CommandError("totp_code works only in the demo (PORTAL_DEMO=true).")
         user = User.objects.filter(email__iexact=email).first()
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() if user else None
+        device = Authenticator.objects.filter(user=user, confirmed=True).first() if user else None
         if device is None:
             raise CommandError(f"{email} has no confirmed authenticator.")
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)

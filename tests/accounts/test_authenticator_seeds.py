@@ -1,0 +1,65 @@
+"""TOTP seeds are secrets (SPEC §3 rule 1): the database holds them only sealed with the keyring."""
+
+import importlib
+from base64 import b32encode
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import Authenticator
+from accounts.services.otp import new_authenticator
+from portal.keyring import Keyring, SecretUnreadable
+from tests.conftest import totp_code
+
+seed_migration = importlib.import_module("accounts.migrations.0004_authenticator_sealed_seed")
+
+
+def stored_key(device) -> str:
+    return TOTPDevice.objects.get(pk=device.pk).key
+
+
+def test_an_enrolled_seed_is_stored_sealed_and_still_checks_codes(owner):
+    Authenticator.objects.filter(user=owner.user).delete()
+    client = Client()
+    client.post(reverse("accounts:owner-sign-in"), {"email": owner.user.email, "password": owner.password})
+    page = client.get(reverse("accounts:sign-in-enrol")).content.decode()
+    device = Authenticator.objects.get(user=owner.user, confirmed=False)
+    seed = device.bin_key
+    shown = b32encode(seed).decode().rstrip("=")
+    assert " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)) in page  # the one showing
+    key = stored_key(device)
+    assert Keyring.version_of(key) == 1
+    assert seed.hex() not in key.lower() and shown not in key
+    response = client.post(reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)})
+    assert response.status_code == 200 and Authenticator.objects.get(pk=device.pk).confirmed
+
+
+def test_a_sealed_seed_copied_onto_another_user_s_device_does_not_open(owner, ram_user):
+    theirs = new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
+    Authenticator.objects.filter(pk=theirs.pk).update(key=stored_key(owner.device))
+    with pytest.raises(SecretUnreadable):
+        Authenticator.objects.get(pk=theirs.pk).bin_key  # noqa: B018 - opening is the test
+
+
+def test_handing_a_device_to_another_user_reseals_its_seed_for_them(owner, ram_user):
+    device = new_authenticator(user=owner.user, name="spare")
+    seed = device.bin_key
+    device.hand_to(ram_user.user)
+    device.save(update_fields=["user", "key"])
+    moved = Authenticator.objects.get(pk=device.pk)
+    assert moved.user_id == ram_user.user.pk and moved.bin_key == seed
+
+
+def test_the_migration_seals_seeds_stored_in_clear_and_its_reverse_opens_them(owner):
+    clear = TOTPDevice.objects.create(user=owner.user, name="Older", confirmed=True)  # django-otp's own: hex
+    seed = bytes.fromhex(clear.key)
+    already_sealed = stored_key(owner.device)
+    seed_migration.seal_seeds(apps, None)
+    assert Keyring.version_of(stored_key(clear)) == 1 and clear.key not in stored_key(clear)
+    assert Authenticator.objects.get(pk=clear.pk).bin_key == seed
+    assert stored_key(owner.device) == already_sealed  # sealed ones are left alone
+    seed_migration.open_seeds(apps, None)
+    assert stored_key(clear) == seed.hex()
