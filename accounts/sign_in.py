@@ -29,7 +29,10 @@ REMEMBER_MFA_SECONDS = 7 * 24 * 3600
 
 
 def begin_sign_in(request, user: User) -> None:
-    request.session.cycle_key()
+    if request.session.session_key is not None:
+        # A session that already exists (perhaps one planted by someone else) gets a new key; a new one is
+        # made with a fresh key when it is first saved.
+        request.session.cycle_key()
     request.session[PENDING_KEY] = {
         "user_id": user.pk,
         "auth_hash": user.get_session_auth_hash(),
@@ -37,6 +40,7 @@ def begin_sign_in(request, user: User) -> None:
         "otp_passed": False,
         "device": None,
     }
+    request.pending_user = user
 
 
 def pending_sign_in_required(view):
@@ -49,7 +53,7 @@ def pending_sign_in_required(view):
         user = None
         if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
             user = (
-                User.objects.select_related("owned_account", "ram_user__account")
+                User.objects.select_related("owned_account", "ram_user__account__security_settings")
                 .filter(pk=state["user_id"], is_active=True)
                 .first()
             )
@@ -67,6 +71,7 @@ def note_step_done(request, *, device: Device | None = None) -> None:
     if device is not None:
         state["device"] = device.persistent_id
         state["otp_passed"] = True
+        request.verified_device = device  # the same row next_sign_in_step would load again
     state["auth_hash"] = request.pending_user.get_session_auth_hash()
     request.session[PENDING_KEY] = state
 
@@ -82,7 +87,9 @@ def due_step(request) -> str | None:
     """
     user = request.pending_user
     state = request.session[PENDING_KEY]
-    has_device = has_mfa_device(user)
+    # Asked again after a step in the same request: a device found stays found, while enrolment may add one.
+    has_device = getattr(request, "has_mfa_device", False) or has_mfa_device(user)
+    request.has_mfa_device = has_device
     if has_device and not state["otp_passed"]:
         if not is_mfa_remembered(request, user):
             return VERIFY
@@ -121,7 +128,9 @@ def next_sign_in_step(request):
     if step is not None:
         return redirect(step)
     state = request.session[PENDING_KEY]
-    device = Device.from_persistent_id(state["device"]) if state["device"] else None
+    device = getattr(request, "verified_device", None)
+    if device is None or device.persistent_id != state["device"]:
+        device = Device.from_persistent_id(state["device"]) if state["device"] else None
     del request.session[PENDING_KEY]
     login(request, user)
     if device is not None:

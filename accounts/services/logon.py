@@ -163,9 +163,11 @@ def change_own_password(
         record_event(actor=actor, action="password.change", target=user.display)
 
 
-def is_password_expired(user: User, account: PrimaryAccount) -> bool:
-    policy = policy_for(account)
-    if user.is_owner or not policy.max_age_days or user.password_changed_at is None:
+def is_password_expired(user: User, account: PrimaryAccount, *, policy: PasswordPolicy | None = None) -> bool:
+    if user.is_owner or user.password_changed_at is None:
+        return False
+    policy = policy or policy_for(account)
+    if not policy.max_age_days:
         return False
     return user.password_changed_at + timedelta(days=policy.max_age_days) < timezone.now()
 
@@ -188,13 +190,16 @@ def _reserve_attempt(identity: str, source_ip: str, max_attempts: int) -> bool:
     failure is written: the limit holds however many guesses arrive at once.
     """
     now = timezone.now()
+    first = {"failures": 1, "last_failure_at": now, "locked_until": now + LOCK_DURATION if max_attempts == 1 else None}
     with transaction.atomic():
         try:
-            lock, _ = SignInLock.objects.select_for_update().get_or_create(
-                identity=identity, source_ip=source_ip, defaults={"last_failure_at": now}
+            lock, created = SignInLock.objects.select_for_update().get_or_create(
+                identity=identity, source_ip=source_ip, defaults=first
             )
         except IntegrityError:
-            lock = SignInLock.objects.select_for_update().get(identity=identity, source_ip=source_ip)
+            lock, created = SignInLock.objects.select_for_update().get(identity=identity, source_ip=source_ip), False
+        if created:
+            return True
         if lock.locked_until and lock.locked_until > now:
             return False
         if lock.locked_until:
@@ -260,7 +265,8 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
         raise SignInRefused(f"Console sign-in to this account is not allowed from your network ({source_ip}).")
     name = split_logon_name(login, account) or ""
     identity = f"{account.account_id}:{name.lower()}"
-    if not _reserve_attempt(identity, source_ip, policy_for(account).max_failed_attempts):
+    policy = policy_for(account)
+    if not _reserve_attempt(identity, source_ip, policy.max_failed_attempts):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
     ram_user = (
@@ -274,7 +280,7 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
     if not is_allowed or not ram_user.user.check_password(password or ""):
         _record_failure(account, origin, identity, "wrong_password" if ram_user else "unknown")
         raise SignInRefused()
-    if policy_for(account).hard_expiry and is_password_expired(ram_user.user, account):
+    if policy.hard_expiry and is_password_expired(ram_user.user, account, policy=policy):
         _record_failure(account, origin, identity, "password_expired")
         raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
     _clear_failures(identity, source_ip)

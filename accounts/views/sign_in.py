@@ -61,7 +61,7 @@ def owner_sign_in(request):
             form.add_error(None, refusal.message)
         else:
             begin_sign_in(request, user)
-            return redirect("accounts:sign-in-continue")
+            return next_sign_in_step(request)
     return render(request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP})
 
 
@@ -85,7 +85,7 @@ def ram_sign_in(request, domain):
             form.add_error(None, refusal.message)
         else:
             begin_sign_in(request, ram_user.user)
-            return redirect("accounts:sign-in-continue")
+            return next_sign_in_step(request)
     return render(request, "accounts/sign_in_ram.html", {"form": form, "account": account, "domain": domain})
 
 
@@ -103,7 +103,7 @@ def sign_up(request):
             add_errors(form, error)
         else:
             begin_sign_in(request, account.owner)
-            return redirect("accounts:sign-in-continue")
+            return next_sign_in_step(request)
     return render(request, "accounts/sign_up.html", {"form": form})
 
 
