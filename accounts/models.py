@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -143,6 +144,10 @@ class RamUserManager(models.Manager.from_queryset(RamUserQuerySet)):
     def named(self, *, account: PrimaryAccount, name: str) -> "RamUser | None":
         """The account's RAM user of this name (any case) with its identity, in one statement: every API
         action that names a user starts here (plain SQL, see portal.rows)."""
+        if not re.fullmatch(USER_NAME_RE, name):
+            # No such name can exist, and only ASCII names may reach LOWER(): Python's lower() and the
+            # database's differ beyond it (the Kelvin sign lowers to "k" in Python).
+            return None
         found = fetch_instances(_ram_user_by_name(), [account.pk, name.lower()], RamUser, User)
         if found is None:
             return None

@@ -46,11 +46,19 @@ def statement(build: Callable[..., str]) -> Callable[[], str]:
 
 
 def _run(connection, sql: str, params: list):
-    connection.close_if_health_check_failed()  # as Django's own cursor does before each use
+    # The checks Django's own cursor makes before each statement: the connection belongs to this thread,
+    # it is alive, and no failed statement has doomed the transaction it would run in.
+    connection.validate_thread_sharing()
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        cursor = connection.connection.cursor()
-        cursor.execute(sql, params)
+    connection.validate_no_broken_transaction()
+    cursor = connection.connection.cursor()
+    try:
+        with connection.wrap_database_errors:
+            cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
     return cursor
 
 
@@ -80,8 +88,10 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
     when there is no row."""
     connection = _connection()
     cursor = _run(connection, sql, params)
-    row = cursor.fetchone()
-    cursor.close()
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     if row is None:
         return None
     made, start = [], 0

@@ -37,6 +37,7 @@ class RamApiMiddleware:
 
     def __call__(self, request):
         if is_api_call(request):
+            request.get_host()  # ALLOWED_HOSTS holds here too (CommonMiddleware, which checks it, comes later)
             return rpc_endpoint(request)
         return self.get_response(request)
 
@@ -51,6 +52,7 @@ def _params(request) -> dict[str, str]:
 def _answer(request, body: dict, status: int = 200) -> JsonResponse:
     response = JsonResponse({"RequestId": request.request_id, **body}, status=status)
     response["Cache-Control"] = "no-store"
+    response["Content-Length"] = str(len(response.content))
     return response
 
 
@@ -65,9 +67,10 @@ def rpc_endpoint(request):
         version = params.get("Version") or request.headers.get("x-acs-version", "")
         if version != API_VERSION:
             raise ApiError("InvalidVersion", f"Specified parameter Version is not valid; use {API_VERSION}.", 400)
-        if any("\x00" in value for value in params.values()):
-            # No name, nonce or text holds a NUL, and PostgreSQL refuses one even in a query: refused before any.
-            raise ApiError("InvalidParameter", "A parameter contains a NUL character.")
+        if any("\x00" in value for value in (*params.values(), *request.headers.values())):
+            # No name, nonce, key ID or text holds a NUL, and PostgreSQL refuses one even in a query: refused
+            # before any (parameters, and the headers that carry the ACS3 signature's fields).
+            raise ApiError("InvalidParameter", "A parameter or header contains a NUL character.")
         actor = authenticate(request, params)
         handler = ACTIONS.get(name)
         if handler is None:

@@ -2,6 +2,8 @@
 
 Seeds stored in clear by django-otp (hex) are sealed here; the reverse opens them again. The keyring comes
 from PORTAL_KEYRING, as everywhere: with devices to convert and no keyring, the migration stops and says so.
+Run it with the keyring the portal runs with (a seed sealed under another key cannot be opened), and with the
+portal stopped: a server still running the earlier code would read the sealed seeds as hex.
 """
 
 from binascii import unhexlify
@@ -9,6 +11,9 @@ from binascii import unhexlify
 from django.db import migrations
 
 from portal.keyring import SEALED_RE, keyring
+
+
+KEY_COLUMN_LENGTH = 80  # django-otp's TOTPDevice.key
 
 
 def associated_data(user_id: int) -> str:
@@ -20,7 +25,14 @@ def seal_seeds(apps, schema_editor):
     for device in devices.iterator():
         if SEALED_RE.match(device.key):
             continue
-        device.key = keyring().seal_bytes(unhexlify(device.key), associated_data=associated_data(device.user_id))
+        sealed = keyring().seal_bytes(unhexlify(device.key), associated_data=associated_data(device.user_id))
+        if len(sealed) > KEY_COLUMN_LENGTH:
+            raise RuntimeError(
+                f"The seed of TOTP device {device.pk} is {len(device.key) // 2} bytes: sealed, it would not fit "
+                f"the {KEY_COLUMN_LENGTH}-character column (the portal's seeds are 20 bytes). Re-enrol that "
+                "device (delete it) and migrate again."
+            )
+        device.key = sealed
         device.save(update_fields=["key"])
 
 

@@ -1,15 +1,18 @@
 """TOTP seeds are secrets (SPEC §3 rule 1): the database holds them only sealed with the keyring."""
 
 import importlib
+import re
 from base64 import b32encode
+from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Authenticator
+from accounts.models import Authenticator, User
 from accounts.services.otp import new_authenticator
 from portal.keyring import Keyring, SecretUnreadable
 from tests.conftest import totp_code
@@ -63,3 +66,29 @@ def test_the_migration_seals_seeds_stored_in_clear_and_its_reverse_opens_them(ow
     assert stored_key(owner.device) == already_sealed  # sealed ones are left alone
     seed_migration.open_seeds(apps, None)
     assert stored_key(clear) == seed.hex()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_from_the_earlier_schema_seals_the_seeds_it_finds():
+    # `migrate` runs the start-up checks first: a seed still in clear must not stop the migration that seals it.
+    call_command("migrate", "accounts", "0003", verbosity=0)
+    user = User.objects.create(email="older@example.com")
+    clear = TOTPDevice.objects.create(user=user, name="Older", confirmed=True)
+    call_command("migrate", verbosity=0, skip_checks=False)
+    assert Keyring.version_of(stored_key(clear)) == 1
+    assert Authenticator.objects.get(pk=clear.pk).bin_key == bytes.fromhex(clear.key)
+
+
+def test_nothing_but_the_model_and_its_migration_touches_django_otp_s_clear_seed_model():
+    # django-otp's generic helpers (devices_for_user, match_token, its forms and admin) skip proxy models, so
+    # they would read the sealed column as hex: the portal finds and checks devices only through Authenticator.
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "accounts" / "models.py", root / "accounts" / "migrations" / "0004_authenticator_sealed_seed.py"}
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("accounts", "projects", "portal")
+        for path in (root / folder).rglob("*.py")
+        if path not in allowed
+        and re.search(r"\bTOTPDevice\b|devices_for_user|match_token|user_has_device", path.read_text())
+    ]
+    assert offenders == []

@@ -102,3 +102,25 @@ def test_unknown_inactive_and_wrongly_signed_keys_are_refused(live_server, owner
         )
     assert inactive.value.code == "InvalidAccessKeyId.Inactive"
     assert everything() == before
+
+
+def test_a_signed_call_for_a_host_the_portal_does_not_serve_is_refused(owner, owner_key):
+    before = everything()
+    answer = Client(HTTP_HOST="attacker.invalid").post(f"/?{signed_query(*owner_key, CREATE_ALICE)}")
+    assert answer.status_code == 400
+    assert everything() == before
+
+
+def test_answers_say_their_length(owner, owner_key):
+    answer = Client().post(f"/?{signed_query(*owner_key, {'Action': 'GetAccountAlias'})}")
+    assert answer.status_code == 200
+    assert int(answer["Content-Length"]) == len(answer.content)
+
+
+@pytest.mark.parametrize("header", ["HTTP_AUTHORIZATION", "HTTP_X_ACS_SIGNATURE_NONCE"])
+def test_a_nul_in_a_signing_header_is_a_ram_error_and_changes_nothing(owner, owner_key, header):
+    before = everything()
+    value = "ACS3-HMAC-SHA256 Credential=LTAI\x00x,SignedHeaders=host,Signature=00" if "AUTH" in header else "n\x00"
+    answer = Client().post("/?Action=GetUser&Version=2015-05-01&UserName=alice", **{header: value})
+    assert answer.status_code == 400 and answer.json()["Code"] == "InvalidParameter"
+    assert everything() == before

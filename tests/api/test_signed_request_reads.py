@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 from django.db import transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from accounts.models import AccessKey, RamUser
@@ -12,6 +13,7 @@ from accounts.services.access_keys import open_secret, set_access_key_status
 from portal.models import SeenNonce
 from portal.signing import SignatureError, remember_nonce
 from tests.api.conftest import issue_key
+from tests.conftest import make_ram_user
 
 
 def test_an_owner_key_comes_with_its_holder_and_account(owner, owner_key, django_assert_num_queries):
@@ -82,3 +84,17 @@ def test_a_nonce_is_taken_once_and_a_refusal_leaves_the_transaction_usable(owner
         assert SeenNonce.objects.filter(nonce="n-1").count() == 2  # the transaction still answers
     stored = SeenNonce.objects.get(access_key_id="LTAIexample", nonce="n-1")
     assert stored.seen_at == now
+
+
+def test_a_name_that_only_lowers_to_a_user_s_name_in_python_finds_nobody(owner):
+    make_ram_user(owner, "karen")
+    assert RamUser.objects.named(account=owner.account, name="KAREN").name == "karen"
+    assert RamUser.objects.named(account=owner.account, name="\u212aaren") is None  # KELVIN SIGN + "aren"
+
+
+def test_a_statement_is_refused_in_a_transaction_that_a_failure_has_doomed(owner):
+    with transaction.atomic():
+        transaction.set_rollback(True)
+        with pytest.raises(TransactionManagementError):
+            remember_nonce("LTAIexample", "n-2", timezone.now())
+    assert not SeenNonce.objects.filter(nonce="n-2").exists()

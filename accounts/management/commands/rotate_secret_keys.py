@@ -30,7 +30,7 @@ class Command(BaseCommand):
         for batch in _batches(stale_keys):
             for access_key in (
                 AccessKey.objects.select_for_update(of=("self",))
-                .select_related("user__owned_account", "user__ram_user")
+                .select_related("user__owned_account", "user__ram_user__account")
                 .filter(pk__in=batch)
             ):
                 secret = _open(ring, access_key.sealed_secret, access_key.access_key_id, str(access_key))
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         for batch in _batches(stale_authenticators):
             for device in (
                 Authenticator.objects.select_for_update(of=("self",))
-                .select_related("user__owned_account", "user__ram_user")
+                .select_related("user__owned_account", "user__ram_user__account")
                 .filter(pk__in=batch)
             ):
                 associated_data = authenticator_associated_data(device.user_id)
