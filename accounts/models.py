@@ -8,11 +8,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.policies import SYSTEM_POLICY_CHOICES
-from portal.keyring import keyring
+from portal.keyring import SEALED_RE, keyring
 from portal.rows import cache_relation, fetch_instances, statement
 
 USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
@@ -292,6 +292,14 @@ def authenticator_associated_data(user_id: int) -> str:
     return f"totp:{user_id}"
 
 
+class AuthenticatorManager(DeviceManager):
+    def create(self, **kwargs):
+        # django-otp's default seed is hex in clear, which `bin_key` would refuse to open at the first code.
+        if not SEALED_RE.match(kwargs.get("key") or ""):
+            raise ValueError("An authenticator's seed must be sealed: create it with services.otp.new_authenticator.")
+        return super().create(**kwargs)
+
+
 class Authenticator(TOTPDevice):
     """A TOTP authenticator whose seed is sealed with the keyring: django-otp's own model keeps it in clear,
     and a copy of the database would then hand out everyone's second factor.
@@ -299,6 +307,8 @@ class Authenticator(TOTPDevice):
     The `key` column holds the sealed seed (see `accounts.services.otp.new_authenticator`); django-otp reads
     the seed only through `bin_key`, which opens it here. Use this model, never `TOTPDevice`, for these rows.
     """
+
+    objects = AuthenticatorManager()
 
     class Meta:
         proxy = True

@@ -92,3 +92,9 @@ def test_nothing_but_the_model_and_its_migration_touches_django_otp_s_clear_seed
         and re.search(r"\bTOTPDevice\b|devices_for_user|match_token|user_has_device", path.read_text())
     ]
     assert offenders == []
+
+
+def test_an_authenticator_cannot_be_created_with_a_seed_in_clear(owner):
+    with pytest.raises(ValueError, match="must be sealed"):
+        Authenticator.objects.create(user=owner.user, name="Plain", confirmed=True)
+    assert not Authenticator.objects.filter(name="Plain").exists()
