@@ -39,14 +39,17 @@ def has_mfa_device(user: User) -> bool:
     return Authenticator.objects.filter(user=user, confirmed=True).exists()
 
 
-def start_totp_enrolment(*, user: User) -> Authenticator:
-    """A fresh unconfirmed device; any earlier unconfirmed one is dropped, so its seed is never shown twice."""
+def start_totp_enrolment(*, actor: Actor, user: User) -> Authenticator:
+    """A fresh unconfirmed device whose seed the caller shows once (recorded as shown); any earlier unconfirmed
+    one is dropped, so its seed is never shown twice."""
     # A RAM user's device is named after the user, as RAM's console names it: the RAM OpenAPI tells
     # devices apart by name (their serial numbers).
     name = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
     with transaction.atomic():
         Authenticator.objects.filter(user=user, confirmed=False).delete()
-        return new_authenticator(user=user, name=name)
+        device = new_authenticator(user=user, name=name)
+        record_event(actor=actor, action="mfa.seed_shown", target=user.display)
+        return device
 
 
 def confirm_totp_enrolment(

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm
 from accounts.gates import actor_of, ram_reader_required
-from accounts.models import AccessKey, PolicyAttachment, RamUser
+from accounts.models import AccessKey, DeliveryPacket, PolicyAttachment, RamUser
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.security import (
     PASSWORD_POLICY_FIELDS,
@@ -29,6 +29,10 @@ def overview(request):
             "user_count": users.count(),
             "console_logon_count": users.filter(is_console_logon_enabled=True).count(),
             "access_key_count": AccessKey.objects.filter(user__ram_user__account=account).count(),
+            # Sealed and not yet handed over, or emailed and not yet claimed.
+            "waiting_packet_count": DeliveryPacket.objects.filter(
+                account=account, state__in=[DeliveryPacket.State.SEALED, DeliveryPacket.State.SENT]
+            ).count(),
         },
     )
 

@@ -101,7 +101,7 @@ def bind_mfa(request):
                     messages.success(request, "Your MFA device was bound.")
                     return redirect("accounts:home")
         return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
-    device = start_totp_enrolment(user=user)
+    device = start_totp_enrolment(actor=actor_of(request), user=user)
     context = enrolment_context(form_class(initial={"device_id": device.pk}), device, user)
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
 

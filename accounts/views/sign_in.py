@@ -153,7 +153,8 @@ def sign_in_enrol(request):
                 return next_sign_in_step(request)
         # The key is not shown again: the person enters the authenticator's next code, or starts over.
         return render(request, "accounts/sign_in_enrol.html", {"form": form})
-    device = start_totp_enrolment(user=user)
+    actor = Actor(account=user.account, origin=request_origin(request), user=user)
+    device = start_totp_enrolment(actor=actor, user=user)
     form = EnrolForm(initial={"device_id": device.pk})
     return render(request, "accounts/sign_in_enrol.html", enrolment_context(form, device, user))
 

@@ -1,11 +1,12 @@
-"""Project facts on accounts' pages (the delete page, the credential page), which may not import projects."""
+"""Project facts on accounts' pages (the delete page, the credential page, the API page), which may not import
+projects."""
 
 from django import template
 
 from accounts.models import RamUser, User
 from projects.forms import RevokeAndDeleteUserForm
 from projects.matrix import MATRIX, ROLE_LABELS, Channel, Role
-from projects.models import ProjectMember
+from projects.models import Project, ProjectMember
 from projects.permissions import check_permission
 from projects.services import memberships_of
 
@@ -19,6 +20,12 @@ CHANNEL_NAMES = {
 
 def labelled(roles: list[str]) -> list[tuple[str, str]]:
     return [(role, ROLE_LABELS[Role(role)]) for role in sorted(roles)]
+
+
+@register.simple_tag
+def first_project_name(user: User) -> str:
+    """The first project (by name) the user may see, for the examples; empty when there is none."""
+    return Project.objects.visible_to(user).order_by("name").values_list("name", flat=True).first() or ""
 
 
 @register.simple_tag

@@ -137,16 +137,22 @@ def case_update_password_policy(owner, alice):
 
 
 def case_confirm_totp_enrolment_ram_user(owner, alice):
-    device = start_totp_enrolment(user=alice.user)
+    device = start_totp_enrolment(actor=alice.actor, user=alice.user)
     confirm_totp_enrolment(actor=alice.actor, user=alice.user, device_id=device.pk, code=device_code(device))
-    return [Expected("mfa.bind", alice.ram_user.principal, alice.ram_user.logon_name)]
+    return [
+        Expected("mfa.seed_shown", alice.ram_user.principal, alice.ram_user.logon_name),
+        Expected("mfa.bind", alice.ram_user.principal, alice.ram_user.logon_name),
+    ]
 
 
 def case_confirm_totp_enrolment_owner(owner, alice):
-    device = start_totp_enrolment(user=owner.user)
+    device = start_totp_enrolment(actor=owner.actor, user=owner.user)
     codes = confirm_totp_enrolment(actor=owner.actor, user=owner.user, device_id=device.pk, code=device_code(device))
     assert len(codes) == 10
-    return [Expected("mfa.bind", owner.account.principal, owner.user.email)]
+    return [
+        Expected("mfa.seed_shown", owner.account.principal, owner.user.email),
+        Expected("mfa.bind", owner.account.principal, owner.user.email),
+    ]
 
 
 def case_regenerate_backup_codes(owner, alice):
@@ -170,11 +176,14 @@ def case_failed_otp_check(owner, alice):
 
 
 def case_failed_enrolment(owner, alice):
-    device = start_totp_enrolment(user=alice.user)
+    device = start_totp_enrolment(actor=alice.actor, user=alice.user)
     wrong = "000000" if device_code(device) != "000000" else "111111"
     with pytest.raises(Exception, match="does not match"):
         confirm_totp_enrolment(actor=alice.actor, user=alice.user, device_id=device.pk, code=wrong)
-    return [Expected("mfa.failed", alice.ram_user.principal, alice.ram_user.logon_name)]
+    return [
+        Expected("mfa.seed_shown", alice.ram_user.principal, alice.ram_user.logon_name),
+        Expected("mfa.failed", alice.ram_user.principal, alice.ram_user.logon_name),
+    ]
 
 
 CASES = {name.removeprefix("case_"): case for name, case in globals().items() if name.startswith("case_")}
@@ -429,7 +438,7 @@ def test_no_secret_ever_reaches_the_audit_trail(owner, ram_user, settings):
     secrets.add(own)
     ram_user.user.refresh_from_db()
     change_own_password(actor=ram_user.actor, current_password=NEW_PASSWORD, new_password=own)
-    device = start_totp_enrolment(user=ram_user.user)
+    device = start_totp_enrolment(actor=ram_user.actor, user=ram_user.user)
     codes.add(device_code(device))
     confirm_totp_enrolment(actor=ram_user.actor, user=ram_user.user, device_id=device.pk, code=device_code(device))
     code = owner.code()

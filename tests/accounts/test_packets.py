@@ -335,3 +335,20 @@ def test_the_packet_list_pages_instead_of_hiding_older_packets(owner):
     first = client.get(reverse("accounts:packet-list"))
     assert first.context["page"].paginator.count == DeliveryPacket.objects.filter(account=owner.account).count()
     assert client.get(reverse("accounts:packet-list"), {"page": "999"}).status_code == 200
+
+
+def test_the_overview_counts_packets_waiting_and_offers_create_user_only_to_writers(owner, ram_reader):
+    def waiting() -> int:
+        page = signed_in(owner).get(reverse("accounts:overview")).content.decode()
+        return int(re.search(r"data-testid=\"waiting-packet-count\">(\d+)<", page).group(1))
+
+    before = waiting()  # the reader's own first-logon packet
+    create_ram_users(
+        actor=owner.actor,
+        new_users=[NewRamUser(name=name, display_name=name, console_logon=True) for name in ("bob", "carol")],
+    )
+    assert waiting() == before + 2
+    revoke_delivery_packet(actor=owner.actor, packet=DeliveryPacket.objects.get(ram_user__name="carol"))
+    assert waiting() == before + 1
+    assert "Create User</a>" in signed_in(owner).get(reverse("accounts:overview")).content.decode()
+    assert "Create User</a>" not in signed_in(ram_reader).get(reverse("accounts:overview")).content.decode()
