@@ -67,7 +67,10 @@ def generate_password(policy: PasswordPolicy) -> str:
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
         if (
-            any(ch in string.ascii_lowercase for ch in candidate)
+            # A first character of = + - @ would make a spreadsheet that opens the CSV of new secrets run the
+            # password as a formula.
+            candidate[0] not in "=+-@"
+            and any(ch in string.ascii_lowercase for ch in candidate)
             and any(ch in string.ascii_uppercase for ch in candidate)
             and any(ch in string.digits for ch in candidate)
             and any(ch in SYMBOLS for ch in candidate)

@@ -22,14 +22,34 @@
     }
     if (button.hasAttribute("data-print")) window.print();
     if (button.hasAttribute("data-add-row")) addUserRow();
-    if (button.hasAttribute("data-download-csv")) downloadAccessKeyCsv(button);
+    if (button.hasAttribute("data-download-csv")) downloadCsv(button);
   });
 
   // The CSV is built here from what the page already shows, so no second request ever carries the secret.
-  function downloadAccessKeyCsv(button) {
-    const id = document.getElementById("access-key-id").innerText.trim();
-    const secret = document.getElementById("access-key-secret").innerText.trim();
-    const csv = "AccessKey ID,AccessKey Secret\r\n" + id + "," + secret + "\r\n";
+  function downloadCsv(button) {
+    const sheets = document.querySelectorAll("[data-delivery-sheet]");
+    let rows;
+    if (sheets.length) {
+      rows = [["User name", "Logon name", "Logon link", "Initial password", "AccessKey ID", "AccessKey Secret"]];
+      sheets.forEach(function (sheet) {
+        const field = function (name) {
+          const element = sheet.querySelector('[data-field="' + name + '"]');
+          return element ? element.innerText.trim() : "";
+        };
+        rows.push([
+          csvCell(sheet.getAttribute("data-delivery-sheet")), csvCell(field("logon-name")),
+          csvCell(field("logon-link")), secretCell(field("password")), csvCell(field("access-key-id")),
+          secretCell(field("access-key-secret")),
+        ]);
+      });
+    } else {
+      rows = [
+        ["AccessKey ID", "AccessKey Secret"],
+        [csvCell(document.getElementById("access-key-id").innerText.trim()),
+          secretCell(document.getElementById("access-key-secret").innerText.trim())],
+      ];
+    }
+    const csv = rows.map(function (row) { return row.join(","); }).join("\r\n") + "\r\n";
     const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
     const link = document.createElement("a");
     link.href = url;
@@ -39,6 +59,22 @@
     link.remove();
     setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
   }
+
+  function csvCell(value) {
+    // A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    return quoted(/^[=+\-@]/.test(value) ? "'" + value : value);
+  }
+
+  function secretCell(value) {
+    // A secret is written exactly as issued: a mark in front would change it (generated passwords never
+    // start with a formula character; a typed one is its administrator's own).
+    return quoted(value);
+  }
+
+  function quoted(value) {
+    return /[",\r\n]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
+  }
+
 
   // The claim link carries its code in the fragment (never sent to a server); move it into the form and
   // out of the address bar and the history.

@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import PasswordHistoryEntry, RamUser
+from accounts.models import PasswordHistoryEntry, PasswordPolicy, RamUser
+from accounts.passwords import generate_password
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.security import update_password_policy
 from portal.models import AuditEvent
@@ -55,6 +56,11 @@ def test_generated_password_is_shown_once_and_never_stored_in_clear(owner):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     password = response.context["sheet"].password
+    page = response.content.decode()
+    # The one-time reveal's controls: Copy, "Download CSV File", and "Done" only once saving is confirmed.
+    for control in ('data-copy-target="#password-of-', "Download CSV File", "I have saved the password"):
+        assert control in page, control
+    assert 'id="done-link" href="' in page and 'aria-disabled="true"' in page
     bob.user.refresh_from_db()
     assert bob.user.check_password(password)
     assert password not in bob.user.password
@@ -104,3 +110,11 @@ def test_password_policy_classes_and_context_words_are_enforced(owner, ram_user)
                 actor=owner.actor, ram_user=ram_user.ram_user, change=LogonChange(is_enabled=True, new_password=weak)
             )
         assert reason in str(error.value), weak
+
+
+def test_generated_passwords_never_start_with_a_spreadsheet_formula_character(owner):
+    # The reveal page's CSV writes secrets exactly as issued, so a first = + - @ would run as a formula.
+    policy = PasswordPolicy.objects.get(account=owner.account)
+    first_characters = {generate_password(policy)[0] for _ in range(400)}
+    assert not first_characters & set("=+-@")
+    assert len(first_characters) > 20  # still drawn from the whole alphabet

@@ -1,11 +1,13 @@
 """SPEC §4.8 clicked through: a delivery sheet shown on the issuing page and printed from there (print CSS), and
 a sealed packet emailed through a real SMTP server, claimed once with "Reveal" and spent afterwards (rule 1)."""
 
+import csv
 import io
 import re
 import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -84,7 +86,21 @@ def test_owner_shows_alices_secrets_on_the_issuing_page_and_prints_the_sheet(bro
     expect(sheet).to_contain_text("Password reset at first sign-in: required")
     expect(sheet).to_contain_text("MFA at first sign-in: not required")
     expect(sheet).to_contain_text(f"Issued by {owner.account.principal}")
+    expect(sheet.get_by_role("button", name="Copy")).to_have_count(2)  # the password and the AccessKey secret
     browsing.snap("alice-sheet")
+
+    # "Download CSV File" builds the file in the browser from the page; "Done" waits for "I have saved …".
+    done = page.get_by_role("link", name="Done")
+    expect(done).to_have_attribute("aria-disabled", "true")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download CSV File").click()
+    rows = list(csv.reader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8"))))
+    assert rows == [
+        ["User name", "Logon name", "Logon link", "Initial password", "AccessKey ID", "AccessKey Secret"],
+        ["alice", logon_name, logon_link, password, alice_key.access_key_id, secret],
+    ]
+    page.get_by_label("I have saved the new users' secrets").check()
+    expect(done).to_have_attribute("aria-disabled", "false")
 
     # 3. "Print delivery sheets" calls the browser's print (stubbed: a real dialog would block the test).
     page.evaluate("() => { window.printCalls = 0; window.print = () => { window.printCalls += 1; }; }")
