@@ -32,7 +32,12 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["account_id", "-occurred_at"], name="audit_account_time")]
+        indexes = [
+            models.Index(fields=["account_id", "-occurred_at"], name="audit_account_time"),
+            # A user's page shows the events about it and by it, however long the account's trail.
+            models.Index(fields=["account_id", "target"], name="audit_account_target"),
+            models.Index(fields=["account_id", "actor"], name="audit_account_actor"),
+        ]
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"

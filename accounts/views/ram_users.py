@@ -110,13 +110,22 @@ def new_ram_user(data: dict) -> NewRamUser:
     )
 
 
+def audit_targets_of(ram_user) -> list[str]:
+    """The names the audit trail gives this user as a target: its principal (administration), its logon name
+    (its own sign-ins, password and MFA changes) and the sign-in lock's identity (failed sign-ins)."""
+    return [ram_user.principal, ram_user.logon_name, f"{ram_user.account.account_id}:{ram_user.name.lower()}"]
+
+
 @ram_reader_required
 def user_detail(request, pk):
     ram_user = ram_user_or_404(request, pk)
     attached = {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
     attach_form = AttachPolicyForm()
     attach_form.fields["policy_name"].choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
-    events = AuditEvent.objects.filter(account_id=request.user.account.account_id, target=ram_user.principal)[:20]
+    events = AuditEvent.objects.filter(
+        Q(actor=ram_user.principal) | Q(target__in=audit_targets_of(ram_user)),
+        account_id=request.user.account.account_id,
+    ).order_by("-occurred_at", "-pk")[:20]
     return render(
         request,
         "accounts/user_detail.html",

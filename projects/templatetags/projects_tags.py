@@ -49,10 +49,11 @@ def project_memberships(context, ram_user: RamUser):
 
 
 @register.inclusion_tag("projects/_my_projects.html")
-def my_projects(user: User):
-    """A RAM user's projects, its roles in each, and what the matrix lets it do there, per channel."""
+def my_projects(user: User, own: bool = True):
+    """A RAM user's projects, its roles in each, and what the matrix lets it do there, per channel; `own` when
+    the user reads about itself (on its credential page), else worded for an administrator (the user's page)."""
     if user.is_owner:
-        return {"projects": []}
+        return {"projects": [], "own": own}
     cache: dict = {}  # one lookup of roles and of the account's AccessKey per project, however many rows
     projects = []
     for project, roles in sorted(memberships_of(user.ram_user), key=lambda membership: membership[0].name.lower()):
@@ -71,4 +72,4 @@ def my_projects(user: User):
                 "channels": [(CHANNEL_NAMES[channel], channel.value, allowed[channel]) for channel in Channel],
             }
         )
-    return {"projects": projects}
+    return {"projects": projects, "own": own}

@@ -4,15 +4,18 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.actors import Actor
+from accounts.actors import Actor, operator_actor
 from accounts.models import PolicyAttachment, PrimaryAccount, RamUser, User
 from accounts.policies import SYSTEM_POLICIES
+from accounts.services.access_keys import issue_access_key
 from accounts.services.otp import new_authenticator
 from portal.audit import record_event
-from tests.conftest import CONSOLE, signed_in
+from projects.services import add_member, create_project
+from tests.conftest import CONSOLE, RAM_PASSWORD, make_ram_user, signed_in
 
 POLICY_NAMES = [policy.name for policy in SYSTEM_POLICIES]
 
@@ -148,3 +151,23 @@ def test_paging(owner):
     searched = client.get(url, {"q": "user-000", "page": 2}).context["page"]
     assert searched.paginator.count == 100
     assert [u.name for u in searched] == [f"user-{n:05d}" for n in range(per_page, 100)]
+
+
+def test_a_user_s_page_shows_its_projects_and_every_event_about_it_or_by_it(owner, ram_user):
+    operator = operator_actor(owner.account)
+    issue_access_key(actor=operator, holder=owner.user, otp_code=None)  # a project needs an enabled key
+    project = create_project(actor=operator, name="alice_project")
+    add_member(actor=operator, project=project, ram_user=ram_user.ram_user, roles=["role_project_dev"])
+    client = Client()  # alice signs in once with a wrong password, then rightly
+    sign_in_url = reverse("accounts:ram-sign-in", args=[owner.account.default_domain])
+    client.post(sign_in_url, {"login": "alice", "password": "not-her-password-1"})
+    client.post(sign_in_url, {"login": "alice", "password": RAM_PASSWORD})
+    other = make_ram_user(owner, "bob")
+    Client().post(sign_in_url, {"login": "bob", "password": "not-his-password-1"})
+
+    response = signed_in(owner).get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk]))
+    actions = [event.action for event in response.context["events"]]
+    assert {"sign_in.failed", "sign_in.success", "project.member_add"} <= set(actions), actions
+    assert all(other.ram_user.name not in event.target for event in response.context["events"])
+    page = response.content.decode()
+    assert "Projects and roles" in page and "alice_project" in page and "role_project_dev" in page
