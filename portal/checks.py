@@ -4,18 +4,21 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal.keyring import parse_keyring
 
+HINT = "Set PORTAL_KEYRING in the environment (or run `manage.py demo_keyring` for the demo)."
+
 
 @checks.register(checks.Tags.security)
 def check_keyring(app_configs, **kwargs):
-    """A missing or malformed keyring stops start-up, not the first request that needs a secret."""
+    """A missing or malformed keyring stops start-up, not the first request that needs a secret.
+
+    In development (DEBUG on) a keyring that is simply not set yet is a warning, so that commands which need
+    no secret (makemigrations, check) work in a bare checkout; a malformed one is an error everywhere.
+    """
     try:
         parse_keyring(settings.PORTAL_KEYRING)
     except ImproperlyConfigured as error:
-        return [
-            checks.Error(
-                str(error),
-                hint="Set PORTAL_KEYRING in the environment (or run `manage.py demo_keyring` for the demo).",
-                id="portal.E001",
-            )
-        ]
+        if settings.DEBUG and not (settings.PORTAL_KEYRING or "").strip():
+            message = f"{error} Nothing can be sealed or opened until it is."
+            return [checks.Warning(message, hint=HINT, id="portal.W001")]
+        return [checks.Error(str(error), hint=HINT, id="portal.E001")]
     return []

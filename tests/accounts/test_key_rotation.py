@@ -100,3 +100,11 @@ def test_rotation_with_nothing_to_do_says_so(settings, db):
     call_command("rotate_secret_keys", stdout=out)
     assert "Re-sealed 0 secrets" in out.getvalue()
     assert not AuditEvent.objects.exists()
+
+
+def test_in_development_a_keyring_not_set_yet_only_warns_and_a_malformed_one_still_stops(settings):
+    settings.DEBUG = True
+    settings.PORTAL_KEYRING = ""
+    assert error_ids(check_keyring(None)) == ["portal.W001"]
+    settings.PORTAL_KEYRING = "1:tooshort"
+    assert error_ids(check_keyring(None)) == ["portal.E001"]
