@@ -8,6 +8,14 @@ from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
 
+def _samples(rows, field: str, ring: Keyring) -> list:
+    """One row sealed with each key version of the keyring, and one sealed with a version it does not hold."""
+    sealed_with = [Q(**{f"{field}__startswith": f"v{version}$"}) for version, _ in ring.keys]
+    found = [rows.filter(lookup).first() for lookup in sealed_with]
+    found.append(rows.exclude(Q(*sealed_with, _connector=Q.OR)).first())
+    return [row for row in found if row is not None]
+
+
 @checks.register(checks.Tags.security)
 def check_keyring_opens_stored_secrets(app_configs, **kwargs):
     """A wrong key, or a dropped one still in use, stops start-up: one sample per key version is opened."""
@@ -15,62 +23,40 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
         ring = keyring()
     except ImproperlyConfigured:
         return []  # portal.E001 says what is wrong with the keyring itself
-    sealed_with = {version: Q(sealed_secret__startswith=f"v{version}$") for version, _ in ring.keys}
     try:
-        samples = [AccessKey.objects.filter(lookup).first() for lookup in sealed_with.values()]
-        orphan = AccessKey.objects.exclude(Q(*sealed_with.values(), _connector=Q.OR)).first()
-        packets = [
-            DeliveryPacket.objects.filter(sealed_password__startswith=f"v{version}$").first()
-            for version, _ in ring.keys
+        # (samples, how to open one, what the error calls it)
+        kinds = [
+            (
+                _samples(AccessKey.objects.all(), AccessKey.SEALED_FIELD, ring),
+                lambda key: ring.open(key.sealed_secret, associated_data=key.associated_data),
+                lambda key: f"the AccessKey secrets sealed with key version {Keyring.version_of(key.sealed_secret)}",
+            ),
+            (
+                # Seeds still in clear (hex, never starting with "v") are the sealing migration's to convert: a
+                # check that refused them would stop the very `migrate` that seals them.
+                _samples(Authenticator.objects.filter(key__startswith="v"), Authenticator.SEALED_FIELD, ring),
+                lambda device: ring.open_bytes(device.key, associated_data=device.associated_data),
+                lambda device: f"the TOTP seed of {device}",
+            ),
+            (
+                _samples(DeliveryPacket.objects.exclude(sealed_password=""), "sealed_password", ring),
+                lambda packet: open_packet_sample(packet, ring),
+                lambda packet: f"the sealed delivery packet {packet.pk}",
+            ),
         ]
-        authenticators = [
-            Authenticator.objects.filter(key__startswith=f"v{version}$").first() for version, _ in ring.keys
-        ]
-        # Seeds still in clear (hex, never starting with "v") are the sealing migration's to convert; a check
-        # that refused them would stop the very `migrate` that seals them.
-        unknown_authenticator = (
-            Authenticator.objects.filter(key__startswith="v")
-            .exclude(Q(*[Q(key__startswith=f"v{v}$") for v, _ in ring.keys], _connector=Q.OR))
-            .first()
-        )
-        unknown_packet = DeliveryPacket.objects.exclude(
-            Q(sealed_password="") | Q(*[Q(sealed_password__startswith=f"v{v}$") for v, _ in ring.keys], _connector=Q.OR)
-        ).first()
     except DatabaseError:
         return []  # no tables yet (before migrate): nothing sealed to check
     errors = []
-    for packet in [*filter(None, packets), *filter(None, [unknown_packet])]:
-        try:
-            open_packet_sample(packet, ring)
-        except SecretUnreadable as error:
-            errors.append(
-                checks.Error(
-                    f"The keyring cannot open the sealed delivery packet {packet.pk}: {error}",
-                    hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
-                    id="accounts.E001",
+    for samples, open_sample, name in kinds:
+        for sample in samples:
+            try:
+                open_sample(sample)
+            except SecretUnreadable as error:
+                errors.append(
+                    checks.Error(
+                        f"The keyring cannot open {name(sample)}: {error}",
+                        hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
+                        id="accounts.E001",
+                    )
                 )
-            )
-    for device in [*filter(None, authenticators), *filter(None, [unknown_authenticator])]:
-        try:
-            device.bin_key  # noqa: B018 - opening the seed is the check
-        except SecretUnreadable as error:
-            errors.append(
-                checks.Error(
-                    f"The keyring cannot open the TOTP seed of authenticator {device.pk}: {error}",
-                    hint="Put the key that sealed it back into PORTAL_KEYRING (newest first), then rotate.",
-                    id="accounts.E001",
-                )
-            )
-    for sample in [*filter(None, samples), *filter(None, [orphan])]:
-        try:
-            ring.open(sample.sealed_secret, associated_data=sample.access_key_id)
-        except SecretUnreadable as error:
-            errors.append(
-                checks.Error(
-                    f"The keyring cannot open the AccessKey secrets sealed with key version "
-                    f"{Keyring.version_of(sample.sealed_secret)}: {error}",
-                    hint="Put the key that sealed them back into PORTAL_KEYRING (newest first), then rotate.",
-                    id="accounts.E001",
-                )
-            )
     return errors

@@ -308,14 +308,23 @@ class Authenticator(TOTPDevice):
     the seed only through `bin_key`, which opens it here. Use this model, never `TOTPDevice`, for these rows.
     """
 
+    SEALED_FIELD = "key"  # what rotate_secret_keys re-seals and the start-up check opens
+
     objects = AuthenticatorManager()
 
     class Meta:
         proxy = True
 
+    def __str__(self):
+        return f"authenticator {self.pk}"
+
+    @property
+    def associated_data(self) -> str:
+        return authenticator_associated_data(self.user_id)
+
     @property
     def bin_key(self) -> bytes:
-        return keyring().open_bytes(self.key, associated_data=authenticator_associated_data(self.user_id))
+        return keyring().open_bytes(self.key, associated_data=self.associated_data)
 
     def hand_to(self, user: User) -> None:
         """Gives the device to another user (not saved), its seed re-sealed for that user."""
@@ -418,10 +427,17 @@ class AccessKey(models.Model):
     last_used_channel = models.CharField(max_length=16, blank=True)
     last_used_service = models.CharField(max_length=64, blank=True)
 
+    SEALED_FIELD = "sealed_secret"  # what rotate_secret_keys re-seals and the start-up check opens
+
     objects = AccessKeyManager()
 
     def __str__(self):
         return f"AccessKey {self.access_key_id}"
+
+    @property
+    def associated_data(self) -> str:
+        # Binds the sealed secret to its key: copied onto another row, it does not open.
+        return self.access_key_id
 
     @property
     def is_active(self) -> bool:

@@ -45,7 +45,7 @@ def new_access_key_secret() -> str:
 
 def open_secret(access_key: AccessKey) -> str:
     """The key's secret, for checking a request signature; never for display."""
-    return keyring().open(access_key.sealed_secret, associated_data=access_key.access_key_id)
+    return keyring().open(access_key.sealed_secret, associated_data=access_key.associated_data)
 
 
 def ensure_can_manage_keys_of(actor: Actor, holder: User) -> None:

@@ -3,7 +3,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, Authenticator, DeliveryPacket, PrimaryAccount, authenticator_associated_data
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, PrimaryAccount
 from accounts.services.packets import reseal_packet
 from portal.audit import record_event
 from portal.keyring import SecretUnreadable, keyring
@@ -26,35 +26,25 @@ class Command(BaseCommand):
         def count(account_pk: int, what: str) -> None:
             resealed.setdefault(account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0})[what] += 1
 
-        stale_keys = AccessKey.objects.exclude(sealed_secret__startswith=newest)
-        for batch in _batches(stale_keys):
-            for access_key in (
-                AccessKey.objects.select_for_update(of=("self",))
-                .select_related("user__owned_account", "user__ram_user__account")
-                .filter(pk__in=batch)
-            ):
-                secret = _open(ring, access_key.sealed_secret, access_key.access_key_id, str(access_key))
-                access_key.sealed_secret = ring.seal(secret, associated_data=access_key.access_key_id)
-                access_key.save(update_fields=["sealed_secret"])
-                count(access_key.user.account.pk, "access_keys")
-        stale_authenticators = Authenticator.objects.exclude(key__startswith=newest)
-        for batch in _batches(stale_authenticators):
-            for device in (
-                Authenticator.objects.select_for_update(of=("self",))
-                .select_related("user__owned_account", "user__ram_user__account")
-                .filter(pk__in=batch)
-            ):
-                associated_data = authenticator_associated_data(device.user_id)
-                try:
-                    seed = ring.open_bytes(device.key, associated_data=associated_data)
-                except SecretUnreadable as error:
-                    raise CommandError(
-                        f"The authenticator {device.pk}: {error} Its batch was left as it was; "
-                        "fix the keyring and run again."
-                    ) from None
-                device.key = ring.seal_bytes(seed, associated_data=associated_data)
-                device.save(update_fields=["key"])
-                count(device.user.account.pk, "authenticators")
+        stale = []
+        for model, what in ((AccessKey, "access_keys"), (Authenticator, "authenticators")):
+            field = model.SEALED_FIELD
+            stale.append(model.objects.exclude(**{f"{field}__startswith": newest}))
+            for batch in _batches(stale[-1]):
+                for row in (
+                    model.objects.select_for_update(of=("self",))
+                    .select_related("user__owned_account", "user__ram_user__account")
+                    .filter(pk__in=batch)
+                ):
+                    try:
+                        opened = ring.open_bytes(getattr(row, field), associated_data=row.associated_data)
+                    except SecretUnreadable as error:
+                        raise CommandError(
+                            f"{row}: {error} Its batch was left as it was; fix the keyring and run again."
+                        ) from None
+                    setattr(row, field, ring.seal_bytes(opened, associated_data=row.associated_data))
+                    row.save(update_fields=[field])
+                    count(row.user.account.pk, what)
         stale_packets = DeliveryPacket.objects.filter(
             (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
             | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
@@ -81,7 +71,7 @@ class Command(BaseCommand):
                     },
                 )
         total = sum(sum(counts.values()) for counts in resealed.values())
-        left = stale_keys.count() + stale_authenticators.count() + stale_packets.count()
+        left = sum(rows.count() for rows in (*stale, stale_packets))
         self.stdout.write(
             f"Re-sealed {total} secrets with key version {ring.newest_version}; {left} sealed with older keys remain."
         )
@@ -95,10 +85,3 @@ def _batches(queryset):
     for start in range(0, len(ids), BATCH):
         with transaction.atomic():
             yield ids[start : start + BATCH]
-
-
-def _open(ring, sealed: str, associated_data: str, label: str) -> str:
-    try:
-        return ring.open(sealed, associated_data=associated_data)
-    except SecretUnreadable as error:
-        raise CommandError(f"{label}: {error} Its batch was left as it was; fix the keyring and run again.") from None
