@@ -5,7 +5,9 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 
 from accounts.actors import Actor
+from accounts.models import AccessKey
 from accounts.permissions import can_read_ram, can_write_ram
+from accounts.services.access_keys import record_access_key_use
 from portal.audit import Origin
 
 
@@ -19,6 +21,14 @@ def request_origin(request) -> Origin:
 
 def actor_of(request) -> Actor:
     return Actor(account=request.user.account, origin=request_origin(request), user=request.user)
+
+
+def signed_request_actor(request, access_key: AccessKey, *, service: str) -> Actor:
+    """The actor of a request whose signature `access_key` has verified (either API); its use is recorded."""
+    record_access_key_use(access_key=access_key, channel="api", service=service)
+    user = access_key.user
+    origin = Origin(channel="api", source_ip=client_ip(request), request_id=request.request_id)
+    return Actor(account=user.account, origin=origin, user=user)
 
 
 def _gate(check, message):

@@ -28,7 +28,9 @@ REMEMBER_MFA_COOKIE = "portal_mfa_remembered"
 REMEMBER_MFA_SECONDS = 7 * 24 * 3600
 
 
-def begin_sign_in(request, user: User) -> None:
+def begin_sign_in(request, user: User):
+    """After a correct password: the pending sign-in, and a redirect to its first due step (or, with none due,
+    the completed sign-in)."""
     if request.session.session_key is not None:
         # A session that already exists (perhaps one planted by someone else) gets a new key; a new one is
         # made with a fresh key when it is first saved.
@@ -41,6 +43,7 @@ def begin_sign_in(request, user: User) -> None:
         "device": None,
     }
     request.pending_user = user
+    return next_sign_in_step(request)
 
 
 def pending_sign_in_required(view):

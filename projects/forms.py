@@ -77,7 +77,7 @@ class AddMemberForm(forms.Form):
 
     def clean_ram_user(self):
         name = self.cleaned_data["ram_user"].strip().split("@")[0]
-        ram_user = RamUser.objects.for_account(self.project.account).filter(name__iexact=name).first()
+        ram_user = RamUser.objects.named(account=self.project.account, name=name)
         if ram_user is None:
             raise forms.ValidationError(f"This account has no RAM user named “{name}”.")
         return ram_user
@@ -155,7 +155,7 @@ class CheckPermissionsForm(forms.Form):
         if value.lower() in {"owner", self.account.principal.lower(), owner.email.lower()}:
             return owner
         name = value.removeprefix(f"RAM${self.account.account_id}:").split("@")[0]
-        ram_user = RamUser.objects.for_account(self.account).filter(name__iexact=name).select_related("user").first()
+        ram_user = RamUser.objects.named(account=self.account, name=name)
         if ram_user is None:
             raise forms.ValidationError(f"This account has no RAM user named “{name}”.")
         return ram_user.user

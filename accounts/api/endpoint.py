@@ -9,10 +9,9 @@ from django.http import JsonResponse
 from accounts.actors import Actor
 from accounts.api import actions, keys, logon, mfa, policies, settings  # noqa: F401 - registers the actions
 from accounts.api.registry import ACTIONS, ApiError, Params
-from accounts.gates import client_ip
+from accounts.gates import signed_request_actor
 from accounts.models import AccessKey
-from accounts.services.access_keys import open_secret, record_access_key_use
-from portal.audit import Origin
+from accounts.services.access_keys import open_secret
 from portal.signing import SignatureError, parse_signed_request, verify_signature
 
 API_VERSION = "2015-05-01"
@@ -92,10 +91,4 @@ def authenticate(request, params: dict[str, str]) -> Actor:
         raise ApiError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.", 400)
     query = {key: request.GET[key] for key in request.GET}
     verify_signature(request, signed, open_secret(access_key), query=query, params=params)
-    user = access_key.user
-    record_access_key_use(access_key=access_key, channel="api", service="ram")
-    return Actor(
-        account=user.account,
-        origin=Origin(channel="api", source_ip=client_ip(request), request_id=request.request_id),
-        user=user,
-    )
+    return signed_request_actor(request, access_key, service="ram")

@@ -269,11 +269,7 @@ def check_ram_user_password(*, account: PrimaryAccount, login: str, password: st
     if not _reserve_attempt(identity, source_ip, policy.max_failed_attempts):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
-    ram_user = (
-        RamUser.objects.for_account(account).filter(name__iexact=name).select_related("user", "account").first()
-        if name
-        else None
-    )
+    ram_user = RamUser.objects.named(account=account, name=name)
     is_allowed = ram_user is not None and ram_user.is_console_logon_enabled and ram_user.user.is_active
     if not is_allowed:
         check_password(password, _DUMMY_HASH)

@@ -237,9 +237,8 @@ def update_ram_user(
         mobile_phone=mobile_phone,
         comments=comments,
     )
-    if "name" not in problems and (
-        RamUser.objects.for_account(actor.account).filter(name__iexact=name).exclude(pk=ram_user.pk).exists()
-    ):
+    same_name = RamUser.objects.named(account=actor.account, name=name) if "name" not in problems else None
+    if same_name is not None and same_name.pk != ram_user.pk:
         problems["name"] = [ValidationError("A RAM user with this name already exists.", code="name_taken")]
     if problems:
         raise ValidationError(problems)

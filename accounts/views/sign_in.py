@@ -60,8 +60,7 @@ def owner_sign_in(request):
         except SignInRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            begin_sign_in(request, user)
-            return next_sign_in_step(request)
+            return begin_sign_in(request, user)
     return render(request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP})
 
 
@@ -84,8 +83,7 @@ def ram_sign_in(request, domain):
         except SignInRefused as refusal:
             form.add_error(None, refusal.message)
         else:
-            begin_sign_in(request, ram_user.user)
-            return next_sign_in_step(request)
+            return begin_sign_in(request, ram_user.user)
     return render(request, "accounts/sign_in_ram.html", {"form": form, "account": account, "domain": domain})
 
 
@@ -102,8 +100,7 @@ def sign_up(request):
         except ValidationError as error:
             add_errors(form, error)
         else:
-            begin_sign_in(request, account.owner)
-            return next_sign_in_step(request)
+            return begin_sign_in(request, account.owner)
     return render(request, "accounts/sign_up.html", {"form": form})
 
 

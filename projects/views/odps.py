@@ -15,11 +15,10 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.actors import Actor
-from accounts.gates import client_ip
-from accounts.models import USER_NAME_RE, AccessKey, PrimaryAccount, RamUser, User
+from accounts.gates import signed_request_actor
+from accounts.models import AccessKey, PrimaryAccount, RamUser, User
 from accounts.permissions import can_read_ram
-from accounts.services.access_keys import open_secret, record_access_key_use
-from portal.audit import Origin
+from accounts.services.access_keys import open_secret
 from portal.gates import public
 from portal.signing import SignatureError, parse_odps_authorization, verify_odps_signature
 from projects.matrix import MATRIX, Channel, Role
@@ -111,13 +110,7 @@ def authenticate(request) -> Actor:
         raise OdpsError("InvalidParameter", "ODPS-0410051:Invalid credentials - the AccessKey is disabled.", 403)
     resource_path = request.path_info.removeprefix(ENDPOINT_PATH)
     verify_odps_signature(request, signed, open_secret(access_key), resource_path=resource_path)
-    record_access_key_use(access_key=access_key, channel="api", service="maxcompute")
-    user = access_key.user
-    return Actor(
-        account=user.account,
-        origin=Origin(channel="api", source_ip=client_ip(request), request_id=request.request_id),
-        user=user,
-    )
+    return signed_request_actor(request, access_key, service="maxcompute")
 
 
 def _project(user: User, name: str) -> Project:
@@ -157,8 +150,8 @@ def _principal_user(account: PrimaryAccount, principal: Principal) -> User:
     if _is_account(account, principal.account):
         if principal.is_primary_account:
             user = account.owner
-        elif re.fullmatch(USER_NAME_RE, principal.user_name):
-            ram_user = RamUser.objects.for_account(account).filter(name__iexact=principal.user_name).first()
+        else:
+            ram_user = RamUser.objects.named(account=account, name=principal.user_name)
             user = ram_user.user if ram_user else None
     if user is None:
         raise OdpsError("NoSuchObject", f"The principal {principal.text} does not exist.", 404)

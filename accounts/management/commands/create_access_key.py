@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no primary account {account}.")
         holder = primary.owner
         if user:
-            ram_user = RamUser.objects.for_account(primary).filter(name__iexact=user).select_related("user").first()
+            ram_user = RamUser.objects.named(account=primary, name=user)
             if ram_user is None:
                 raise CommandError(f"The account {account} has no RAM user named {user}.")
             holder = ram_user.user

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         found = Project.objects.filter(name__iexact=project).select_related("account").first()
         if found is None:
             raise CommandError(f"There is no project {project}.")
-        ram_user = RamUser.objects.for_account(found.account).filter(name__iexact=user).first()
+        ram_user = RamUser.objects.named(account=found.account, name=user)
         if ram_user is None:
             raise CommandError(f"The project's account has no RAM user named {user}.")
         roles = [item.strip() for item in role.split(",") if item.strip()]
