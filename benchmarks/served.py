@@ -4,6 +4,7 @@ keyring) set up in this process and served over loopback by one single-threaded 
 import base64
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,3 +69,15 @@ def served():
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def report_rounds(*, baseline: str, baselines: list[float], measured: str, rates: list[float], target: float = 0.8):
+    """Prints both rates' medians, each round's ratio, and the median round's ratio against the target: the
+    machine's speed drifts, so each round compares two rates measured side by side."""
+    ratios = sorted(rate / base for rate, base in zip(rates, baselines, strict=True))
+    ratio = statistics.median(ratios)
+    width = max(len(baseline), len(measured)) + 1
+    print(f"{baseline + ':':{width}s} {statistics.median(baselines):8.1f}")
+    print(f"{measured + ':':{width}s} {statistics.median(rates):8.1f}")
+    print(f"ratio by round: {', '.join(f'{value:.2f}' for value in ratios)}")
+    print(f"ratio: {ratio:.2f} (target ≥ {target:.2f}) {'OK' if ratio >= target else 'BELOW TARGET'}")

@@ -13,14 +13,13 @@ and the median round's ratio is the result.
 import argparse
 import http.cookiejar
 import re
-import statistics
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from served import served, setup
+from served import report_rounds, served, setup
 
 setup()
 
@@ -128,12 +127,12 @@ def main() -> None:
                 list(pool.map(lambda name: sign_in(base, account.default_domain, name, devices[name]), batch))
             sign_in_rates.append(len(batch) / (time.perf_counter() - started))
 
-    ratios = sorted(measured / baseline for measured, baseline in zip(sign_in_rates, hash_rates, strict=True))
-    ratio = statistics.median(ratios)
-    print(f"Argon2id verifications per second (baseline, one core, median): {statistics.median(hash_rates):8.1f}")
-    print(f"complete sign-ins (password + TOTP) per second, 1 core (median): {statistics.median(sign_in_rates):8.1f}")
-    print(f"ratio by round: {', '.join(f'{value:.2f}' for value in ratios)}")
-    print(f"ratio: {ratio:.2f} (target ≥ 0.80) {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+    report_rounds(
+        baseline="Argon2id verifications per second (baseline, one core, median)",
+        baselines=hash_rates,
+        measured="complete sign-ins (password + TOTP) per second, 1 core (median)",
+        rates=sign_in_rates,
+    )
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ drifts, so the two are measured in alternating rounds and the median round's rat
 
 import argparse
 import socket
-import statistics
 import time
 import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from served import served, setup
+from served import report_rounds, served, setup
 
 setup()
 
@@ -93,12 +92,12 @@ def main() -> None:
             signed = [signed_request(host, key_id, secret) for _ in range(args.calls)]
             baselines.append(rate(address, [noop] * args.calls))
             measured.append(rate(address, signed))
-    ratios = sorted(call / base for call, base in zip(measured, baselines, strict=True))
-    ratio = statistics.median(ratios)
-    print(f"unsigned no-op view, requests per second (baseline, median): {statistics.median(baselines):8.1f}")
-    print(f"signed GetUser calls per second (median):                    {statistics.median(measured):8.1f}")
-    print(f"ratio by round: {', '.join(f'{value:.2f}' for value in ratios)}")
-    print(f"ratio: {ratio:.2f} (target ≥ 0.80) {'OK' if ratio >= 0.8 else 'BELOW TARGET'}")
+    report_rounds(
+        baseline="unsigned no-op view, requests per second (baseline, median)",
+        baselines=baselines,
+        measured="signed GetUser calls per second (median)",
+        rates=measured,
+    )
 
 
 if __name__ == "__main__":
