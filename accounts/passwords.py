@@ -27,6 +27,10 @@ def password_problems(
 ) -> list[str]:
     """Every reason the password is refused, in words a person can act on; empty when it is fine."""
     problems = []
+    if not password.strip():
+        # Spaces are allowed and kept exactly as typed (ASVS 5.0 6.2.8), but a password of nothing else looks
+        # blank on every sheet and screen, and is one of a handful of guesses.
+        return ["The password must not consist only of spaces."]
     if len(password) < policy.minimum_length:
         problems.append(f"The password must be at least {policy.minimum_length} characters long.")
     if len(password) > MAXIMUM_LENGTH:

@@ -45,6 +45,8 @@ class _SheetPdf(FPDF):
         self.row("Logon name", sheet.logon_name, mono=True)
         if sheet.password:
             self.row("Initial password", sheet.password, mono=True)
+            if sheet.password_spaces_note:
+                self.row("", sheet.password_spaces_note)
         if sheet.access_key_id:
             self.heading("AccessKey")
             self.row("AccessKey ID", sheet.access_key_id, mono=True)

@@ -29,6 +29,18 @@ class DeliverySheet:
     def has_secrets(self) -> bool:
         return bool(self.password or self.access_key_secret)
 
+    @property
+    def password_spaces_note(self) -> str:
+        """A typed password keeps its spaces exactly; at its ends they are invisible on a screen or on paper."""
+        if not self.password:
+            return ""
+        ends = [
+            where
+            for where, at_end in (("begins", self.password[:1].isspace()), ("ends", self.password[-1:].isspace()))
+            if at_end
+        ]
+        return f"Note: the password {' and '.join(ends)} with a space." if ends else ""
+
 
 def delivery_sheet(
     ram_user: RamUser,

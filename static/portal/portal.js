@@ -18,12 +18,18 @@
     if (button.hasAttribute("data-copy-text")) copy(button.getAttribute("data-copy-text"), button);
     if (button.hasAttribute("data-copy-target")) {
       const source = document.querySelector(button.getAttribute("data-copy-target"));
-      if (source) copy(source.innerText.trim(), button);
+      if (source) copy(shownText(source), button);
     }
     if (button.hasAttribute("data-print")) window.print();
     if (button.hasAttribute("data-add-row")) addUserRow();
     if (button.hasAttribute("data-download-csv")) downloadCsv(button);
   });
+
+  // A secret is taken exactly as issued: a typed password may begin or end with spaces (ASVS 5.0 6.2.8), which
+  // innerText and trim() would drop. Other text is taken as the page renders it (a list, one item per line).
+  function shownText(element) {
+    return element.hasAttribute("data-secret") ? element.textContent : element.innerText.trim();
+  }
 
   // The CSV is built here from what the page already shows, so no second request ever carries the secret.
   function downloadCsv(button) {
@@ -34,7 +40,7 @@
       sheets.forEach(function (sheet) {
         const field = function (name) {
           const element = sheet.querySelector('[data-field="' + name + '"]');
-          return element ? element.innerText.trim() : "";
+          return element ? shownText(element) : "";
         };
         rows.push([
           csvCell(sheet.getAttribute("data-delivery-sheet")), csvCell(field("logon-name")),
@@ -45,8 +51,8 @@
     } else {
       rows = [
         ["AccessKey ID", "AccessKey Secret"],
-        [csvCell(document.getElementById("access-key-id").innerText.trim()),
-          secretCell(document.getElementById("access-key-secret").innerText.trim())],
+        [csvCell(shownText(document.getElementById("access-key-id"))),
+          secretCell(shownText(document.getElementById("access-key-secret")))],
       ];
     }
     const csv = rows.map(function (row) { return row.join(","); }).join("\r\n") + "\r\n";
@@ -72,7 +78,8 @@
   }
 
   function quoted(value) {
-    return /[",\r\n]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
+    // Quoted also when it begins or ends with a space, which some spreadsheets would otherwise trim.
+    return /[",\r\n]|^\s|\s$/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
   }
 
 
