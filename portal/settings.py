@@ -219,14 +219,53 @@ else:
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "RAM Onboarding Portal <portal@localhost>")
 
+# Every handler, and the development server's request log where its records are made, redacts the secret
+# parameters of query strings (portal.redaction): the RAM SDKs send passwords there. The "django" loggers are
+# configured here so that none of Django's own handlers, which would not redact, stays attached.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # fpdf2's font subsetting narrates every PDF at INFO.
-    "loggers": {"fontTools": {"level": "WARNING"}},
+    "filters": {
+        "redact_secrets": {"()": "portal.redaction.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {
+            "handlers": ["django.server"],
+            "filters": ["redact_secrets"],
+            "level": LOG_LEVEL,
+            "propagate": False,
+        },
+        # fpdf2's font subsetting narrates every PDF at INFO.
+        "fontTools": {"level": "WARNING"},
+    },
 }
+# Error reports (the debug page, the administrators' email) hide those parameters too.
+DEFAULT_EXCEPTION_REPORTER = "portal.redaction.PortalExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.redaction.PortalExceptionReporterFilter"
 
 # django-otp: a failed code doubles the wait before the next try.
 OTP_TOTP_ISSUER = "RAM Onboarding Portal"
