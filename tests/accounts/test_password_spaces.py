@@ -71,7 +71,9 @@ def test_spaces_at_both_ends_are_kept_exactly_and_only_the_exact_password_signs_
     [created] = create_ram_users(
         actor=owner.actor,
         new_users=[
-            NewRamUser(name="spacey", display_name="Spacey", console_logon=True, password=SPACED, must_reset_password=False)
+            NewRamUser(
+                name="spacey", display_name="Spacey", console_logon=True, password=SPACED, must_reset_password=False
+            )
         ],
     )
     user = created.ram_user.user
@@ -89,7 +91,9 @@ def test_the_sheet_and_the_pdf_carry_the_spaces_and_say_so(owner, short_password
     sheet = delivery_sheet(alice.ram_user, password=SPACED)
     assert sheet.password == SPACED
     assert sheet.password_spaces_note == "Note: the password begins and ends with a space."
-    assert delivery_sheet(alice.ram_user, password=" leading-only").password_spaces_note.endswith("begins with a space.")
+    assert delivery_sheet(alice.ram_user, password=" leading-only").password_spaces_note.endswith(
+        "begins with a space."
+    )
     assert delivery_sheet(alice.ram_user, password="no-spaces-here").password_spaces_note == ""
     text = PdfReader(io.BytesIO(delivery_sheets_pdf([sheet]))).pages[0].extract_text()
     assert "pass word" in text
