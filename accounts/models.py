@@ -1,6 +1,7 @@
 import hashlib
 import hmac
 import re
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -464,6 +465,14 @@ class DeliveryPacketQuerySet(models.QuerySet):
         return self.filter(account=account)
 
 
+# What each line of a packet's history says (DeliveryPacket.history_lines).
+PACKET_HISTORY_SENTENCES = {
+    "password_replaced": "The password was replaced; the one in this packet no longer works and was removed.",
+    "console_logon_disabled": "Console logon was disabled; the password in this packet was removed.",
+    "access_key_deleted": "AccessKey {access_key_id} was deleted; its secret was removed from this packet.",
+}
+
+
 class DeliveryPacket(models.Model):
     """What hands a RAM user's account to its person. Secrets in it stay sealed until they leave through
     exactly one channel (shown, printed, emailed and claimed), and are wiped then."""
@@ -476,6 +485,7 @@ class DeliveryPacket(models.Model):
         EXPIRED = "expired", "Expired"
         REVOKED = "revoked", "Revoked"
         WIPED = "wiped", "Wiped"
+        SUPERSEDED = "superseded", "Superseded"
 
     class Channel(models.TextChoices):
         SHOWN = "shown", "Shown on the issuing page"
@@ -486,7 +496,7 @@ class DeliveryPacket(models.Model):
     uid = models.UUIDField(unique=True, editable=False)  # associated data of its sealed secrets
     account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="delivery_packets")
     ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="delivery_packets")
-    state = models.CharField(max_length=8, choices=State.choices, default=State.SEALED)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SEALED)
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
     has_password = models.BooleanField(default=False)
     access_key_id = models.CharField(max_length=24, blank=True)  # not a secret; the key's secret is sealed below
@@ -503,6 +513,9 @@ class DeliveryPacket(models.Model):
     delivered_by = models.CharField(max_length=200, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     wiped_at = models.DateTimeField(null=True, blank=True)
+    # Lines about what happened to the packet's secrets after it was made ({"at", "by", "text"}), such as a
+    # password replaced meanwhile; the fields above say how it was delivered.
+    history = models.JSONField(default=list, blank=True)
 
     objects = DeliveryPacketQuerySet.as_manager()
 
@@ -516,6 +529,19 @@ class DeliveryPacket(models.Model):
     @property
     def has_secrets(self) -> bool:
         return bool(self.sealed_password or self.sealed_access_key_secret)
+
+    def history_lines(self) -> list[str]:
+        lines = []
+        for entry in self.history:
+            sentence = PACKET_HISTORY_SENTENCES.get(entry.get("event"), "{event}").format_map(entry)
+            at = datetime.fromisoformat(entry["at"])
+            lines.append(f"{sentence} ({at:%Y-%m-%d %H:%M} UTC, by {entry.get('by', '')})")
+        return lines
+
+    @property
+    def is_instructions(self) -> bool:
+        """Sign-in instructions only: made without secrets, so it can be printed or sent any number of times."""
+        return not (self.has_password or self.access_key_id)
 
 
 class PacketEmail(models.Model):

@@ -52,6 +52,9 @@ class _SheetPdf(FPDF):
             self.row("AccessKey ID", sheet.access_key_id, mono=True)
             if sheet.access_key_secret:
                 self.row("AccessKey Secret", sheet.access_key_secret, mono=True)
+        for note in sheet.notes:
+            self.set_font("Sans", "", 9)
+            self.multi_cell(0, 5, note, new_x="LMARGIN", new_y="NEXT")
         self.heading("Confirmations")
         self.row("Console logon", "Enabled" if sheet.is_console_logon_enabled else "Not enabled")
         self.row("Manage own AccessKeys", "Allowed" if sheet.can_manage_own_access_keys else "Not allowed")

@@ -24,6 +24,7 @@ class DeliverySheet:
     access_key_id: str
     password: str | None = None
     access_key_secret: str | None = None
+    notes: tuple[str, ...] = ()  # what happened to the packet's secrets since it was made
 
     @property
     def has_secrets(self) -> bool:
@@ -68,4 +69,5 @@ def delivery_sheet(
         access_key_id=access_key_id or (packet.access_key_id if packet else ""),
         password=password,
         access_key_secret=access_key_secret,
+        notes=tuple(packet.history_lines()) if packet else (),
     )

@@ -13,7 +13,7 @@ from accounts.actors import Actor
 from accounts.models import AccessKey, DeliveryPacket, User
 from accounts.permissions import can_write_ram
 from accounts.services.otp import require_otp
-from accounts.services.packets import seal_delivery_packet
+from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
 from portal.audit import record_event
 from portal.keyring import keyring
 
@@ -153,11 +153,19 @@ def delete_access_key(*, actor: Actor, access_key: AccessKey, otp_code: str | No
         if locked.is_active:
             raise ValidationError("Disable the AccessKey before deleting it.", code="delete_active_key")
         locked.delete()
+        superseded = (
+            []
+            if holder.is_owner
+            else supersede_packet_secrets(
+                actor=actor, ram_user=holder.ram_user, event="access_key_deleted", access_key_id=locked.access_key_id
+            )
+        )
         record_event(
             actor=actor,
             action="access_key.delete",
             target=holder.principal,
-            details={"access_key_id": access_key.access_key_id},
+            details={"access_key_id": access_key.access_key_id}
+            | ({"superseded_packets": superseded} if superseded else {}),
         )
 
 

@@ -22,7 +22,7 @@ from accounts.models import (
 )
 from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
-from accounts.services.packets import seal_delivery_packet
+from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
 from accounts.services.ram_users import context_words
 from portal.audit import Origin, record_event
 
@@ -94,10 +94,13 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
         elif not user.has_usable_password():
             raise ValidationError({"password": ["Set a password or generate one to enable console logon."]})
     packet = None
+    superseded = []
     with transaction.atomic():
         locked = RamUser.objects.select_for_update().select_related("user", "account").get(pk=ram_user.pk)
         was_enabled = locked.is_console_logon_enabled
         if not change.is_enabled:
+            if locked.user.has_usable_password():
+                supersede_packet_secrets(actor=actor, ram_user=locked, event="console_logon_disabled", password=True)
             locked.user.set_unusable_password()
             locked.user.save(update_fields=["password"])
             end_sessions(locked.user)
@@ -108,6 +111,10 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
         else:
             if new_password:
                 _store_new_password(locked.user, new_password)
+                # Sealed packets with the old password would hand out one that no longer works.
+                superseded = supersede_packet_secrets(
+                    actor=actor, ram_user=locked, event="password_replaced", password=True
+                )
                 packet = seal_delivery_packet(actor=actor, ram_user=locked, password=new_password)
             locked.is_console_logon_enabled = True
             locked.must_reset_password = change.must_reset_password
@@ -124,7 +131,8 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
                 "reset_required": locked.must_reset_password,
                 "mfa_required": locked.must_bind_mfa,
                 "delivery_packet": packet.pk if packet else None,
-            },
+            }
+            | ({"superseded_packets": superseded} if superseded else {}),
         )
     return LogonResult(generated_password=generated, packet=packet)
 
@@ -160,7 +168,17 @@ def change_own_password(
         if not user.is_owner:
             RamUser.objects.filter(pk=user.ram_user.pk).update(must_reset_password=False)
             user.ram_user.must_reset_password = False
-        record_event(actor=actor, action="password.change", target=user.display)
+        superseded = (
+            []
+            if user.is_owner
+            else supersede_packet_secrets(actor=actor, ram_user=user.ram_user, event="password_replaced", password=True)
+        )
+        record_event(
+            actor=actor,
+            action="password.change",
+            target=user.display,
+            details={"superseded_packets": superseded} if superseded else None,
+        )
 
 
 def is_password_expired(user: User, account: PrimaryAccount, *, policy: PasswordPolicy | None = None) -> bool:

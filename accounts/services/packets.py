@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -109,6 +110,47 @@ def _wipe(packet: DeliveryPacket, *, state: str, channel: str = "", by: str = ""
     packet.save()
 
 
+def supersede_packet_secrets(
+    *, actor: Actor, ram_user: RamUser, event: str, password: bool = False, access_key_id: str = ""
+) -> list[int]:
+    """Takes a secret that no longer works (a replaced password, logon disabled, a deleted key) out of every
+    undelivered packet of the user that carries it, with a line in the packet's history. A packet left
+    without secrets is superseded: it can no longer be printed, emailed or claimed, and an email still queued
+    for it is dropped. Runs inside the caller's transaction, whose audit event lists the packets changed."""
+    carries = Q()
+    if password:
+        carries |= ~Q(sealed_password="")
+    if access_key_id:
+        carries |= Q(access_key_id=access_key_id) & ~Q(sealed_access_key_secret="")
+    if not carries:
+        return []
+    candidates = DeliveryPacket.objects.filter(carries, ram_user=ram_user, state__in=DELIVERABLE_STATES)
+    packet_ids = list(candidates.values_list("pk", flat=True))
+    if not packet_ids:
+        return []
+    # The outbox rows first, then the packets: the mail worker and "Revoke" lock in that order too.
+    list(PacketEmail.objects.select_for_update().filter(packet_id__in=packet_ids))
+    changed = []
+    for packet in DeliveryPacket.objects.select_for_update().filter(carries, pk__in=packet_ids).order_by("pk"):
+        if packet.state not in DELIVERABLE_STATES:
+            continue
+        if password:
+            packet.sealed_password = ""
+        if access_key_id and packet.access_key_id == access_key_id:
+            packet.sealed_access_key_secret = ""
+        packet.history = [
+            *packet.history,
+            {"at": timezone.now().isoformat(), "by": actor.principal, "event": event, "access_key_id": access_key_id},
+        ]
+        if packet.has_secrets:
+            packet.save(update_fields=["sealed_password", "sealed_access_key_secret", "history"])
+        else:
+            _wipe(packet, state=State.SUPERSEDED)
+            PacketEmail.objects.filter(packet=packet, sent_at__isnull=True).delete()
+        changed.append(packet.pk)
+    return changed
+
+
 def _locked_packets(actor: Actor, packet_ids) -> list[DeliveryPacket]:
     packets = list(
         DeliveryPacket.objects.select_for_update()
@@ -149,12 +191,17 @@ def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str,
     ensure_can_write_ram(actor)
     with transaction.atomic():
         packets = _locked_packets(actor, packet_ids)
+        superseded = sorted({p.ram_user.name for p in packets if p.state == State.SUPERSEDED})
+        if superseded:
+            raise ValidationError(
+                "These packets are superseded: the secrets they carried were replaced or deleted since "
+                f"(of {', '.join(superseded)}). Print the newer packets, or sign-in instructions."
+            )
         # Spent: its secrets left already, or are on their way by email (the claim link must stay the one exit).
         spent = [
             p
             for p in packets
-            if (p.has_password or p.access_key_id)
-            and (p.state != State.SEALED or PacketEmail.objects.filter(packet=p).exists())
+            if not p.is_instructions and (p.state != State.SEALED or PacketEmail.objects.filter(packet=p).exists())
         ]
         if spent:
             names = ", ".join(sorted({p.ram_user.name for p in spent}))
@@ -221,6 +268,11 @@ def email_delivery_packet(*, actor: Actor, packet: DeliveryPacket, to: str) -> P
         raise ValidationError({"to": ["Enter a valid email address."]}) from None
     with transaction.atomic():
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
+        if locked.state == State.SUPERSEDED:
+            raise ValidationError(
+                "This packet is superseded: the secrets it carried were replaced or deleted since. Send the newer "
+                "packet instead."
+            )
         if locked.state != State.SEALED or hasattr(locked, "email"):
             raise ValidationError("This packet has already been delivered; create a new one to send.")
         locked.email_to = to
@@ -308,7 +360,10 @@ def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket
         found = packet_for_claim(token)
         packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
         if packet is None or packet.state != State.SENT or packet.claim_token_hash != hash_claim_token(token):
-            raise ClaimRefused("This link is not valid: it was used, revoked or mistyped.")
+            raise ClaimRefused(
+                "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were replaced. "
+                "Ask your administrator for a new one."
+            )
         actor = Actor(account=found.ram_user.account, origin=origin, label=f"claim link of {found.ram_user.principal}")
         if packet.claim_expires_at and packet.claim_expires_at <= timezone.now():
             # The expiry is written (this transaction commits) before the refusal is raised.
