@@ -3,7 +3,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from django.db.models import Q
 
-from accounts.models import AccessKey, Authenticator, DeliveryPacket
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
 from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
@@ -37,6 +37,11 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
                 _samples(Authenticator.objects.filter(key__startswith="v"), Authenticator.SEALED_FIELD, ring),
                 lambda device: ring.open_bytes(device.key, associated_data=device.associated_data),
                 lambda device: f"the TOTP seed of {device}",
+            ),
+            (
+                _samples(OneTimeReveal.objects.exclude(sealed_secrets=""), OneTimeReveal.SEALED_FIELD, ring),
+                lambda reveal: ring.open(reveal.sealed_secrets, associated_data=reveal.associated_data),
+                lambda reveal: f"the secrets waiting for the one-time page {reveal.uid}",
             ),
             (
                 _samples(DeliveryPacket.objects.exclude(sealed_password=""), "sealed_password", ring),

@@ -6,6 +6,7 @@ from django.conf import settings
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.policies import SYSTEM_POLICY_CHOICES
 from accounts.services.alias import alias_problems
+from accounts.services.reveals import FORM_TOKEN_RE, new_form_token
 
 OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup codes)."
 
@@ -35,6 +36,20 @@ class OtpCodeField(forms.CharField):
         kwargs.setdefault("max_length", 16)
         super().__init__(**kwargs)
         self.widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
+class FormTokenField(forms.CharField):
+    """The one-time token of a secret-issuing form instance (accounts.services.reveals): a repeated submission of
+    the same form does no new work. A post without a valid one (a script) counts as a form of its own."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=64, initial=new_form_token, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return value if FORM_TOKEN_RE.fullmatch(value) else new_form_token()
 
 
 class OwnerSignInForm(forms.Form):
@@ -96,6 +111,7 @@ class CreateUsersOptionsForm(forms.Form):
         required=False,
         help_text="Needed when a user gets an AccessKey: the code from your authenticator app.",
     )
+    form_token = FormTokenField()
 
     def __init__(self, *args, needs_otp: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,7 +120,14 @@ class CreateUsersOptionsForm(forms.Form):
             self.fields["otp_code"].required = True
 
 
-class CreateAccessKeyForm(OtpForm):
+class IssueSecretWithOtpForm(OtpForm):
+    """A code-checked form that issues a secret shown once: the primary account's or one's own AccessKey, new
+    backup codes."""
+
+    form_token = FormTokenField()
+
+
+class CreateAccessKeyForm(IssueSecretWithOtpForm):
     deliver = delivery_field()
 
 
@@ -228,10 +251,17 @@ class LogonSettingsForm(forms.Form):
     must_reset_password = forms.BooleanField(label="Require password reset at next logon", required=False)
     must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
     deliver = delivery_field()
+    form_token = FormTokenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = helper("OK")
+        self.helper.form_tag = False  # the page's own form element: sent once, with a note when sent before
+
+    @property
+    def issues_password(self) -> bool:
+        data = self.cleaned_data
+        return data["is_enabled"] and data["password_mode"] in ("generate", "custom")
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils.crypto import salted_hmac
 from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -559,3 +560,56 @@ class PacketEmail(models.Model):
 
     def __str__(self):
         return f"email of packet {self.packet_id} to {self.to}"
+
+
+class OneTimeReveal(models.Model):
+    """One submission of a form that issues secrets, and the one-time page that shows them.
+
+    The form carries a random token; the first submission with it claims this row (committed before the work),
+    does the work and fills the row in the work's own transaction, then redirects here. A repeated submission of
+    the same form (a second click, a reload, back and resubmit) finds the row, does nothing and is sent to the
+    same page, which shows the secrets to their issuer once and afterwards says that they were shown.
+    Secrets kept in delivery packets stay there (the page opens them as their "shown" channel); the others
+    (the primary account's or a user's own AccessKey, backup codes) are sealed here until the page opens.
+    """
+
+    class Kind(models.TextChoices):
+        USERS_CREATED = "users_created", "Users created"
+        PASSWORD_SET = "password_set", "Logon settings saved"
+        ACCESS_KEY_CREATED = "access_key_created", "AccessKey created"
+        BACKUP_CODES = "backup_codes", "Backup codes"
+
+    class State(models.TextChoices):
+        WORKING = "working", "Working"
+        READY = "ready", "Ready to show"
+        SHOWN = "shown", "Shown"
+        EXPIRED = "expired", "Expired unseen"
+
+    uid = models.UUIDField(unique=True, editable=False)  # its page's address, and associated data of its seal
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_reveals")
+    form_token_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WORKING)
+    shows_packets = models.BooleanField(default=True)  # False: "Seal them in a delivery packet" was chosen
+    # What the page tells besides secrets (users created, the key's ID, the packets): never a secret.
+    facts = models.JSONField(default=dict, blank=True)
+    sealed_secrets = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    shown_at = models.DateTimeField(null=True, blank=True)
+
+    SEALED_FIELD = "sealed_secrets"  # what rotate_secret_keys re-seals and the start-up check opens
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "form_token_hash"], name="one_submission_per_form_token"),
+        ]
+
+    def __str__(self):
+        return f"one-time reveal {self.uid}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:one-time-reveal", args=[self.uid])
+
+    @property
+    def associated_data(self) -> str:
+        return f"reveal:{self.uid}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, sign_in
+from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, reveals, sign_in
 from accounts.views.access_keys import SCOPE_URLS, key_url_name
 
 app_name = "accounts"
@@ -56,6 +56,7 @@ urlpatterns = [
     path("packets/email/", packets.email_packet, name="email-packet"),
     path("packets/<int:pk>/revoke/", packets.revoke_packet, name="revoke-packet"),
     path("claim/", packets.claim, name="claim"),
+    path("issued/<uuid:uid>/", reveals.one_time_reveal, name="one-time-reveal"),
     path("settings/security/", account.security_settings, name="security-settings"),
     path("settings/password-policy/", account.password_policy, name="password-policy"),
     path("settings/alias/", alias.update_default_domain, name="update-default-domain"),

@@ -1,5 +1,6 @@
 """The shared cast: an owner with TOTP, a RAM administrator, a plain RAM user, and another account."""
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +117,14 @@ def other_owner(db) -> Person:
 @pytest.fixture
 def other_ram_user(other_owner) -> Person:
     return make_ram_user(other_owner, "mallory")
+
+
+def form_token_of(page) -> str:
+    """The one-time token of the secret-issuing form on a page (a response or its HTML)."""
+    html = page if isinstance(page, str) else page.content.decode()
+    match = re.search(r'name="form_token" value="([A-Za-z0-9_-]+)"', html)
+    assert match, "The page has no form token."
+    return match.group(1)
 
 
 def signed_in(person: Person) -> Client:

@@ -10,10 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import AccessKey, DeliveryPacket, User
+from accounts.models import AccessKey, DeliveryPacket, OneTimeReveal, User
 from accounts.permissions import can_write_ram
 from accounts.services.otp import require_otp
 from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
+from accounts.services.reveals import fill_reveal
 from portal.audit import record_event
 from portal.keyring import keyring
 
@@ -71,10 +72,13 @@ def _needs_otp_for_every_change(holder: User) -> bool:
     return holder.is_owner
 
 
-def issue_access_key(*, actor: Actor, holder: User, otp_code: str | None) -> IssuedAccessKey:
+def issue_access_key(
+    *, actor: Actor, holder: User, otp_code: str | None, reveal: OneTimeReveal | None = None
+) -> IssuedAccessKey:
     """A new Active key for `holder`, within the per-user limit even under concurrent requests.
 
-    The actor's code is checked first, so a replayed or double-submitted form issues nothing.
+    The actor's code is checked first, so a replayed form issues nothing. The secret goes to the form's one-time
+    page (`reveal`): through the key's delivery packet when a RAM user gets one from an administrator.
     """
     ensure_can_manage_keys_of(actor, holder)
     require_otp(actor=actor, otp_code=otp_code)
@@ -93,6 +97,12 @@ def issue_access_key(*, actor: Actor, holder: User, otp_code: str | None) -> Iss
             action="access_key.create",
             target=holder.principal,
             details={"access_key_id": access_key.access_key_id} | ({"delivery_packet": packet.pk} if packet else {}),
+        )
+        fill_reveal(
+            reveal,
+            packets=[packet],
+            secrets=None if packet else {"access_key_secret": secret},
+            facts={"access_key_id": access_key.access_key_id, "holder": holder.pk},
         )
     return IssuedAccessKey(access_key=access_key, secret=secret, packet=packet)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import (
     DeliveryPacket,
+    OneTimeReveal,
     PasswordHistoryEntry,
     PasswordPolicy,
     PrimaryAccount,
@@ -24,6 +25,7 @@ from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
 from accounts.services.ram_users import context_words
+from accounts.services.reveals import fill_reveal
 from portal.audit import Origin, record_event
 
 LOCK_DURATION = timedelta(hours=1)
@@ -69,8 +71,11 @@ class LogonResult:
     packet: DeliveryPacket | None = None  # a new password, sealed for delivery
 
 
-def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChange) -> LogonResult:
-    """Applies "Modify Logon Settings". A new password (typed or generated) is sealed in a delivery packet.
+def modify_logon_settings(
+    *, actor: Actor, ram_user: RamUser, change: LogonChange, reveal: OneTimeReveal | None = None
+) -> LogonResult:
+    """Applies "Modify Logon Settings". A new password (typed or generated) is sealed in a delivery packet,
+    which the form's one-time page (`reveal`) opens.
 
     Disabling logon or setting a password ends the user's sessions.
     """
@@ -134,6 +139,7 @@ def modify_logon_settings(*, actor: Actor, ram_user: RamUser, change: LogonChang
             }
             | ({"superseded_packets": superseded} if superseded else {}),
         )
+        fill_reveal(reveal, packets=[packet], facts={"ram_user": locked.pk})
     return LogonResult(generated_password=generated, packet=packet)
 
 

@@ -11,10 +11,12 @@ from accounts.models import (
     Authenticator,
     BackupCode,
     BackupCodeDevice,
+    OneTimeReveal,
     User,
     authenticator_associated_data,
     hash_backup_code,
 )
+from accounts.services.reveals import fill_reveal
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
@@ -84,11 +86,13 @@ def confirm_totp_enrolment(
     return codes
 
 
-def regenerate_backup_codes(*, actor: Actor, otp_code: str) -> list[str]:
+def regenerate_backup_codes(*, actor: Actor, otp_code: str, reveal: OneTimeReveal | None = None) -> list[str]:
+    """Ten new backup codes replace the old ones; the form's one-time page (`reveal`) shows them once."""
     require_otp(actor=actor, otp_code=otp_code)
     with transaction.atomic():
         codes = _replace_backup_codes(actor.user)
         record_event(actor=actor, action="mfa.backup_codes_regenerated", target=actor.user.display)
+        fill_reveal(reveal, secrets={"backup_codes": codes})
     return codes
 
 

@@ -163,17 +163,26 @@ def _locked_packets(actor: Actor, packet_ids) -> list[DeliveryPacket]:
     return packets
 
 
-def release_shown_secrets(*, actor: Actor, packet: DeliveryPacket) -> None:
-    """The issuing page has just shown the packet's secrets: they have left, so the sealed copy goes."""
+def show_packet_secrets(*, actor: Actor, packet: DeliveryPacket) -> PacketSecrets | None:
+    """The packet's secrets for the issuing page, which shows them now: they leave, so the sealed copy goes.
+    None when they have left otherwise meanwhile (printed, queued for email, superseded)."""
     ensure_same_account(actor, packet.ram_user)
     with transaction.atomic():
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
-        if locked.state != State.SEALED:
-            return
+        if locked.state != State.SEALED or not locked.has_secrets or PacketEmail.objects.filter(packet=locked).exists():
+            return None
+        opened = _open(locked)
         _wipe(locked, state=State.WIPED, channel=DeliveryPacket.Channel.SHOWN, by=actor.principal)
         record_event(
             actor=actor, action="packet.shown", target=packet.ram_user.principal, details={"packet": packet.pk}
         )
+    return opened
+
+
+def release_shown_secrets(*, actor: Actor, packet: DeliveryPacket) -> None:
+    """The caller has just shown the packet's secrets (an API response, an operator's command): the sealed
+    copy goes."""
+    show_packet_secrets(actor=actor, packet=packet)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,22 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import USER_NAME_RE, AccessKey, Authenticator, DeliveryPacket, PrimaryAccount, RamUser, User
+from accounts.models import (
+    USER_NAME_RE,
+    AccessKey,
+    Authenticator,
+    DeliveryPacket,
+    OneTimeReveal,
+    PrimaryAccount,
+    RamUser,
+    User,
+)
 from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.access_keys import create_access_key_locked
 from accounts.services.otp import OtpProof, require_otp
 from accounts.services.packets import seal_delivery_packet
+from accounts.services.reveals import fill_reveal
 from portal.audit import record_event
 
 LOGON_NAME_MAX = 128
@@ -106,11 +116,17 @@ def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
     return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)
 
 
-def create_ram_users(*, actor: Actor, new_users: list[NewRamUser], otp_code: str | None = None) -> list[CreatedRamUser]:
+def create_ram_users(
+    *,
+    actor: Actor,
+    new_users: list[NewRamUser],
+    otp_code: str | None = None,
+    reveal: OneTimeReveal | None = None,
+) -> list[CreatedRamUser]:
     """Creates every user of the request, or none of them; one audit event per user.
 
-    Each user's new secrets (password, AccessKey secret) are also sealed in a delivery packet. Creating
-    AccessKeys needs the actor's code, as "Create AccessKey" does.
+    Each user's new secrets (password, AccessKey secret) are also sealed in a delivery packet, which the
+    form's one-time page (`reveal`) opens. Creating AccessKeys needs the actor's code, as "Create AccessKey" does.
     """
     ensure_can_write_ram(actor)
     account = actor.account
@@ -155,7 +171,13 @@ def create_ram_users(*, actor: Actor, new_users: list[NewRamUser], otp_code: str
         require_otp(actor=actor, otp_code=otp_code)
     try:
         with transaction.atomic():
-            return [_create_one(actor, new) for new in new_users]
+            created = [_create_one(actor, new) for new in new_users]
+            fill_reveal(
+                reveal,
+                packets=[item.packet for item in created],
+                facts={"ram_users": [item.ram_user.pk for item in created]},
+            )
+            return created
     except IntegrityError:
         # Another request created one of these names since the check above; the constraint held.
         raise ValidationError(

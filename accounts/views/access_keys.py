@@ -7,17 +7,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import CreateAccessKeyForm, OtpForm
+from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm
 from accounts.gates import actor_of
-from accounts.models import AccessKey, RamUser
+from accounts.models import AccessKey, OneTimeReveal, RamUser
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
-from accounts.services.packets import release_shown_secrets
+from accounts.services.reveals import abandoned_on_refusal, claim_submission
 from accounts.views.sign_in import add_errors
+from portal.caching import form_page_cache
 
 RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
 
@@ -39,35 +39,36 @@ def key_holder(request, scope: str, pk: int | None):
     return user, reverse("accounts:my-credentials")
 
 
-@never_cache
+@form_page_cache
 @sensitive_post_parameters()
 def create_access_key(request, scope, pk=None):
-    """ "Create AccessKey": the actor's code in the same form; the secret appears in this one response."""
+    """ "Create AccessKey": the actor's code in the same form; the secret appears once, on the form's one-time page."""
     holder, back_url = key_holder(request, scope, pk)
     if not has_mfa_device(request.user):
         messages.warning(request, "Creating an AccessKey needs a code from your MFA device: bind one first.")
         return redirect("accounts:bind-mfa")
-    form = (CreateAccessKeyForm if scope == RAM_USER else OtpForm)(request.POST or None)
+    form = (CreateAccessKeyForm if scope == RAM_USER else IssueSecretWithOtpForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        submission = claim_submission(
+            user=request.user,
+            form_token=form.cleaned_data["form_token"],
+            kind=OneTimeReveal.Kind.ACCESS_KEY_CREATED,
+            shows_packets=form.cleaned_data.get("deliver") != "seal",
+        )
+        if submission.is_repeat:
+            return redirect(submission.reveal)  # a second click or a reload: no second key, the same page
         try:
-            issued = issue_access_key(actor=actor_of(request), holder=holder, otp_code=form.cleaned_data["otp_code"])
+            with abandoned_on_refusal(submission):
+                issue_access_key(
+                    actor=actor_of(request),
+                    holder=holder,
+                    otp_code=form.cleaned_data["otp_code"],
+                    reveal=submission.reveal,
+                )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            show = form.cleaned_data.get("deliver") != "seal"
-            if issued.packet and show:
-                release_shown_secrets(actor=actor_of(request), packet=issued.packet)
-            return render(
-                request,
-                "accounts/access_key_created.html",
-                {
-                    "access_key": issued.access_key,
-                    "secret": issued.secret if show else None,
-                    "packet": issued.packet,
-                    "holder": holder,
-                    "back_url": back_url,
-                },
-            )
+            return redirect(submission.reveal)
     return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
 
 

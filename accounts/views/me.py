@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, ReplaceMfaForm
+from accounts.forms import EnrolForm, IssueSecretWithOtpForm, NewPasswordForm, ReplaceMfaForm
 from accounts.gates import actor_of, owner_required, ram_user_required
-from accounts.models import Authenticator, BackupCodeDevice
+from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
     OtpRejected,
@@ -23,6 +23,7 @@ from accounts.services.otp import (
     require_otp,
     start_totp_enrolment,
 )
+from accounts.services.reveals import abandoned_on_refusal, claim_submission
 from accounts.views.access_keys import ACCOUNT, ME, access_key_panel
 from accounts.views.sign_in import add_errors, enrolment_context
 
@@ -118,7 +119,7 @@ def my_account(request):
             "account": user.account,
             "device": device,
             "backup_codes_left": backup.codes.count() if backup else 0,
-            "otp_form": OtpForm(),
+            "otp_form": IssueSecretWithOtpForm(),
             "access_key_panel": access_key_panel(user, ACCOUNT),
         },
     )
@@ -129,17 +130,24 @@ def my_account(request):
 @never_cache
 @sensitive_post_parameters()
 def regenerate_backup_codes_view(request):
-    form = OtpForm(request.POST)
-    if form.is_valid():
-        try:
-            codes = regenerate_backup_codes(actor=actor_of(request), otp_code=form.cleaned_data["otp_code"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            return render(request, "accounts/backup_codes.html", {"backup_codes": codes})
-    else:
+    form = IssueSecretWithOtpForm(request.POST)
+    if not form.is_valid():
         messages.error(request, "Enter the verification code.")
-    return redirect("accounts:my-account")
+        return redirect("accounts:my-account")
+    submission = claim_submission(
+        user=request.user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
+    )
+    if submission.is_repeat:
+        return redirect(submission.reveal)
+    try:
+        with abandoned_on_refusal(submission):
+            regenerate_backup_codes(
+                actor=actor_of(request), otp_code=form.cleaned_data["otp_code"], reveal=submission.reveal
+            )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("accounts:my-account")
+    return redirect(submission.reveal)
 
 
 @require_POST

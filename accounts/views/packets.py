@@ -1,4 +1,4 @@
-"""Delivery packets: the issuing pages' "show now", the packet list, print, PDF, email, revoke, and claim."""
+"""Delivery packets: the packet list, print, PDF, email, revoke, and claim."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,38 +23,10 @@ from accounts.services.packets import (
     instructions_packet,
     packets_for_users,
     print_delivery_packets,
-    release_shown_secrets,
     revoke_delivery_packet,
 )
-from accounts.services.ram_users import CreatedRamUser
 from accounts.sheets import DeliverySheet, delivery_sheet
 from portal.gates import public
-
-
-def deliver_created_secrets(request, created: list[CreatedRamUser], *, show: bool) -> list[DeliverySheet]:
-    """Sheets for the "Create User" response: with secrets when shown now (their packets are then wiped)."""
-    actor = actor_of(request)
-    sheets = []
-    for item in created:
-        if item.packet is None:
-            continue
-        if show:
-            release_shown_secrets(actor=actor, packet=item.packet)
-        sheets.append(
-            delivery_sheet(
-                item.ram_user,
-                item.packet,
-                password=item.initial_password if show else None,
-                access_key_secret=item.access_key_secret if show else None,
-            )
-        )
-    return sheets
-
-
-def deliver_new_password(request, packet: DeliveryPacket, *, password: str, show: bool) -> DeliverySheet:
-    if show:
-        release_shown_secrets(actor=actor_of(request), packet=packet)
-    return delivery_sheet(packet.ram_user, packet, password=password if show else None)
 
 
 def packets_of(request):

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -17,7 +16,7 @@ from accounts.forms import (
     NewRamUserFormSet,
 )
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required
-from accounts.models import AccessKey, Authenticator, PolicyAttachment, RamUser
+from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.logon import LogonChange, modify_logon_settings
@@ -31,9 +30,10 @@ from accounts.services.ram_users import (
     unbind_mfa_device,
     update_ram_user,
 )
+from accounts.services.reveals import abandoned_on_refusal, claim_submission
 from accounts.views.access_keys import RAM_USER, access_key_panel
-from accounts.views.packets import deliver_created_secrets, deliver_new_password
 from accounts.views.sign_in import add_errors
+from portal.caching import form_page_cache
 from portal.models import AuditEvent
 
 
@@ -68,7 +68,7 @@ def user_list(request):
 
 
 @ram_writer_required
-@never_cache
+@form_page_cache
 @sensitive_post_parameters()
 def create_users(request):
     formset = NewRamUserFormSet(request.POST or None, prefix="users")
@@ -78,10 +78,22 @@ def create_users(request):
     options = CreateUsersOptionsForm(request.POST or None, needs_otp=wants_keys)
     if request.method == "POST" and formset.is_valid() and options.is_valid():
         new_users = [new_ram_user(data) for data in formset.cleaned_data if data]
+        submission = claim_submission(
+            user=request.user,
+            form_token=options.cleaned_data["form_token"],
+            kind=OneTimeReveal.Kind.USERS_CREATED,
+            shows_packets=options.cleaned_data["deliver"] != "seal",
+        )
+        if submission.is_repeat:
+            return redirect(submission.reveal)  # the same form again: no new work, the same one-time page
         try:
-            created = create_ram_users(
-                actor=actor_of(request), new_users=new_users, otp_code=options.cleaned_data["otp_code"]
-            )
+            with abandoned_on_refusal(submission):
+                create_ram_users(
+                    actor=actor_of(request),
+                    new_users=new_users,
+                    otp_code=options.cleaned_data["otp_code"],
+                    reveal=submission.reveal,
+                )
         except BatchRejected as rejection:
             forms = [form for form in formset.forms if form.cleaned_data]
             for index, problems in rejection.row_errors.items():
@@ -89,9 +101,8 @@ def create_users(request):
         except ValidationError as error:
             add_errors(options, error)
         else:
-            # The new secrets appear in this one response (no-store), or stay sealed in their packets.
-            sheets = deliver_created_secrets(request, created, show=options.cleaned_data["deliver"] != "seal")
-            return render(request, "accounts/users_created.html", {"created": created, "sheets": sheets})
+            # The new secrets wait, sealed, for the one-time page (or in their packets, for later).
+            return redirect(submission.reveal)
     return render(request, "accounts/create_users.html", {"formset": formset, "options": options})
 
 
@@ -191,7 +202,7 @@ def delete_user(request, pk):
 
 
 @ram_writer_required
-@never_cache
+@form_page_cache
 @sensitive_post_parameters()
 def modify_logon_settings_view(request, pk):
     ram_user = ram_user_or_404(request, pk)
@@ -213,24 +224,30 @@ def modify_logon_settings_view(request, pk):
             must_reset_password=data["must_reset_password"],
             must_bind_mfa=data["must_bind_mfa"],
         )
+        # Only a new password makes the form issue a secret; other changes are the same when made twice.
+        submission = None
+        if form.issues_password:
+            submission = claim_submission(
+                user=request.user,
+                form_token=data["form_token"],
+                kind=OneTimeReveal.Kind.PASSWORD_SET,
+                shows_packets=data["deliver"] != "seal",
+            )
+            if submission.is_repeat:
+                return redirect(submission.reveal)
         try:
-            result = modify_logon_settings(actor=actor_of(request), ram_user=ram_user, change=change)
+            with abandoned_on_refusal(submission):
+                modify_logon_settings(
+                    actor=actor_of(request),
+                    ram_user=ram_user,
+                    change=change,
+                    reveal=submission.reveal if submission else None,
+                )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            if result.packet:
-                ram_user.refresh_from_db()
-                sheet = deliver_new_password(
-                    request,
-                    result.packet,
-                    password=result.generated_password or change.new_password,
-                    show=data["deliver"] != "seal",
-                )
-                return render(
-                    request,
-                    "accounts/password_shown.html",
-                    {"ram_user": ram_user, "sheet": sheet, "packet": result.packet},
-                )
+            if submission:
+                return redirect(submission.reveal)
             messages.success(request, "The logon settings were saved.")
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return render(request, "accounts/logon_settings.html", {"form": form, "ram_user": ram_user})

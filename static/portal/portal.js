@@ -117,6 +117,55 @@
     else target.setAttribute("tabindex", "-1"); // out of the keyboard's reach too, not only the mouse's
   });
 
+  // A form that issues secrets is sent once: a second click (or Enter, then a click) while the first submission
+  // is on its way does nothing. The server makes the same rule with the form's token; this only spares the work.
+  document.addEventListener("submit", function (event) {
+    const form = event.target.closest("form[data-submit-once]");
+    if (!form) return;
+    if (form.hasAttribute("data-submitting")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitting", "");
+    const token = form.querySelector("input[name=form_token]");
+    if (token) sessionStorage.setItem(submittedKey(form), token.value);
+    // Disabled after this event, so that the clicked button's own name and value still go with the form.
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit], input[type=submit]").forEach(function (button) {
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+      });
+    }, 0);
+  });
+  // Back to a form already sent from this tab: when the browser fetched the page again (rather than keeping it),
+  // the form gets back the token it was sent with, so that sending it again is the same submission — the server
+  // then does nothing new and shows the first submission's page — and a note says so.
+  function submittedKey(form) {
+    return "submitted-form:" + (form.getAttribute("action") || window.location.pathname);
+  }
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (navigation && navigation.type === "back_forward") {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      const sent = sessionStorage.getItem(submittedKey(form));
+      const token = form.querySelector("input[name=form_token]");
+      if (!sent || !token) return;
+      token.value = sent;
+      const note = form.querySelector("[data-resubmit-note]");
+      if (note) note.hidden = false;
+    });
+  }
+
+  // Coming back to the page (the back button, or the browser's page cache) makes the form usable again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      form.removeAttribute("data-submitting");
+      form.querySelectorAll("[aria-busy=true]").forEach(function (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      });
+    });
+  });
+
   function addUserRow() {
     const template = document.getElementById("empty-user-row");
     const total = document.querySelector("input[name$='-TOTAL_FORMS']");

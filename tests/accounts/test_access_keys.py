@@ -28,7 +28,8 @@ def create_url(ram_user):
 
 
 def issue_through_the_console(client, url, code):
-    return client.post(url, {"otp_code": code})
+    """Submits "Create AccessKey" and follows it to the one-time page (or the form, refused)."""
+    return client.post(url, {"otp_code": code}, follow=True)
 
 
 def test_administrator_issues_a_key_that_is_shown_once_and_sealed_at_rest(owner, ram_user):
@@ -57,7 +58,8 @@ def test_administrator_issues_a_key_that_is_shown_once_and_sealed_at_rest(owner,
     assert overview.context["access_key_count"] == 1
 
 
-def test_the_same_otp_code_submitted_twice_creates_one_key(owner, ram_user):
+def test_the_same_otp_code_in_two_forms_creates_one_key(owner, ram_user):
+    # Two form instances (two tabs, or a script without the form's token) with one code: the code works once.
     client = signed_in(owner)
     code = owner.code()
     first = issue_through_the_console(client, create_url(ram_user), code)
@@ -121,7 +123,7 @@ def test_disable_enable_and_delete_only_from_inactive(owner, ram_user):
 
 def test_owner_key_operations_each_need_the_owners_code(owner):
     client = signed_in(owner)
-    response = client.post(reverse("accounts:create-account-access-key"), {"otp_code": owner.code()})
+    response = client.post(reverse("accounts:create-account-access-key"), {"otp_code": owner.code()}, follow=True)
     key = AccessKey.objects.get(user=owner.user)
     assert response.context["secret"] and key.created_by == owner.account.principal
     url = reverse("accounts:disable-account-access-key", args=[key.access_key_id])
@@ -172,7 +174,7 @@ def test_self_service_allowed_lets_a_user_manage_their_own_keys_with_their_own_c
     ram_user.device = device
     client = signed_in(ram_user)
     assert "Create AccessKey" in client.get(reverse("accounts:my-credentials")).content.decode()
-    response = client.post(reverse("accounts:create-my-access-key"), {"otp_code": ram_user.code()})
+    response = client.post(reverse("accounts:create-my-access-key"), {"otp_code": ram_user.code()}, follow=True)
     key = AccessKey.objects.get(user=ram_user.user)
     assert response.context["secret"] and key.created_by == ram_user.ram_user.principal
     client.post(reverse("accounts:disable-my-access-key", args=[key.access_key_id]))

@@ -4,14 +4,15 @@ from django.core.management import call_command
 
 from accounts.actors import operator_actor
 from accounts.checks import check_keyring_opens_stored_secrets
-from accounts.models import AccessKey, Authenticator, DeliveryPacket
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
 from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
 from accounts.services.ram_users import NewRamUser, create_ram_users
+from accounts.services.reveals import claim_submission, new_form_token, show_reveal
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent
-from tests.conftest import TEST_KEYRING, totp_code
+from tests.conftest import TEST_KEYRING, fresh_totp_code
 
 KEY_1 = TEST_KEYRING  # the fixtures' secrets (the owner's authenticator) are sealed with it
 KEY_2 = new_key_entry(2)
@@ -30,6 +31,9 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
         issue_access_key(actor=operator_actor(owner.account), holder=holder, otp_code=None)
         for holder in (created.ram_user.user, owner.user)
     ]
+    # The owner issues another key in the console: its secret waits, sealed, for the form's one-time page.
+    submission = claim_submission(user=owner.user, form_token=new_form_token(), kind="access_key_created")
+    waiting = issue_access_key(actor=owner.actor, holder=owner.user, otp_code=owner.code(), reveal=submission.reveal)
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {1}
 
     # Key 2 arrives first in the keyring; until rotation, dropping key 1 would strand the secrets.
@@ -37,15 +41,17 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     assert check_keyring_opens_stored_secrets(None) == []
     out = StringIO()
     call_command("rotate_secret_keys", stdout=out)
-    # Two keys, the owner's authenticator, and two packets: carol's password and the key issued for her.
-    assert "Re-sealed 5 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
+    # Three keys, the owner's authenticator, two packets (carol's password and the key issued for her), and the
+    # secret waiting for its one-time page.
+    assert "Re-sealed 7 secrets with key version 2; 0 sealed with older keys remain." in out.getvalue()
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {2}
     assert {Keyring.version_of(device.key) for device in Authenticator.objects.all()} == {2}
     event = AuditEvent.objects.get(action="keyring.rotate")
     assert event.details == {
-        "resealed_access_keys": 2,
+        "resealed_access_keys": 3,
         "resealed_authenticators": 1,
         "resealed_packets": 2,
+        "resealed_one_time_pages": 1,
         "key_version": 2,
     }
     assert event.channel == "command"
@@ -56,7 +62,9 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
         assert open_secret(AccessKey.objects.get(pk=item.access_key.pk)) == item.secret
     assert packet_services._open(DeliveryPacket.objects.get(pk=created.packet.pk)).password == created.initial_password
     device = Authenticator.objects.get(pk=owner.device.pk)
-    assert device.verify_token(totp_code(device))  # the same seed, now under key 2
+    assert device.verify_token(fresh_totp_code(device))  # the same seed, now under key 2
+    shown = show_reveal(actor=owner.actor, reveal=OneTimeReveal.objects.get(pk=submission.reveal.pk))
+    assert shown.secrets == {"access_key_secret": waiting.secret}
 
 
 def test_a_packet_sealed_with_a_dropped_key_is_a_start_up_error(settings, owner):

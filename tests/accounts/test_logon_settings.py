@@ -52,8 +52,9 @@ def test_generated_password_is_shown_once_and_never_stored_in_clear(owner):
     response = signed_in(owner).post(
         reverse("accounts:modify-logon-settings", args=[bob.ram_user.pk]),
         {"is_enabled": "1", "password_mode": "generate", "must_reset_password": "on"},
+        follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.redirect_chain[0][0].startswith("/issued/")
     assert "no-store" in response["Cache-Control"]
     password = response.context["sheet"].password
     page = response.content.decode()

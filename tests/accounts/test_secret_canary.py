@@ -14,7 +14,7 @@ from accounts.models import AccessKey, DeliveryPacket
 from accounts.services import access_keys
 from accounts.services.packet_mail import deliver_due_emails
 from portal.models import AuditEvent
-from tests.conftest import signed_in
+from tests.conftest import form_token_of, signed_in
 
 CANARY = "CanaryS3cretZq8Lw2Xv7Np4Rt6Yb9"
 
@@ -39,10 +39,16 @@ def test_a_canary_secret_leaves_in_exactly_one_response_and_nowhere_else(owner, 
     client = signed_in(owner)
     code = owner.code()
     create = reverse("accounts:create-access-key", args=[ram_user.ram_user.pk])
+    form_page = client.get(create)
+    submitted = {"otp_code": code, "form_token": form_token_of(form_page)}
+    first = client.post(create, submitted)
+    assert first.status_code == 302
     responses = [
-        client.get(create),
-        client.post(create, {"otp_code": code}),
-        client.post(create, {"otp_code": code}),  # the browser's "resubmit" after a reload
+        form_page,
+        first,
+        client.post(create, submitted),  # a second click, or the browser's "resubmit" after a reload
+        client.get(first.url),  # the one-time page
+        client.get(first.url),  # reloaded
         client.get(reverse("accounts:user-detail", args=[ram_user.ram_user.pk])),
         client.get(reverse("accounts:user-list")),
         client.get(reverse("accounts:overview")),
@@ -54,8 +60,9 @@ def test_a_canary_secret_leaves_in_exactly_one_response_and_nowhere_else(owner, 
         b"".join(response.streaming_content) if response.streaming else response.content for response in responses
     ]
     carrying = [index for index, body in enumerate(bodies) if CANARY.encode() in body]
-    assert carrying == [1], f"the secret appeared in responses {carrying}"
-    assert "no-store" in responses[1]["Cache-Control"]
+    assert carrying == [3], f"the secret appeared in responses {carrying}"
+    assert responses[2].status_code == 302 and responses[2].url == first.url  # the repeat did nothing new
+    assert "no-store" in responses[3]["Cache-Control"]
     for response in responses:
         assert CANARY not in str(response.cookies)
         assert CANARY not in str(dict(response.headers))
@@ -96,7 +103,7 @@ def test_packet_canaries_leave_in_exactly_one_response_each(owner, monkeypatch, 
         "deliver": "seal",
         "otp_code": owner.code(),
     }
-    responses = [client.post(reverse("accounts:create-users"), rows)]
+    responses = [client.post(reverse("accounts:create-users"), rows, follow=True)]  # the page says: sealed
     packet = DeliveryPacket.objects.get(ram_user__name="carol")
     responses.append(client.post(reverse("accounts:email-packet"), {"packet": packet.pk, "to": "carol@example.com"}))
     responses.append(client.get(reverse("accounts:packet-list")))

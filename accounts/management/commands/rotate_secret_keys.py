@@ -3,7 +3,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, Authenticator, DeliveryPacket, PrimaryAccount
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, PrimaryAccount
 from accounts.services.packets import reseal_packet
 from portal.audit import record_event
 from portal.keyring import SecretUnreadable, keyring
@@ -13,7 +13,8 @@ BATCH = 500
 
 class Command(BaseCommand):
     help = (
-        "Re-seals every stored secret (AccessKey secrets, authenticators' TOTP seeds, sealed delivery packets) "
+        "Re-seals every stored secret (AccessKey secrets, authenticators' TOTP seeds, sealed delivery packets, "
+        "secrets waiting for their one-time page) "
         "with the newest key of "
         "PORTAL_KEYRING. Afterwards the older keys can be removed from the keyring."
     )
@@ -24,12 +25,15 @@ class Command(BaseCommand):
         resealed: dict[int, dict[str, int]] = {}
 
         def count(account_pk: int, what: str) -> None:
-            resealed.setdefault(account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0})[what] += 1
+            resealed.setdefault(account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0, "reveals": 0})[
+                what
+            ] += 1
 
         stale = []
-        for model, what in ((AccessKey, "access_keys"), (Authenticator, "authenticators")):
+        for model, what in ((AccessKey, "access_keys"), (Authenticator, "authenticators"), (OneTimeReveal, "reveals")):
             field = model.SEALED_FIELD
-            stale.append(model.objects.exclude(**{f"{field}__startswith": newest}))
+            # (A one-time page's secrets are wiped once shown: an empty column holds nothing to re-seal.)
+            stale.append(model.objects.exclude(**{f"{field}__startswith": newest}).exclude(**{field: ""}))
             for batch in _batches(stale[-1]):
                 for row in (
                     model.objects.select_for_update(of=("self",))
@@ -67,6 +71,7 @@ class Command(BaseCommand):
                         "resealed_access_keys": resealed[account.pk]["access_keys"],
                         "resealed_authenticators": resealed[account.pk]["authenticators"],
                         "resealed_packets": resealed[account.pk]["packets"],
+                        "resealed_one_time_pages": resealed[account.pk]["reveals"],
                         "key_version": ring.newest_version,
                     },
                 )

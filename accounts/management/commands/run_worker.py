@@ -4,10 +4,14 @@ from django.core.management.base import BaseCommand
 
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import expire_stale_packets
+from accounts.services.reveals import expire_unseen_reveals
 
 
 class Command(BaseCommand):
-    help = "Drains the packet email outbox (with retries) and expires stale claim links; runs until stopped."
+    help = (
+        "Drains the packet email outbox (with retries), expires stale claim links and wipes secrets whose one-time "
+        "page was never opened; runs until stopped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
@@ -17,6 +21,7 @@ class Command(BaseCommand):
         while True:
             sent = deliver_due_emails()
             expired = expire_stale_packets()
+            expire_unseen_reveals()
             if sent or expired:
                 self.stdout.write(f"sent {sent} packet emails, expired {expired} claim links")
             if once:

@@ -1,0 +1,172 @@
+"""Secret-issuing forms are idempotent per form instance, and their secrets are shown once, on one page.
+
+Each such form carries a random token. The first submission with it claims a `OneTimeReveal` row in a
+transaction of its own (so that a repeat sees the claim at once), then does the work; the service that issues
+the secrets fills the row in its own transaction (`fill_reveal`), so the work and its page exist together or
+not at all. A repeated submission of the same form instance — a second click, Enter then a click, a reload, back
+and resubmit — finds the row, does no work, waits while the first is still working, and goes to the same page.
+The page (`show_reveal`) shows the secrets to their issuer once, and afterwards says plainly that they were shown.
+"""
+
+import hashlib
+import json
+import re
+import secrets
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import DeliveryPacket, OneTimeReveal, User
+from accounts.services.packets import PacketSecrets, show_packet_secrets
+from portal.audit import record_event
+from portal.keyring import keyring
+
+Kind, State = OneTimeReveal.Kind, OneTimeReveal.State
+# A repeat waits this long for the first submission to finish before showing "still working" instead.
+WAIT_FOR_FIRST_SECONDS = 20
+POLL_SECONDS = 0.1
+# A claim still "working" after this long belongs to a request that died (its work, one transaction, was rolled
+# back): the next submission of the form takes it over.
+ABANDONED_AFTER = timedelta(minutes=2)
+# Secrets sealed here that their issuer never came to see are wiped after this long (packets keep theirs).
+UNSEEN_SECRETS_KEPT = timedelta(days=1)
+FORM_TOKEN_BYTES = 24
+FORM_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(FORM_TOKEN_BYTES)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Submission:
+    reveal: OneTimeReveal
+    is_repeat: bool  # True: an earlier submission of the same form did (or is doing) the work
+
+
+def claim_submission(*, user: User, form_token: str, kind: str, shows_packets: bool = True) -> Submission:
+    """The submission's claim on its form token: new (do the work) or a repeat of an earlier one (do nothing)."""
+    token_hash = _hash(form_token)
+    deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
+    while True:
+        try:
+            with transaction.atomic():
+                reveal, created = OneTimeReveal.objects.get_or_create(
+                    user=user,
+                    form_token_hash=token_hash,
+                    defaults={"uid": uuid.uuid4(), "kind": kind, "shows_packets": shows_packets},
+                )
+        except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next time
+            continue
+        if created:
+            return Submission(reveal=reveal, is_repeat=False)
+        if reveal.state != State.WORKING:
+            return Submission(reveal=reveal, is_repeat=True)
+        if reveal.created_at < timezone.now() - ABANDONED_AFTER:
+            # The first request died mid-way; its work was rolled back with it, so this one does the work.
+            OneTimeReveal.objects.filter(pk=reveal.pk, state=State.WORKING).delete()
+            continue
+        if time.monotonic() > deadline:
+            return Submission(reveal=reveal, is_repeat=True)  # its page says "still working" and looks again
+        time.sleep(POLL_SECONDS)
+
+
+def abandon_submission(submission: Submission) -> None:
+    """The work was refused (a wrong code, a bad row): the form may be corrected and submitted again."""
+    OneTimeReveal.objects.filter(pk=submission.reveal.pk, state=State.WORKING).delete()
+
+
+@contextmanager
+def abandoned_on_refusal(submission: Submission | None):
+    """Around the work of a claimed submission: if it is refused or fails, the claim goes with it."""
+    try:
+        yield
+    except BaseException:
+        if submission is not None:
+            abandon_submission(submission)
+        raise
+
+
+def fill_reveal(
+    reveal: OneTimeReveal | None,
+    *,
+    packets: list[DeliveryPacket] = (),
+    secrets: dict | None = None,
+    facts: dict | None = None,
+) -> None:
+    """Records what the page shows: packets whose secrets it opens, secrets kept nowhere else (sealed here), and
+    plain facts. Called inside the issuing service's transaction, so the work and its page commit together."""
+    if reveal is None:
+        return
+    reveal.facts = {**(facts or {}), "packets": [packet.pk for packet in packets if packet is not None]}
+    reveal.sealed_secrets = (
+        keyring().seal(json.dumps(secrets), associated_data=reveal.associated_data) if secrets else ""
+    )
+    reveal.state = State.READY
+    filled = OneTimeReveal.objects.filter(pk=reveal.pk, state=State.WORKING).update(
+        facts=reveal.facts, sealed_secrets=reveal.sealed_secrets, state=State.READY
+    )
+    if not filled:
+        # Taken over as abandoned while this request was still working: its work must not count twice.
+        raise ValidationError("This took too long and was given up; nothing was changed. Submit the form again.")
+
+
+@dataclass
+class Revealed:
+    reveal: OneTimeReveal
+    is_first_showing: bool
+    secrets: dict = field(default_factory=dict)
+    packet_secrets: dict[int, PacketSecrets] = field(default_factory=dict)  # by packet ID, those shown now
+    packets: list[DeliveryPacket] = field(default_factory=list)
+
+
+def show_reveal(*, actor: Actor, reveal: OneTimeReveal) -> Revealed:
+    """The page's secrets, this once: their sealed copies are wiped as they are read. Afterwards (a reload, a
+    second tab, a repeated submission) the page gets the facts without secrets."""
+    with transaction.atomic():
+        locked = OneTimeReveal.objects.select_for_update().get(pk=reveal.pk)
+        packets = list(
+            DeliveryPacket.objects.filter(pk__in=locked.facts.get("packets", []), account=actor.account)
+            .select_related("ram_user__account__security_settings", "ram_user__user")
+            .order_by("ram_user__name", "pk")
+        )
+        if locked.state != State.READY:
+            return Revealed(reveal=locked, is_first_showing=False, packets=packets)
+        shown = Revealed(reveal=locked, is_first_showing=True, packets=packets)
+        if locked.sealed_secrets:
+            shown.secrets = json.loads(keyring().open(locked.sealed_secrets, associated_data=locked.associated_data))
+        if locked.shows_packets:
+            for packet in packets:
+                opened = show_packet_secrets(actor=actor, packet=packet)
+                if opened is not None:
+                    shown.packet_secrets[packet.pk] = opened
+        locked.state, locked.shown_at, locked.sealed_secrets = State.SHOWN, timezone.now(), ""
+        locked.save(update_fields=["state", "shown_at", "sealed_secrets"])
+        if shown.secrets:
+            # Packets record their own showing (packet.shown); these secrets are recorded here.
+            record_event(
+                actor=actor,
+                action="secrets.shown",
+                target=actor.user.display,
+                details={"kind": locked.kind} | {key: value for key, value in locked.facts.items() if key != "packets"},
+            )
+        return shown
+
+
+def expire_unseen_reveals(*, now=None) -> int:
+    """Wipes secrets sealed for a page that their issuer never opened (the worker runs this now and then)."""
+    now = now or timezone.now()
+    return OneTimeReveal.objects.filter(state=State.READY, created_at__lte=now - UNSEEN_SECRETS_KEPT).update(
+        sealed_secrets="", state=State.EXPIRED
+    )

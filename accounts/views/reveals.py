@@ -1,0 +1,124 @@
+"""The one-time page of a secret-issuing form (accounts.services.reveals): the secrets once, then only the facts."""
+
+from dataclasses import dataclass
+
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from accounts.gates import actor_of
+from accounts.models import DeliveryPacket, OneTimeReveal, RamUser, User
+from accounts.services.reveals import ABANDONED_AFTER, Revealed, show_reveal
+from accounts.sheets import DeliverySheet, delivery_sheet
+
+Kind = OneTimeReveal.Kind
+
+
+@never_cache
+def one_time_reveal(request, uid):
+    # Only the person who submitted the form sees its page; anyone else gets the answer of a missing one.
+    reveal = get_object_or_404(OneTimeReveal, uid=uid, user=request.user)
+    if reveal.state == OneTimeReveal.State.WORKING:
+        is_abandoned = reveal.created_at < timezone.now() - ABANDONED_AFTER
+        return render(request, "accounts/reveal_working.html", {"reveal": reveal, "is_abandoned": is_abandoned})
+    shown = show_reveal(actor=actor_of(request), reveal=reveal)
+    return PAGES[reveal.kind](request, shown)
+
+
+def _sheet(shown: Revealed, packet: DeliveryPacket) -> DeliverySheet:
+    opened = shown.packet_secrets.get(packet.pk)
+    return delivery_sheet(
+        packet.ram_user,
+        packet,
+        password=opened.password if opened else None,
+        access_key_secret=opened.access_key_secret if opened else None,
+    )
+
+
+def _left_otherwise(shown: Revealed) -> list[DeliveryPacket]:
+    """Packets this page was to show whose secrets left by another channel before it opened (print, email)."""
+    if not (shown.is_first_showing and shown.reveal.shows_packets):
+        return []
+    return [packet for packet in shown.packets if packet.pk not in shown.packet_secrets]
+
+
+@dataclass(frozen=True)
+class CreatedRow:
+    ram_user: RamUser
+    packet: DeliveryPacket | None
+
+
+def _users_created(request, shown: Revealed):
+    facts = shown.reveal.facts
+    users = RamUser.objects.for_account(request.user.account).select_related("account").in_bulk(facts["ram_users"])
+    packets = {packet.ram_user_id: packet for packet in shown.packets}
+    rows = [CreatedRow(users[pk], packets.get(pk)) for pk in facts["ram_users"] if pk in users]
+    return render(
+        request,
+        "accounts/users_created.html",
+        {
+            "shown": shown,
+            "created": rows,
+            "sheets": [_sheet(shown, packet) for packet in shown.packets],
+            "left_otherwise": _left_otherwise(shown),
+        },
+    )
+
+
+def _password_set(request, shown: Revealed):
+    ram_user = get_object_or_404(
+        RamUser.objects.for_account(request.user.account).select_related("account"), pk=shown.reveal.facts["ram_user"]
+    )
+    packet = shown.packets[0] if shown.packets else None
+    return render(
+        request,
+        "accounts/password_shown.html",
+        {
+            "shown": shown,
+            "ram_user": ram_user,
+            "packet": packet,
+            "sheet": _sheet(shown, packet) if packet else None,
+            "left_otherwise": _left_otherwise(shown),
+        },
+    )
+
+
+def _access_key_created(request, shown: Revealed):
+    facts = shown.reveal.facts
+    holder = User.objects.select_related("owned_account", "ram_user__account").filter(pk=facts["holder"]).first()
+    if holder is None or holder.is_owner:
+        back_url = reverse("accounts:my-account")
+    elif holder.pk == request.user.pk:
+        back_url = reverse("accounts:my-credentials")
+    else:
+        back_url = reverse("accounts:user-detail", args=[holder.ram_user.pk])
+    packet = shown.packets[0] if shown.packets else None
+    opened = shown.packet_secrets.get(packet.pk) if packet else None
+    return render(
+        request,
+        "accounts/access_key_created.html",
+        {
+            "shown": shown,
+            "access_key_id": facts["access_key_id"],
+            "secret": opened.access_key_secret if opened else shown.secrets.get("access_key_secret"),
+            "packet": packet,
+            "holder": holder,
+            "back_url": back_url,
+            "left_otherwise": _left_otherwise(shown),
+        },
+    )
+
+
+def _backup_codes(request, shown: Revealed):
+    return render(
+        request, "accounts/backup_codes.html", {"shown": shown, "backup_codes": shown.secrets.get("backup_codes", [])}
+    )
+
+
+PAGES = {
+    Kind.USERS_CREATED: _users_created,
+    Kind.PASSWORD_SET: _password_set,
+    Kind.ACCESS_KEY_CREATED: _access_key_created,
+    Kind.BACKUP_CODES: _backup_codes,
+}
