@@ -52,23 +52,38 @@ class FormTokenField(forms.CharField):
         return value if FORM_TOKEN_RE.fullmatch(value) else new_form_token()
 
 
-class OwnerSignInForm(forms.Form):
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+class SignInForm(forms.Form):
+    """The password step; with `needs_code`, a code of the person's MFA device in the same step (the name is locked
+    against password guessing: accounts.services.guessing)."""
+
     password = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
+    def __init__(self, *args, needs_code: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_code:
+            self.ask_for_code()
 
-class RamSignInForm(forms.Form):
+    def ask_for_code(self) -> None:
+        field = OtpCodeField(help_text="The 6-digit code from your authenticator app, or one of your backup codes.")
+        field.widget.attrs.pop("autofocus", None)
+        self.fields["otp_code"] = field
+
+
+class OwnerSignInForm(SignInForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    field_order = ["email", "password"]
+
+
+class RamSignInForm(SignInForm):
     login = forms.CharField(
         label="Logon name",
         max_length=200,
         help_text="Your user name, or the full logon name user@domain.",
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
-    password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
+    field_order = ["login", "password"]
 
 
 class SignUpForm(forms.Form):

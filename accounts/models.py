@@ -289,6 +289,19 @@ class SignInLock(models.Model):
         return f"{self.identity} from {self.source_ip}"
 
 
+class IdentityLock(models.Model):
+    """Failed sign-ins of one identity from every source together, where the per-source lock cannot see them:
+    an attacker with many addresses (see accounts.services.logon for how this lock is passed)."""
+
+    identity = models.CharField(max_length=255, unique=True)
+    failures = models.PositiveIntegerField(default=0)  # consecutive, from browsers not known to the identity
+    last_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.identity} from every source"
+
+
 def authenticator_associated_data(user_id: int) -> str:
     # Binds a sealed seed to its user: copied onto another user's device row, it does not open.
     return f"totp:{user_id}"

@@ -18,7 +18,8 @@ from accounts.actors import Actor
 from accounts.gates import request_origin
 from accounts.models import Authenticator, User
 from accounts.permissions import can_read_ram
-from accounts.services.logon import is_password_expired, record_sign_in
+from accounts.services.guessing import known_device_mark
+from accounts.services.logon import identity_of, is_password_expired, record_sign_in
 from accounts.services.otp import has_mfa_device
 from portal.gates import public
 
@@ -26,11 +27,37 @@ PENDING_KEY = "pending_sign_in"
 PENDING_MAX_AGE_SECONDS = 600
 REMEMBER_MFA_COOKIE = "portal_mfa_remembered"
 REMEMBER_MFA_SECONDS = 7 * 24 * 3600
+# Marks of the identities that signed in in this browser (accounts.services.guessing): their attempts from here
+# are not counted against the identity's lock on guessing.
+KNOWN_DEVICE_COOKIE = "portal_known_device"
+KNOWN_DEVICE_SECONDS = 180 * 24 * 3600
+KNOWN_DEVICE_MARKS = 10
 
 
-def begin_sign_in(request, user: User):
+def known_devices(request) -> frozenset[str]:
+    value = request.get_signed_cookie(
+        KNOWN_DEVICE_COOKIE, default="", salt=KNOWN_DEVICE_COOKIE, max_age=KNOWN_DEVICE_SECONDS
+    )
+    return frozenset(mark for mark in value.split(",") if mark)
+
+
+def _remember_known_device(request, response, user: User) -> None:
+    mark = known_device_mark(identity_of(user))
+    marks = [mark, *(known for known in known_devices(request) if known != mark)]
+    response.set_signed_cookie(
+        KNOWN_DEVICE_COOKIE,
+        ",".join(marks[:KNOWN_DEVICE_MARKS]),
+        salt=KNOWN_DEVICE_COOKIE,
+        max_age=KNOWN_DEVICE_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def begin_sign_in(request, user: User, *, device: Device | None = None):
     """After a correct password: the pending sign-in, and a redirect to its first due step (or, with none due,
-    the completed sign-in)."""
+    the completed sign-in). `device`: a code of it was verified with the password (past the guessing lock)."""
     if request.session.session_key is not None:
         # A session that already exists (perhaps one planted by someone else) gets a new key; a new one is
         # made with a fresh key when it is first saved.
@@ -39,10 +66,12 @@ def begin_sign_in(request, user: User):
         "user_id": user.pk,
         "auth_hash": user.get_session_auth_hash(),
         "started": time.time(),
-        "otp_passed": False,
-        "device": None,
+        "otp_passed": device is not None,
+        "device": device.persistent_id if device is not None else None,
     }
     request.pending_user = user
+    if device is not None:
+        request.verified_device = device
     return next_sign_in_step(request)
 
 
@@ -142,6 +171,7 @@ def next_sign_in_step(request):
         request.session.set_expiry(user.ram_user.account.security_settings.session_hours * 3600)
     record_sign_in(actor=Actor(account=user.account, origin=request_origin(request), user=user))
     response = redirect(landing_url(user))
+    _remember_known_device(request, response, user)
     if device is not None and not user.is_owner and user.ram_user.account.security_settings.remember_mfa_for_7_days:
         response.set_signed_cookie(
             REMEMBER_MFA_COOKIE,

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_otp.models import Device
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -18,27 +19,50 @@ from accounts.models import (
     PasswordPolicy,
     PrimaryAccount,
     RamUser,
-    SignInLock,
     User,
 )
 from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.guessing import (
+    IDENTITY_MAX_FAILURES,
+    clear_failures,
+    clear_identity_failures,
+    known_device_mark,
+    locked_sources,
+    owner_identity,
+    ram_identity,
+    reserve_attempt,
+    reserve_identity_attempt,
+    source_key,
+)
+from accounts.services.otp import verify_code_past_guessing_lock
 from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
 from accounts.services.ram_users import context_words
 from accounts.services.reveals import fill_reveal
 from portal.audit import Origin, record_event
 
-LOCK_DURATION = timedelta(hours=1)
 OWNER_MAX_FAILED_ATTEMPTS = 5
 SIGN_IN_REFUSED = "The logon name or password is incorrect, or sign-in is locked for a while. Try again."
+GUESSING_LOCKED = (
+    "Too many wrong passwords were tried for this logon name, so a password alone does not sign in here for a while. "
+    "Enter your password together with a code from your MFA device, or sign in from a browser you have used here "
+    "before."
+)
 # Verifying against this keeps the time of an unknown name equal to that of a wrong password.
 _DUMMY_HASH = make_password("portal-dummy-password-for-timing")
 
 
 class SignInRefused(Exception):
-    def __init__(self, message: str = SIGN_IN_REFUSED):
+    def __init__(self, message: str = SIGN_IN_REFUSED, *, needs_code: bool = False):
         self.message = message
+        self.needs_code = needs_code  # the form must ask for a code beside the password (guessing lock)
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PasswordChecked:
+    user: User
+    device: Device | None = None  # a code verified in the same step (passing the lock on guessing)
 
 
 @dataclass(frozen=True)
@@ -151,14 +175,14 @@ def change_own_password(
         ensure_self_service(actor, "allow_change_password")
     user = actor.user
     # The same lock as sign-in: whoever holds a session or a key cannot guess the password endlessly.
-    identity = f"owner:{user.email}" if user.is_owner else f"{actor.account.account_id}:{user.ram_user.name.lower()}"
-    source_ip = actor.origin.source_ip or "0.0.0.0"
+    identity = identity_of(user)
+    source_ip = source_key(actor.origin.source_ip)
     max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
-    if not _reserve_attempt(identity, source_ip, max_attempts):
+    if not reserve_attempt(identity, source_ip, max_attempts):
         raise ValidationError({"current_password": ["Too many wrong passwords; try again in an hour."]})
     if not user.check_password(current_password or ""):
         raise ValidationError({"current_password": ["The current password is incorrect."]})
-    _clear_failures(identity, source_ip)
+    clear_failures(identity, source_ip)
     if user.is_owner:
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
     else:
@@ -207,39 +231,6 @@ def is_source_allowed(account: PrimaryAccount, source_ip: str | None) -> bool:
     return any(address in ipaddress.ip_network(mask, strict=False) for mask in masks)
 
 
-def _reserve_attempt(identity: str, source_ip: str, max_attempts: int) -> bool:
-    """Counts an attempt before the password is checked; False while locked.
-
-    Counting first, under the row lock, means parallel requests cannot all slip in before the first
-    failure is written: the limit holds however many guesses arrive at once.
-    """
-    now = timezone.now()
-    first = {"failures": 1, "last_failure_at": now, "locked_until": now + LOCK_DURATION if max_attempts == 1 else None}
-    with transaction.atomic():
-        try:
-            lock, created = SignInLock.objects.select_for_update().get_or_create(
-                identity=identity, source_ip=source_ip, defaults=first
-            )
-        except IntegrityError:
-            lock, created = SignInLock.objects.select_for_update().get(identity=identity, source_ip=source_ip), False
-        if created:
-            return True
-        if lock.locked_until and lock.locked_until > now:
-            return False
-        if lock.locked_until:
-            lock.failures, lock.locked_until = 0, None
-        lock.failures += 1
-        lock.last_failure_at = now
-        if max_attempts and lock.failures >= max_attempts:
-            lock.locked_until = now + LOCK_DURATION
-        lock.save()
-    return True
-
-
-def _clear_failures(identity: str, source_ip: str) -> None:
-    SignInLock.objects.filter(identity=identity, source_ip=source_ip).delete()
-
-
 def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: str, reason: str) -> None:
     if account is None:
         return
@@ -252,24 +243,82 @@ def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: st
         )
 
 
-def check_owner_password(*, email: str, password: str, origin: Origin) -> User:
-    """The owner whose email and password these are, or SignInRefused with one message for every cause."""
-    email = (email or "").strip().lower()
-    identity = f"owner:{email}"
-    source_ip = origin.source_ip or "0.0.0.0"
-    user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
-    account = user.owned_account if user is not None and user.is_owner else None
+def identity_of(user: User) -> str:
+    """The name the guessing bounds count a user's sign-ins under (unknown names are counted the same way)."""
+    if user.is_owner:
+        return owner_identity(user.email)
+    return ram_identity(user.ram_user.account.account_id, user.ram_user.name)
+
+
+def _check_password_step(
+    *,
+    identity: str,
+    max_attempts: int,
+    user: User | None,
+    password: str,
+    account: PrimaryAccount | None,
+    origin: Origin,
+    known_devices: frozenset[str],
+    otp_code: str | None,
+) -> Device | None:
+    """The password step within the guessing bounds (accounts.services.guessing); `user` is None when no one
+    may sign in under this name. Returns the device whose code passed the identity's lock, if it was locked."""
+    source_ip = source_key(origin.source_ip)
     # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
-    if not _reserve_attempt(identity, source_ip, OWNER_MAX_FAILED_ATTEMPTS):
+    if not reserve_attempt(identity, source_ip, max_attempts):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
-    if account is None or not user.check_password(password or ""):
-        if account is None:
-            check_password(password, _DUMMY_HASH)
-        _record_failure(account, origin, identity, "wrong_password" if account else "unknown")
+    is_known_device = known_device_mark(identity) in known_devices
+    reservation = None if is_known_device else reserve_identity_attempt(identity)
+    if reservation is not None and reservation.is_locked:
+        # The code first: only a valid one earns a password check, so this is no way to guess passwords.
+        device = verify_code_past_guessing_lock(user=user, code=otp_code) if user and otp_code else None
+        if device is None or not user.check_password(password or ""):
+            _record_failure(account, origin, identity, "guessing_locked")
+            raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+        clear_failures(identity, source_ip)
+        return device
+    if user is None:
+        check_password(password, _DUMMY_HASH)
+    if user is None or not user.check_password(password or ""):
+        _record_failure(account, origin, identity, "wrong_password" if user else "unknown")
+        if reservation is not None and reservation.locks_now and account is not None:
+            with transaction.atomic():
+                record_event(
+                    actor=Actor(account=account, origin=origin),
+                    action="sign_in.guessing_locked",
+                    target=identity,
+                    details={"failures": IDENTITY_MAX_FAILURES, "locked_sources": locked_sources(identity)},
+                )
         raise SignInRefused()
-    _clear_failures(identity, source_ip)
-    return user
+    clear_failures(identity, source_ip)
+    clear_identity_failures(identity, reservation)
+    return None
+
+
+def check_owner_password(
+    *,
+    email: str,
+    password: str,
+    origin: Origin,
+    known_devices: frozenset[str] = frozenset(),
+    otp_code: str | None = None,
+) -> PasswordChecked:
+    """The owner whose email and password these are, or SignInRefused with one message for every cause."""
+    email = (email or "").strip().lower()
+    user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
+    account = user.owned_account if user is not None and user.is_owner else None
+    device = _check_password_step(
+        identity=owner_identity(email),
+        max_attempts=OWNER_MAX_FAILED_ATTEMPTS,
+        user=user if account else None,
+        password=password,
+        account=account,
+        origin=origin,
+        known_devices=known_devices,
+        otp_code=otp_code,
+    )
+    return PasswordChecked(user=user, device=device)
 
 
 def split_logon_name(login: str, account: PrimaryAccount) -> str | None:
@@ -281,30 +330,40 @@ def split_logon_name(login: str, account: PrimaryAccount) -> str | None:
     return name
 
 
-def check_ram_user_password(*, account: PrimaryAccount, login: str, password: str, origin: Origin) -> RamUser:
+def check_ram_user_password(
+    *,
+    account: PrimaryAccount,
+    login: str,
+    password: str,
+    origin: Origin,
+    known_devices: frozenset[str] = frozenset(),
+    otp_code: str | None = None,
+) -> PasswordChecked:
     """The RAM user signing in at this account's logon link, or SignInRefused."""
-    source_ip = origin.source_ip or "0.0.0.0"
     if not is_source_allowed(account, origin.source_ip):
         _record_failure(account, origin, login[:100], "network_not_allowed")
-        raise SignInRefused(f"Console sign-in to this account is not allowed from your network ({source_ip}).")
+        raise SignInRefused(
+            f"Console sign-in to this account is not allowed from your network ({source_key(origin.source_ip)})."
+        )
     name = split_logon_name(login, account) or ""
-    identity = f"{account.account_id}:{name.lower()}"
+    identity = ram_identity(account.account_id, name)
     policy = policy_for(account)
-    if not _reserve_attempt(identity, source_ip, policy.max_failed_attempts):
-        _record_failure(account, origin, identity, "locked")
-        raise SignInRefused()
     ram_user = RamUser.objects.named(account=account, name=name)
     is_allowed = ram_user is not None and ram_user.is_console_logon_enabled and ram_user.user.is_active
-    if not is_allowed:
-        check_password(password, _DUMMY_HASH)
-    if not is_allowed or not ram_user.user.check_password(password or ""):
-        _record_failure(account, origin, identity, "wrong_password" if ram_user else "unknown")
-        raise SignInRefused()
+    device = _check_password_step(
+        identity=identity,
+        max_attempts=policy.max_failed_attempts,
+        user=ram_user.user if is_allowed else None,
+        password=password,
+        account=account,
+        origin=origin,
+        known_devices=known_devices,
+        otp_code=otp_code,
+    )
     if policy.hard_expiry and is_password_expired(ram_user.user, account, policy=policy):
         _record_failure(account, origin, identity, "password_expired")
         raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
-    _clear_failures(identity, source_ip)
-    return ram_user
+    return PasswordChecked(user=ram_user.user, device=device)
 
 
 def record_sign_in(*, actor: Actor) -> None:

@@ -1,10 +1,12 @@
 """One-time passwords: TOTP enrolment, backup codes, and the check that guards sensitive actions."""
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp.oath import TOTP
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -124,6 +126,30 @@ def verify_otp(*, user: User, code: str, origin: Origin):
         record_event(
             actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display
         )
+    return None
+
+
+def verify_code_past_guessing_lock(*, user: User, code: str):
+    """The device that accepts the code, for a sign-in whose identity is locked against password guessing
+    (accounts.services.guessing); else None. Never accepted twice, but a wrong code does not throttle the device:
+    strangers guessing there would otherwise lock its owner out of this one way past the lock. Guesses here are
+    bounded by the per-source lock, and each one that is not a fresh valid code ends before any password check."""
+    code = (code or "").strip().replace(" ", "")
+    with transaction.atomic():
+        if code.isdigit() and len(code) == 6:
+            for device in Authenticator.objects.select_for_update().filter(user=user, confirmed=True):
+                totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+                totp.time = time.time()
+                if totp.verify(int(code), device.tolerance, device.last_t + 1):
+                    device.last_t = totp.t()
+                    device.set_last_used_timestamp(commit=False)
+                    device.save()
+                    return device
+        elif 0 < len(code) <= 16:
+            for device in BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True):
+                used, _ = device.codes.filter(code_hash=hash_backup_code(code)).delete()
+                if used:
+                    return device
     return None
 
 

@@ -19,6 +19,7 @@ from accounts.gates import actor_of, ram_reader_required, ram_writer_required
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
+from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.policies import attach_policy, detach_policy
 from accounts.services.ram_users import (
@@ -124,12 +125,13 @@ def new_ram_user(data: dict) -> NewRamUser:
 def audit_targets_of(ram_user) -> list[str]:
     """The names the audit trail gives this user as a target: its principal (administration), its logon name
     (its own sign-ins, password and MFA changes) and the sign-in lock's identity (failed sign-ins)."""
-    return [ram_user.principal, ram_user.logon_name, f"{ram_user.account.account_id}:{ram_user.name.lower()}"]
+    return [ram_user.principal, ram_user.logon_name, ram_identity(ram_user.account.account_id, ram_user.name)]
 
 
 @ram_reader_required
 def user_detail(request, pk):
     ram_user = ram_user_or_404(request, pk)
+    identity = ram_identity(ram_user.account.account_id, ram_user.name)
     attached = {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
     attach_form = AttachPolicyForm()
     attach_form.fields["policy_name"].choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
@@ -148,6 +150,8 @@ def user_detail(request, pk):
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
             "packets": ram_user.delivery_packets.order_by("-created_at", "-pk")[:10],
+            "guessing_lock": active_identity_lock(identity),
+            "locked_sources": locked_sources(identity),
         },
     )
 

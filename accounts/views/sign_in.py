@@ -22,6 +22,7 @@ from accounts.sign_in import (
     ENROL,
     VERIFY,
     begin_sign_in,
+    known_devices,
     landing_url,
     next_sign_in_step,
     note_step_done,
@@ -51,16 +52,20 @@ def home(request):
 @never_cache
 @sensitive_post_parameters()
 def owner_sign_in(request):
-    form = OwnerSignInForm(request.POST or None)
+    form = OwnerSignInForm(request.POST or None, needs_code="otp_code" in request.POST)
     if request.method == "POST" and form.is_valid():
         try:
-            user = check_owner_password(
-                email=form.cleaned_data["email"], password=form.cleaned_data["password"], origin=request_origin(request)
+            checked = check_owner_password(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                origin=request_origin(request),
+                known_devices=known_devices(request),
+                otp_code=form.cleaned_data.get("otp_code"),
             )
         except SignInRefused as refusal:
-            form.add_error(None, refusal.message)
+            _refused(form, refusal)
         else:
-            return begin_sign_in(request, user)
+            return begin_sign_in(request, checked.user, device=checked.device)
     return render(request, "accounts/sign_in_owner.html", {"form": form, "self_sign_up": settings.PORTAL_SELF_SIGN_UP})
 
 
@@ -71,20 +76,33 @@ def ram_sign_in(request, domain):
     account = PrimaryAccount.objects.by_logon_domain(domain)
     if account is None:
         raise Http404("No account signs in at this address.")
-    form = RamSignInForm(request.POST or None, initial={"login": request.GET.get("username", "")[:200]})
+    form = RamSignInForm(
+        request.POST or None,
+        initial={"login": request.GET.get("username", "")[:200]},
+        needs_code="otp_code" in request.POST,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            ram_user = check_ram_user_password(
+            checked = check_ram_user_password(
                 account=account,
                 login=form.cleaned_data["login"],
                 password=form.cleaned_data["password"],
                 origin=request_origin(request),
+                known_devices=known_devices(request),
+                otp_code=form.cleaned_data.get("otp_code"),
             )
         except SignInRefused as refusal:
-            form.add_error(None, refusal.message)
+            _refused(form, refusal)
         else:
-            return begin_sign_in(request, ram_user.user)
+            return begin_sign_in(request, checked.user, device=checked.device)
     return render(request, "accounts/sign_in_ram.html", {"form": form, "account": account, "domain": domain})
+
+
+def _refused(form, refusal: SignInRefused) -> None:
+    """The refusal at the top of the form, which asks for a code too when the name is locked against guessing."""
+    if refusal.needs_code and "otp_code" not in form.fields:
+        form.ask_for_code()
+    form.add_error(None, refusal.message)
 
 
 @public
