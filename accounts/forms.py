@@ -154,6 +154,7 @@ class EmailPacketForm(forms.Form):
 class EnrolForm(forms.Form):
     device_id = forms.IntegerField(widget=forms.HiddenInput)
     otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
+    form_token = FormTokenField()  # an owner's new device brings new backup codes, shown once
 
     def clean(self):
         data = super().clean()

@@ -57,12 +57,19 @@ def start_totp_enrolment(*, actor: Actor, user: User) -> Authenticator:
 
 
 def confirm_totp_enrolment(
-    *, actor: Actor, user: User, device_id: int, code: str, next_code: str | None = None
+    *,
+    actor: Actor,
+    user: User,
+    device_id: int,
+    code: str,
+    next_code: str | None = None,
+    reveal: OneTimeReveal | None = None,
 ) -> list[str]:
     """Confirms the pending device with a code from it (and, when given, the code of the next time step),
     replacing any earlier device.
 
-    Owners get ten fresh backup codes, returned here and stored only as hashes.
+    Owners get ten fresh backup codes, returned here (and to the form's one-time page, `reveal`) and stored only as
+    hashes.
     """
     with transaction.atomic():
         device = Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
@@ -85,6 +92,7 @@ def confirm_totp_enrolment(
         device.save(update_fields=["confirmed"])
         codes = _replace_backup_codes(user) if user.is_owner else []
         record_event(actor=actor, action="mfa.bind", target=user.display)
+        fill_reveal(reveal, secrets={"backup_codes": codes} if codes else None)
     return codes
 
 

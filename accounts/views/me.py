@@ -81,30 +81,52 @@ def bind_mfa(request):
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
+            # An owner's new device comes with new backup codes: a secret-issuing form, sent once.
+            submission = (
+                claim_submission(
+                    user=user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
+                )
+                if user.is_owner
+                else None
+            )
+            if submission is not None and submission.is_repeat:
+                return redirect(submission.reveal)
             try:
-                if has_device:
-                    require_otp(actor=actor, otp_code=form.cleaned_data["current_otp_code"])
-            except OtpRejected:
-                form.add_error("current_otp_code", "The code from your current authenticator is wrong or used.")
+                with abandoned_on_refusal(submission):
+                    _replace_authenticator(actor, form, has_device=has_device, submission=submission)
+            except ValidationError:
+                pass  # on the form already
             else:
-                try:
-                    backup_codes = confirm_totp_enrolment(
-                        actor=actor,
-                        user=user,
-                        device_id=form.cleaned_data["device_id"],
-                        code=form.cleaned_data["otp_code"],
-                    )
-                except ValidationError as error:
-                    add_errors(form, error)
-                else:
-                    if backup_codes:
-                        return render(request, "accounts/backup_codes.html", {"backup_codes": backup_codes})
-                    messages.success(request, "Your MFA device was bound.")
-                    return redirect("accounts:home")
+                if submission is not None:
+                    return redirect(submission.reveal)
+                messages.success(request, "Your MFA device was bound.")
+                return redirect("accounts:home")
         return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
     device = start_totp_enrolment(actor=actor_of(request), user=user)
     context = enrolment_context(form_class(initial={"device_id": device.pk}), device, user)
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
+
+
+def _replace_authenticator(actor, form, *, has_device: bool, submission) -> None:
+    """The code of the current device (when replacing one), then the new device's; refusals go on the form and are
+    raised again, so that the submission's claim goes with them."""
+    try:
+        if has_device:
+            require_otp(actor=actor, otp_code=form.cleaned_data["current_otp_code"])
+    except OtpRejected:
+        form.add_error("current_otp_code", "The code from your current authenticator is wrong or used.")
+        raise
+    try:
+        confirm_totp_enrolment(
+            actor=actor,
+            user=actor.user,
+            device_id=form.cleaned_data["device_id"],
+            code=form.cleaned_data["otp_code"],
+            reveal=submission.reveal if submission is not None else None,
+        )
+    except ValidationError as error:
+        add_errors(form, error)
+        raise
 
 
 @owner_required

@@ -11,13 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import AccessKey, BackupCode, DeliveryPacket, OneTimeReveal, RamUser
+from accounts.models import AccessKey, Authenticator, BackupCode, DeliveryPacket, OneTimeReveal, RamUser
 from accounts.services.access_keys import open_secret
 from accounts.services.packets import print_delivery_packets
 from accounts.services.reveals import ABANDONED_AFTER, claim_submission, expire_unseen_reveals, new_form_token
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
-from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in
+from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in, totp_code
 
 State = OneTimeReveal.State
 
@@ -259,3 +259,24 @@ def test_modify_logon_settings_without_a_new_password_claims_nothing(owner, ram_
     response = signed_in(owner).post(url, {**form, "form_token": new_form_token()})
     assert response.status_code == 302 and response.url == reverse("accounts:user-detail", args=[ram_user.ram_user.pk])
     assert not OneTimeReveal.objects.exists()
+
+
+def test_an_owners_new_device_sent_twice_is_bound_once_and_its_backup_codes_shown_once(owner):
+    client = signed_in(owner)
+    page = client.get(reverse("accounts:bind-mfa"))
+    device_id = int(re.search(r'name="device_id" value="(\d+)"', page.content.decode()).group(1))
+    new_device = Authenticator.objects.get(pk=device_id)
+    form = {
+        "device_id": device_id,
+        "current_otp_code": owner.code(),
+        "otp_code": totp_code(new_device),
+        "form_token": form_token_of(page),
+    }
+    first = client.post(reverse("accounts:bind-mfa"), form)
+    second = client.post(reverse("accounts:bind-mfa"), form)
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    assert list(Authenticator.objects.filter(user=owner.user, confirmed=True)) == [new_device]
+    assert AuditEvent.objects.filter(action="mfa.bind").count() == 1
+    codes = re.findall(r'<li class="col">([a-z2-9]{5}-[a-z2-9]{5})</li>', client.get(first.url).content.decode())
+    assert len(codes) == 10
+    assert "Already shown." in client.get(first.url).content.decode()
