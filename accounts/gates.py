@@ -3,11 +3,13 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 
 from accounts.actors import Actor
 from accounts.models import AccessKey
 from accounts.permissions import can_read_ram, can_write_ram
 from accounts.services.access_keys import record_access_key_use
+from accounts.services.reveals import earlier_submission
 from portal.audit import Origin
 
 
@@ -48,3 +50,19 @@ ram_reader_required = _gate(can_read_ram, "You are not allowed to view RAM users
 ram_writer_required = _gate(can_write_ram, "You are not allowed to change RAM users.")
 owner_required = _gate(lambda user: user.is_owner, "Only the primary account's owner can do this.")
 ram_user_required = _gate(lambda user: not user.is_owner, "This page is for RAM users.")
+
+
+def repeats_go_to_their_page(view):
+    """A repeated submission of a secret-issuing form (its token claimed before) goes straight to the one-time page of
+    the first, before the form is looked at: whatever the form would now say of itself (a used code, a device bound
+    meanwhile, a password field the browser left empty) must not stand in the way of the secrets or hide them."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method == "POST" and request.user.is_authenticated:
+            earlier = earlier_submission(user=request.user, form_token=request.POST.get("form_token", ""))
+            if earlier is not None:
+                return redirect(earlier)
+        return view(request, *args, **kwargs)
+
+    return wrapped

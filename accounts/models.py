@@ -297,6 +297,7 @@ class IdentityLock(models.Model):
     failures = models.PositiveIntegerField(default=0)  # consecutive, from browsers not known to the identity
     last_failure_at = models.DateTimeField()
     locked_until = models.DateTimeField(null=True, blank=True)
+    code_failures = models.PositiveSmallIntegerField(default=0)  # wrong MFA codes sent past this lock
 
     def __str__(self):
         return f"{self.identity} from every source"

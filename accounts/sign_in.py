@@ -42,7 +42,7 @@ def known_devices(request) -> frozenset[str]:
 
 
 def _remember_known_device(request, response, user: User) -> None:
-    mark = known_device_mark(identity_of(user))
+    mark = known_device_mark(identity_of(user), user)
     marks = [mark, *(known for known in known_devices(request) if known != mark)]
     response.set_signed_cookie(
         KNOWN_DEVICE_COOKIE,

@@ -8,8 +8,9 @@ hidden wherever a request is logged or reported, in development as in production
 
 import logging
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 # Lower case. The one-time codes of BindMFADevice are spent once used, but they are codes all the same; a
@@ -18,8 +19,9 @@ SECRET_PARAMETERS = frozenset(
     {"password", "oldpassword", "newpassword", "signature", "authenticationcode1", "authenticationcode2"}
 )
 REDACTED = "********"
-# A query string inside free text: from "?" up to whitespace, a quote or the end of a tag.
-_QUERY_IN_TEXT = re.compile(r"\?([^\s\"'<>]+)")
+# A query string inside free text: from "?" up to whitespace. (A quote may be part of a value: a secret that holds
+# one is redacted whole, at the cost of the closing quote of a quoted request line.)
+_QUERY_IN_TEXT = re.compile(r"\?(\S+)")
 
 
 def is_secret_parameter(name: str) -> bool:
@@ -59,14 +61,28 @@ class RedactSecretsFilter(logging.Filter):
 
 
 def _secret_values(request) -> set[str]:
+    """The request's secret parameter values, in every form a report may show them: as sent (percent-encoded),
+    decoded, and as Python's repr writes them."""
     if request is None:
         return set()
     values = set()
     for query in (request.GET, getattr(request, "_post", None) or {}):
         for name in query:
             if is_secret_parameter(name):
-                values.update(value for value in query.getlist(name) if value)
+                for value in query.getlist(name):
+                    if value:
+                        values.update({value, quote(value, safe=""), quote_plus(value), repr(value)[1:-1]})
     return values
+
+
+class _RedactedRequest:
+    """What a report shows for a request held in a local variable: its method and redacted path."""
+
+    def __init__(self, request: HttpRequest):
+        self.text = f"<{type(request).__name__}: {request.method} {redact_text(request.get_full_path())!r}>"
+
+    def __repr__(self):
+        return self.text
 
 
 class PortalExceptionReporterFilter(SafeExceptionReporterFilter):
@@ -93,12 +109,15 @@ class PortalExceptionReporterFilter(SafeExceptionReporterFilter):
     def get_traceback_frame_variables(self, request, tb_frame):
         variables = super().get_traceback_frame_variables(request, tb_frame)
         secrets = _secret_values(request)
-        if not secrets:
-            return variables
-        return [
-            (name, self.cleansed_substitute if any(secret in repr(value) for secret in secrets) else value)
-            for name, value in variables
-        ]
+
+        def shown(value):
+            if isinstance(value, HttpRequest):
+                return _RedactedRequest(value)
+            if secrets and any(secret in text for text in (str(value), repr(value)) for secret in secrets):
+                return self.cleansed_substitute
+            return value
+
+        return [(name, shown(value)) for name, value in variables]
 
 
 class PortalExceptionReporter(ExceptionReporter):

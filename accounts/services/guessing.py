@@ -19,9 +19,11 @@ A lock on the identity alone would hand every stranger a way to lock its owner o
   unused code; and a wrong code does not throttle the device (see `verify_code_past_guessing_lock`), or the
   guessers would shut its owner out of this way too.
 
-A person with no MFA device, signing in from a new browser while strangers are guessing, waits for the hour to end.
+Strangers can spend the ten wrong codes a lock allows on the second way, and a person with no MFA device has only
+the first: they wait for the lock to end, or an administrator clears it ("Clear sign-in lock" on the user page).
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,9 +36,17 @@ from accounts.models import IdentityLock, SignInLock
 
 LOCK_DURATION = timedelta(hours=1)
 IDENTITY_MAX_FAILURES = 20
+# Each further lock of an identity lasts twice as long (up to a day); at 100 consecutive failures (NIST's limit) it
+# lasts until its owner signs in past it or an administrator clears it.
+IDENTITY_LONGEST_LOCK = timedelta(days=1)
+IDENTITY_FAILURES_BEFORE_LOCKED_FOR_GOOD = 100
+LOCKED_FOR_GOOD = timedelta(days=3650)
+# Wrong codes sent with a password past an identity's lock, per lock: enough for a person's typos, and few enough
+# that guessing a code there is hopeless (3 in a million per try).
+IDENTITY_MAX_CODE_FAILURES = 10
 
 
-def reserve_attempt(identity: str, source_ip: str, max_attempts: int) -> bool:
+def reserve_attempt(*, identity: str, source_ip: str, max_attempts: int) -> bool:
     """Counts an attempt from this source before the password is checked; False while locked.
 
     Counting first, under the row lock, means parallel requests cannot all slip in before the first
@@ -65,8 +75,19 @@ def reserve_attempt(identity: str, source_ip: str, max_attempts: int) -> bool:
     return True
 
 
-def clear_failures(identity: str, source_ip: str) -> None:
+def clear_failures(*, identity: str, source_ip: str) -> None:
     SignInLock.objects.filter(identity=identity, source_ip=source_ip).delete()
+
+
+def clear_every_lock(*, identity: str) -> tuple[bool, int]:
+    """Lifts the identity's lock and its locks per source (an administrator's "Clear sign-in lock"): whether the
+    identity was locked, and from how many sources."""
+    now = timezone.now()
+    was_locked = IdentityLock.objects.filter(identity=identity, locked_until__gt=now).exists()
+    sources = SignInLock.objects.filter(identity=identity, locked_until__gt=now).count()
+    IdentityLock.objects.filter(identity=identity).delete()
+    SignInLock.objects.filter(identity=identity).delete()
+    return was_locked, sources
 
 
 @dataclass(frozen=True)
@@ -75,8 +96,15 @@ class IdentityReservation:
     locks_now: bool = False  # this attempt is the one that locks it, should it fail
 
 
-def reserve_identity_attempt(identity: str) -> IdentityReservation:
-    """Counts an attempt, from a browser not known to the identity, against the identity's bound."""
+def _lock_duration(failures: int) -> timedelta:
+    if failures >= IDENTITY_FAILURES_BEFORE_LOCKED_FOR_GOOD:
+        return LOCKED_FOR_GOOD
+    return min(LOCK_DURATION * 2 ** (failures // IDENTITY_MAX_FAILURES - 1), IDENTITY_LONGEST_LOCK)
+
+
+def reserve_identity_attempt(*, identity: str) -> IdentityReservation:
+    """Counts an attempt, from a browser not known to the identity, against the identity's bound. The count goes on
+    across locks (consecutive failures) until a correct password, or an administrator, clears it."""
     now = timezone.now()
     with transaction.atomic():
         try:
@@ -87,18 +115,35 @@ def reserve_identity_attempt(identity: str) -> IdentityReservation:
             lock = IdentityLock.objects.select_for_update().get(identity=identity)
         if lock.locked_until and lock.locked_until > now:
             return IdentityReservation(is_locked=True)
-        if lock.locked_until:  # the hour is over: a new count
-            lock.failures, lock.locked_until = 0, None
+        if lock.locked_until:  # that lock is over: the person may try codes again under the next one
+            lock.locked_until, lock.code_failures = None, 0
         lock.failures += 1
         lock.last_failure_at = now
-        locks_now = lock.failures >= IDENTITY_MAX_FAILURES
+        locks_now = lock.failures % IDENTITY_MAX_FAILURES == 0
         if locks_now:
-            lock.locked_until = now + LOCK_DURATION
+            lock.locked_until = now + _lock_duration(lock.failures)
         lock.save()
     return IdentityReservation(is_locked=False, locks_now=locks_now)
 
 
-def clear_identity_failures(identity: str, reservation: IdentityReservation | None) -> None:
+def reserve_code_attempt(*, identity: str) -> bool:
+    """Counts a code sent with a password past the identity's lock; False when this lock's codes are spent."""
+    with transaction.atomic():
+        lock = IdentityLock.objects.select_for_update().filter(identity=identity).first()
+        if lock is None:
+            return True
+        if lock.code_failures >= IDENTITY_MAX_CODE_FAILURES:
+            return False
+        lock.code_failures += 1
+        lock.save(update_fields=["code_failures"])
+    return True
+
+
+def code_attempt_succeeded(*, identity: str) -> None:
+    IdentityLock.objects.filter(identity=identity).update(code_failures=0)
+
+
+def clear_identity_failures(*, identity: str, reservation: IdentityReservation | None) -> None:
     """The password was right: the count of consecutive failures starts again. A lock in force stays, unless this
     very attempt set it."""
     rows = IdentityLock.objects.filter(identity=identity)
@@ -116,16 +161,24 @@ def locked_sources(identity: str) -> int:
     return SignInLock.objects.filter(identity=identity, locked_until__gt=timezone.now()).count()
 
 
-def known_device_mark(identity: str) -> str:
-    """What a browser keeps, signed, to show that the identity signed in there: a keyed hash, so that the cookie
-    does not name the account or the person."""
-    return salted_hmac("accounts.known-device", identity, secret=settings.SECRET_KEY, algorithm="sha256").hexdigest()[
-        :32
-    ]
+def known_device_mark(identity: str, user) -> str:
+    """What a browser keeps, signed, to show that the identity signed in there. A keyed hash, so that the cookie
+    does not name the account or the person; bound to the user's password and session generation, so that a new
+    password or "sign out everywhere" makes every browser unknown again. Empty (matching nothing) without a user."""
+    if user is None:
+        return ""
+    return salted_hmac(
+        "accounts.known-device",
+        f"{identity}:{user.password}:{user.session_generation}",
+        secret=settings.SECRET_KEY,
+        algorithm="sha256",
+    ).hexdigest()[:32]
 
 
 def owner_identity(email: str) -> str:
-    return f"owner:{email.strip().lower()}"
+    identity = f"owner:{email.strip().lower()}"
+    # An email may have 254 characters, the lock tables' identity 255: a long one is counted under its hash.
+    return identity if len(identity) <= 255 else f"owner:sha256:{hashlib.sha256(identity.encode()).hexdigest()}"
 
 
 def ram_identity(account_id: str, name: str) -> str:

@@ -25,13 +25,16 @@ from accounts.passwords import generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.guessing import (
     IDENTITY_MAX_FAILURES,
+    clear_every_lock,
     clear_failures,
     clear_identity_failures,
+    code_attempt_succeeded,
     known_device_mark,
     locked_sources,
     owner_identity,
     ram_identity,
     reserve_attempt,
+    reserve_code_attempt,
     reserve_identity_attempt,
     source_key,
 )
@@ -47,6 +50,10 @@ GUESSING_LOCKED = (
     "Too many wrong passwords were tried for this logon name, so a password alone does not sign in here for a while. "
     "Enter your password together with a code from your MFA device, or sign in from a browser you have used here "
     "before."
+)
+GUESSING_LOCKED_CODES_SPENT = (
+    "Too many wrong passwords and codes were tried for this logon name. Sign in from a browser you have used here "
+    "before, try again later, or ask your administrator to clear the sign-in lock."
 )
 # Verifying against this keeps the time of an unknown name equal to that of a wrong password.
 _DUMMY_HASH = make_password("portal-dummy-password-for-timing")
@@ -125,11 +132,15 @@ def modify_logon_settings(
     packet = None
     superseded = []
     with transaction.atomic():
-        locked = RamUser.objects.select_for_update().select_related("user", "account").get(pk=ram_user.pk)
+        # Only the RAM user's row is locked (not the joined identity and account rows): every path that changes a
+        # RAM user's password takes this lock first, so two of them never wait on each other crosswise.
+        locked = RamUser.objects.select_for_update(of=("self",)).select_related("user", "account").get(pk=ram_user.pk)
         was_enabled = locked.is_console_logon_enabled
         if not change.is_enabled:
             if locked.user.has_usable_password():
-                supersede_packet_secrets(actor=actor, ram_user=locked, event="console_logon_disabled", password=True)
+                superseded = supersede_packet_secrets(
+                    actor=actor, ram_user=locked, event="console_logon_disabled", password=True
+                )
             locked.user.set_unusable_password()
             locked.user.save(update_fields=["password"])
             end_sessions(locked.user)
@@ -178,11 +189,16 @@ def change_own_password(
     identity = identity_of(user)
     source_ip = source_key(actor.origin.source_ip)
     max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
-    if not reserve_attempt(identity, source_ip, max_attempts):
+    # The per-identity bound too: a stolen session or AccessKey must not become a password oracle from many addresses.
+    if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
         raise ValidationError({"current_password": ["Too many wrong passwords; try again in an hour."]})
+    reservation = reserve_identity_attempt(identity=identity)
+    if reservation.is_locked:
+        raise ValidationError({"current_password": ["Too many wrong passwords were tried for you; try again later."]})
     if not user.check_password(current_password or ""):
         raise ValidationError({"current_password": ["The current password is incorrect."]})
-    clear_failures(identity, source_ip)
+    clear_failures(identity=identity, source_ip=source_ip)
+    clear_identity_failures(identity=identity, reservation=reservation)
     if user.is_owner:
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
     else:
@@ -194,6 +210,8 @@ def change_own_password(
     if weak:
         raise ValidationError({"new_password": weak})
     with transaction.atomic():
+        if not user.is_owner:  # the same lock, first, as "Modify Logon Settings" takes
+            RamUser.objects.select_for_update(of=("self",)).filter(pk=user.ram_user.pk).first()
         _store_new_password(user, new_password)
         if not user.is_owner:
             RamUser.objects.filter(pk=user.ram_user.pk).update(must_reset_password=False)
@@ -265,19 +283,15 @@ def _check_password_step(
     may sign in under this name. Returns the device whose code passed the identity's lock, if it was locked."""
     source_ip = source_key(origin.source_ip)
     # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
-    if not reserve_attempt(identity, source_ip, max_attempts):
+    if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
         _record_failure(account, origin, identity, "locked")
         raise SignInRefused()
-    is_known_device = known_device_mark(identity) in known_devices
-    reservation = None if is_known_device else reserve_identity_attempt(identity)
+    is_known_device = known_device_mark(identity, user) in known_devices
+    reservation = None if is_known_device else reserve_identity_attempt(identity=identity)
     if reservation is not None and reservation.is_locked:
-        # The code first: only a valid one earns a password check, so this is no way to guess passwords.
-        device = verify_code_past_guessing_lock(user=user, code=otp_code) if user and otp_code else None
-        if device is None or not user.check_password(password or ""):
-            _record_failure(account, origin, identity, "guessing_locked")
-            raise SignInRefused(GUESSING_LOCKED, needs_code=True)
-        clear_failures(identity, source_ip)
-        return device
+        return _pass_guessing_lock(
+            identity=identity, user=user, password=password, account=account, origin=origin, otp_code=otp_code
+        )
     if user is None:
         check_password(password, _DUMMY_HASH)
     if user is None or not user.check_password(password or ""):
@@ -291,9 +305,35 @@ def _check_password_step(
                     details={"failures": IDENTITY_MAX_FAILURES, "locked_sources": locked_sources(identity)},
                 )
         raise SignInRefused()
-    clear_failures(identity, source_ip)
-    clear_identity_failures(identity, reservation)
+    clear_failures(identity=identity, source_ip=source_ip)
+    clear_identity_failures(identity=identity, reservation=reservation)
     return None
+
+
+def _pass_guessing_lock(
+    *, identity: str, user: User | None, password: str, account, origin: Origin, otp_code: str | None
+) -> Device:
+    """The way past an identity's lock on guessing: a fresh code of one of its MFA devices, then the password.
+
+    The code is checked first and only a valid one earns a password check; it is spent even when the password
+    then is wrong, or whoever holds one valid code could try passwords with it until it expires.
+    """
+    if not otp_code:
+        _record_failure(account, origin, identity, "guessing_locked")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    if not reserve_code_attempt(identity=identity):
+        _record_failure(account, origin, identity, "guessing_locked")
+        raise SignInRefused(GUESSING_LOCKED_CODES_SPENT, needs_code=True)
+    device = verify_code_past_guessing_lock(user=user, code=otp_code) if user is not None else None
+    if device is None:
+        _record_failure(account, origin, identity, "wrong_code")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    if not user.check_password(password or ""):
+        _record_failure(account, origin, identity, "wrong_password")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    code_attempt_succeeded(identity=identity)
+    clear_failures(identity=identity, source_ip=source_key(origin.source_ip))
+    return device
 
 
 def check_owner_password(
@@ -364,6 +404,22 @@ def check_ram_user_password(
         _record_failure(account, origin, identity, "password_expired")
         raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
     return PasswordChecked(user=ram_user.user, device=device)
+
+
+def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
+    """ "Clear sign-in lock": lifts the user's locks against password guessing, the identity's and every source's."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    with transaction.atomic():
+        was_locked, sources = clear_every_lock(identity=ram_identity(ram_user.account.account_id, ram_user.name))
+        if not (was_locked or sources):
+            raise ValidationError("The sign-in of this user is not locked.")
+        record_event(
+            actor=actor,
+            action="sign_in.unlock",
+            target=ram_user.principal,
+            details={"guessing_lock": was_locked, "locked_sources": sources},
+        )
 
 
 def record_sign_in(*, actor: Actor) -> None:

@@ -144,7 +144,7 @@ def verify_code_past_guessing_lock(*, user: User, code: str):
     bounded by the per-source lock, and each one that is not a fresh valid code ends before any password check."""
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
-        if code.isdigit() and len(code) == 6:
+        if code.isascii() and code.isdigit() and len(code) == 6:  # ("²²²²²²" is digits to isdigit(), not to int())
             for device in Authenticator.objects.select_for_update().filter(user=user, confirmed=True):
                 totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
                 totp.time = time.time()

@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, OneTimeReveal, User
 from accounts.services.packets import PacketSecrets, show_packet_secrets
-from portal.audit import record_event
+from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
 Kind, State = OneTimeReveal.Kind, OneTimeReveal.State
@@ -60,26 +60,39 @@ def claim_submission(*, user: User, form_token: str, kind: str, shows_packets: b
     token_hash = _hash(form_token)
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
     while True:
-        try:
-            with transaction.atomic():
-                reveal, created = OneTimeReveal.objects.get_or_create(
-                    user=user,
-                    form_token_hash=token_hash,
-                    defaults={"uid": uuid.uuid4(), "kind": kind, "shows_packets": shows_packets},
-                )
-        except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next time
-            continue
-        if created:
-            return Submission(reveal=reveal, is_repeat=False)
-        if reveal.state != State.WORKING:
-            return Submission(reveal=reveal, is_repeat=True)
-        if reveal.created_at < timezone.now() - ABANDONED_AFTER:
+        # Plain reads while waiting: on SQLite every write transaction takes the database's one write lock.
+        earlier = OneTimeReveal.objects.filter(user=user, form_token_hash=token_hash).first()
+        if earlier is None:
+            try:
+                with transaction.atomic():
+                    created = OneTimeReveal.objects.create(
+                        user=user, form_token_hash=token_hash, uid=uuid.uuid4(), kind=kind, shows_packets=shows_packets
+                    )
+            except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next
+                continue
+            return Submission(reveal=created, is_repeat=False)
+        if earlier.state != State.WORKING:
+            return Submission(reveal=earlier, is_repeat=True)
+        if earlier.created_at < timezone.now() - ABANDONED_AFTER:
             # The first request died mid-way; its work was rolled back with it, so this one does the work.
-            OneTimeReveal.objects.filter(pk=reveal.pk, state=State.WORKING).delete()
+            OneTimeReveal.objects.filter(pk=earlier.pk, state=State.WORKING).delete()
             continue
         if time.monotonic() > deadline:
-            return Submission(reveal=reveal, is_repeat=True)  # its page says "still working" and looks again
+            return Submission(reveal=earlier, is_repeat=True)  # its page says "still working" and looks again
         time.sleep(POLL_SECONDS)
+
+
+def earlier_submission(*, user: User, form_token: str) -> OneTimeReveal | None:
+    """The claim an earlier submission of this form instance made (waited for while it works), if there is one."""
+    if not FORM_TOKEN_RE.fullmatch(form_token or ""):
+        return None
+    if not OneTimeReveal.objects.filter(user=user, form_token_hash=_hash(form_token)).exists():
+        return None
+    submission = claim_submission(user=user, form_token=form_token, kind="")
+    if not submission.is_repeat:  # the earlier one was abandoned meanwhile: this claim is not for this caller
+        abandon_submission(submission)
+        return None
+    return submission.reveal
 
 
 def abandon_submission(submission: Submission) -> None:
@@ -165,8 +178,24 @@ def show_reveal(*, actor: Actor, reveal: OneTimeReveal) -> Revealed:
 
 
 def expire_unseen_reveals(*, now=None) -> int:
-    """Wipes secrets sealed for a page that their issuer never opened (the worker runs this now and then)."""
+    """Wipes secrets sealed for a page that their issuer never opened (the worker runs this now and then). Pages
+    whose secrets are in delivery packets keep them there: the packets can still be printed or emailed."""
     now = now or timezone.now()
-    return OneTimeReveal.objects.filter(state=State.READY, created_at__lte=now - UNSEEN_SECRETS_KEPT).update(
-        sealed_secrets="", state=State.EXPIRED
+    expired = 0
+    stale = OneTimeReveal.objects.filter(state=State.READY, created_at__lte=now - UNSEEN_SECRETS_KEPT).exclude(
+        sealed_secrets=""
     )
+    for reveal in stale.select_related("user__owned_account", "user__ram_user__account"):
+        with transaction.atomic():
+            if not OneTimeReveal.objects.filter(pk=reveal.pk, state=State.READY).update(
+                sealed_secrets="", state=State.EXPIRED
+            ):
+                continue
+            record_event(
+                actor=Actor(account=reveal.user.account, origin=Origin(channel="command"), label="mail worker"),
+                action="secrets.expired_unseen",
+                target=reveal.user.display,
+                details={"kind": reveal.kind} | {key: value for key, value in reveal.facts.items() if key != "packets"},
+            )
+            expired += 1
+    return expired

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm
-from accounts.gates import actor_of
+from accounts.gates import actor_of, repeats_go_to_their_page
 from accounts.models import AccessKey, OneTimeReveal, RamUser
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
@@ -41,6 +41,7 @@ def key_holder(request, scope: str, pk: int | None):
 
 @form_page_cache
 @sensitive_post_parameters()
+@repeats_go_to_their_page
 def create_access_key(request, scope, pk=None):
     """ "Create AccessKey": the actor's code in the same form; the secret appears once, on the form's one-time page."""
     holder, back_url = key_holder(request, scope, pk)

@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.forms import EnrolForm, IssueSecretWithOtpForm, NewPasswordForm, ReplaceMfaForm
-from accounts.gates import actor_of, owner_required, ram_user_required
+from accounts.gates import actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
@@ -71,6 +71,7 @@ def change_password(request):
 
 @never_cache
 @sensitive_post_parameters()
+@repeats_go_to_their_page
 def bind_mfa(request):
     """Binds a new authenticator; replacing one needs a code from the old one first."""
     actor = actor_of(request)
@@ -151,6 +152,7 @@ def my_account(request):
 @require_POST
 @never_cache
 @sensitive_post_parameters()
+@repeats_go_to_their_page
 def regenerate_backup_codes_view(request):
     form = IssueSecretWithOtpForm(request.POST)
     if not form.is_valid():

@@ -15,12 +15,12 @@ from accounts.forms import (
     LogonSettingsForm,
     NewRamUserFormSet,
 )
-from accounts.gates import actor_of, ram_reader_required, ram_writer_required
+from accounts.gates import actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity
-from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.logon import LogonChange, clear_sign_in_lock, modify_logon_settings
 from accounts.services.policies import attach_policy, detach_policy
 from accounts.services.ram_users import (
     BatchRejected,
@@ -71,6 +71,7 @@ def user_list(request):
 @ram_writer_required
 @form_page_cache
 @sensitive_post_parameters()
+@repeats_go_to_their_page
 def create_users(request):
     formset = NewRamUserFormSet(request.POST or None, prefix="users")
     wants_keys = request.method == "POST" and any(
@@ -208,6 +209,7 @@ def delete_user(request, pk):
 @ram_writer_required
 @form_page_cache
 @sensitive_post_parameters()
+@repeats_go_to_their_page
 def modify_logon_settings_view(request, pk):
     ram_user = ram_user_or_404(request, pk)
     form = LogonSettingsForm(
@@ -297,4 +299,17 @@ def unbind_mfa_view(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"The MFA device of {ram_user.name} was unbound.")
+    return redirect("accounts:user-detail", pk=ram_user.pk)
+
+
+@ram_writer_required
+@require_POST
+def clear_sign_in_lock_view(request, pk):
+    ram_user = ram_user_or_404(request, pk)
+    try:
+        clear_sign_in_lock(actor=actor_of(request), ram_user=ram_user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The sign-in lock of {ram_user.name} was cleared.")
     return redirect("accounts:user-detail", pk=ram_user.pk)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 from accounts.actors import Actor
 from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, OwnerSignInForm, RamSignInForm, SignUpForm
 from accounts.gates import request_origin
-from accounts.models import Authenticator, PrimaryAccount
+from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.primary_accounts import create_primary_account
+from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission, show_reveal
 from accounts.sign_in import (
     CHANGE_PASSWORD,
     ENROL,
@@ -143,35 +144,72 @@ def sign_in_verify(request):
     return render(request, "accounts/sign_in_verify.html", {"form": form})
 
 
-@step_required(ENROL)
+@pending_sign_in_required
 @never_cache
 @sensitive_post_parameters()
 def sign_in_enrol(request):
-    """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code."""
+    """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code. A repeat of the
+    form that confirmed it (a second click, a reload) goes to the same one-time page of backup codes, before the
+    step check, which would now find the step done and carry on without them."""
+    if request.method == "POST":
+        earlier = earlier_submission(user=request.pending_user, form_token=request.POST.get("form_token", ""))
+        if earlier is not None:
+            return redirect("accounts:sign-in-backup-codes", uid=earlier.uid)
+    return _enrol_step(request)
+
+
+@step_required(ENROL)
+def _enrol_step(request):
     user = request.pending_user
+    actor = Actor(account=user.account, origin=request_origin(request), user=user)
     if request.method == "POST":
         form = EnrolForm(request.POST)
         if form.is_valid():
-            actor = Actor(account=user.account, origin=request_origin(request), user=user)
-            try:
-                backup_codes = confirm_totp_enrolment(
-                    actor=actor, user=user, device_id=form.cleaned_data["device_id"], code=form.cleaned_data["otp_code"]
+            # An owner's new device comes with backup codes: a secret-issuing form, sent once.
+            submission = (
+                claim_submission(
+                    user=user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
                 )
+                if user.is_owner
+                else None
+            )
+            if submission is not None and submission.is_repeat:
+                return redirect("accounts:sign-in-backup-codes", uid=submission.reveal.uid)
+            try:
+                with abandoned_on_refusal(submission):
+                    confirm_totp_enrolment(
+                        actor=actor,
+                        user=user,
+                        device_id=form.cleaned_data["device_id"],
+                        code=form.cleaned_data["otp_code"],
+                        reveal=submission.reveal if submission is not None else None,
+                    )
             except ValidationError as error:
                 add_errors(form, error)
             else:
                 note_step_done(request, device=Authenticator.objects.get(pk=form.cleaned_data["device_id"]))
-                if backup_codes:
-                    return render(
-                        request, "accounts/backup_codes.html", {"backup_codes": backup_codes, "signing_in": True}
-                    )
+                if submission is not None:
+                    return redirect("accounts:sign-in-backup-codes", uid=submission.reveal.uid)
                 return next_sign_in_step(request)
         # The key is not shown again: the person enters the authenticator's next code, or starts over.
         return render(request, "accounts/sign_in_enrol.html", {"form": form})
-    actor = Actor(account=user.account, origin=request_origin(request), user=user)
     device = start_totp_enrolment(actor=actor, user=user)
     form = EnrolForm(initial={"device_id": device.pk})
     return render(request, "accounts/sign_in_enrol.html", enrolment_context(form, device, user))
+
+
+@pending_sign_in_required
+@never_cache
+def sign_in_backup_codes(request, uid):
+    """The one-time page of the backup codes made at the first sign-in's enrolment, then on with the sign-in."""
+    user = request.pending_user
+    reveal = get_object_or_404(OneTimeReveal, uid=uid, user=user, kind=OneTimeReveal.Kind.BACKUP_CODES)
+    shown = show_reveal(actor=Actor(account=user.account, origin=request_origin(request), user=user), reveal=reveal)
+    return render(
+        request,
+        "accounts/backup_codes.html",
+        {"shown": shown, "backup_codes": shown.secrets.get("backup_codes", []), "signing_in": True},
+    )
 
 
 def enrolment_context(form, device: Authenticator, user) -> dict:

@@ -37,7 +37,7 @@ def test_an_enrolled_seed_is_stored_sealed_and_still_checks_codes(owner):
     assert Keyring.version_of(key) == 1
     assert seed.hex() not in key.lower() and shown not in key
     response = client.post(reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)})
-    assert response.status_code == 200 and Authenticator.objects.get(pk=device.pk).confirmed
+    assert response.status_code == 302 and Authenticator.objects.get(pk=device.pk).confirmed
 
 
 def test_a_sealed_seed_copied_onto_another_user_s_device_does_not_open(owner, ram_user):

@@ -5,13 +5,23 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.actors import Actor
 from accounts.models import Authenticator, IdentityLock, SignInLock
-from accounts.services.guessing import IDENTITY_MAX_FAILURES
-from accounts.services.logon import GUESSING_LOCKED, SignInRefused, check_ram_user_password
+from accounts.services.guessing import IDENTITY_MAX_CODE_FAILURES, IDENTITY_MAX_FAILURES
+from accounts.services.logon import (
+    GUESSING_LOCKED,
+    GUESSING_LOCKED_CODES_SPENT,
+    LogonChange,
+    SignInRefused,
+    change_own_password,
+    check_ram_user_password,
+    modify_logon_settings,
+)
 from accounts.services.otp import new_authenticator
 from portal.audit import Origin
 from portal.models import AuditEvent
@@ -182,3 +192,81 @@ def test_parallel_guesses_from_40_addresses_check_the_password_20_times(transact
     assert all(isinstance(result, SignInRefused) for result in results), results
     assert failures_by_reason("wrong_password") == IDENTITY_MAX_FAILURES
     assert SignInLock.objects.count() == 40
+
+
+def test_codes_past_the_lock_are_limited_per_lock_and_odd_digits_are_no_error(owner, alice):
+    guess_150_times_from_30_addresses(owner)
+    for index, code in enumerate(
+        ["²²²²²²", "１２３４５６", *[f"{n:06d}" for n in range(IDENTITY_MAX_CODE_FAILURES - 2)]]
+    ):
+        with pytest.raises(SignInRefused) as refusal:
+            guess(owner, 800 + index, RAM_PASSWORD, otp_code=code)
+        assert refusal.value.message == GUESSING_LOCKED
+    # This lock's codes are spent: even the right code is not checked now (guessing a code here stays hopeless).
+    with pytest.raises(SignInRefused) as refusal:
+        guess(owner, 820, RAM_PASSWORD, otp_code=fresh_totp_code(alice.device))
+    assert refusal.value.message == GUESSING_LOCKED_CODES_SPENT
+    response = Client(REMOTE_ADDR=address(821)).post(
+        sign_in_page(owner), {"login": "alice", "password": RAM_PASSWORD, "otp_code": "²²²²²²"}
+    )
+    assert response.status_code == 200
+
+
+def test_an_administrator_clears_the_lock_and_it_is_audited(owner, alice):
+    guess_150_times_from_30_addresses(owner)
+    client = signed_in(owner)
+    response = client.post(reverse("accounts:clear-sign-in-lock", args=[alice.ram_user.pk]), follow=True)
+    assert "The sign-in lock of alice was cleared." in response.content.decode()
+    assert not IdentityLock.objects.exists() and not SignInLock.objects.exists()
+    event = AuditEvent.objects.get(action="sign_in.unlock")
+    assert event.target == alice.ram_user.principal and event.details == {"guessing_lock": True, "locked_sources": 30}
+    assert guess(owner, 900, RAM_PASSWORD).user == alice.user
+    again = client.post(reverse("accounts:clear-sign-in-lock", args=[alice.ram_user.pk]), follow=True)
+    assert "is not locked" in again.content.decode()
+    assert AuditEvent.objects.filter(action="sign_in.unlock").count() == 1
+
+
+def test_each_further_lock_lasts_longer_and_at_100_failures_it_lasts_until_cleared(owner, alice):
+    now = timezone.now()
+    durations = []
+    for period in range(5):
+        with time_machine.travel(now + timedelta(days=2 * period)):
+            for index in range(IDENTITY_MAX_FAILURES):
+                with pytest.raises(SignInRefused):
+                    guess(owner, 1000 + period * 30 + index)
+            lock = IdentityLock.objects.get()
+            durations.append(round((lock.locked_until - timezone.now()).total_seconds() / 3600))
+    assert durations[:4] == [1, 2, 4, 8]
+    assert lock.failures == 100 and durations[4] > 24 * 365  # NIST's limit: until its owner or an administrator
+    page = signed_in(owner).get(reverse("accounts:user-detail", args=[alice.ram_user.pk])).content.decode()
+    assert "Locked against password guessing</span> until cleared" in page
+
+
+def test_a_new_password_makes_the_known_browser_unknown_again(owner, alice):
+    known = Client(REMOTE_ADDR=address(950))
+    first = known.post(sign_in_page(owner), {"login": "alice", "password": RAM_PASSWORD})
+    known.post(first.url, {"otp_code": fresh_totp_code(alice.device)})
+    known.post(reverse("accounts:sign-out"))
+    new_password = "Harvest-Quartz-Beacon-3318"
+    modify_logon_settings(
+        actor=owner.actor, ram_user=alice.ram_user, change=LogonChange(is_enabled=True, new_password=new_password)
+    )
+    guess_150_times_from_30_addresses(owner)
+    refused = known.post(sign_in_page(owner), {"login": "alice", "password": new_password})
+    assert refused.status_code == 200 and "a password alone does not sign in" in refused.content.decode()
+
+
+def test_changing_ones_own_password_is_no_way_around_the_bound(owner, alice):
+    guess_150_times_from_30_addresses(owner)
+    actor = Actor(account=owner.account, origin=Origin(channel="api", source_ip=address(960)), user=alice.user)
+    with pytest.raises(ValidationError, match="Too many wrong passwords were tried for you"):
+        change_own_password(actor=actor, current_password=RAM_PASSWORD, new_password="Harvest-Quartz-Beacon-3318")
+    assert alice.user.check_password(RAM_PASSWORD)
+
+
+def test_an_owner_email_of_254_characters_is_counted_without_error(db):
+    email = f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 57}.com"
+    assert len(email) == 254
+    response = Client().post(reverse("accounts:owner-sign-in"), {"email": email, "password": WRONG})
+    assert response.status_code == 200 and "incorrect" in response.content.decode()
+    assert SignInLock.objects.get().identity.startswith("owner:sha256:")

@@ -9,7 +9,7 @@ from accounts.models import Authenticator, BackupCodeDevice, PrimaryAccount, Ram
 from accounts.services.otp import new_authenticator
 from accounts.services.security import update_password_policy, update_security_settings
 from portal.models import AuditEvent
-from tests.conftest import CONSOLE, RAM_PASSWORD, fresh_totp_code, make_ram_user, signed_in, totp_code
+from tests.conftest import CONSOLE, RAM_PASSWORD, form_token_of, fresh_totp_code, make_ram_user, signed_in, totp_code
 
 
 def ram_sign_in_url(account):
@@ -65,8 +65,9 @@ def test_first_sign_in_enrols_totp_and_shows_ten_backup_codes_once(owner):
     assert page["Cache-Control"].count("no-store") == 1
     device = Authenticator.objects.get(user=owner.user, confirmed=False)
     assert "data:image/svg+xml" in page.content.decode()
-    response = client.post(response.url, {"device_id": device.pk, "otp_code": totp_code(device)})
-    assert response.status_code == 200
+    response = client.post(response.url, {"device_id": device.pk, "otp_code": totp_code(device)}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain[0][0].startswith("/signin/backup-codes/")
+    assert "no-store" in response["Cache-Control"]
     codes = response.context["backup_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     # Stored only as hashes.
@@ -84,7 +85,7 @@ def test_backup_code_works_once(owner):
     client.get(reverse("accounts:sign-in-enrol"))
     device = Authenticator.objects.get(user=owner.user, confirmed=False)
     codes = client.post(
-        reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)}
+        reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)}, follow=True
     ).context["backup_codes"]
     for expected in (302, 200):
         other = Client()
@@ -311,3 +312,22 @@ def test_a_password_alone_cannot_change_the_password_when_no_reset_is_due(owner,
     assert response.status_code == 302 and response.url == reverse("accounts:sign-in-verify")
     ram_user.user.refresh_from_db()
     assert ram_user.user.check_password(RAM_PASSWORD)
+
+
+def test_the_first_sign_ins_enrolment_sent_twice_shows_the_backup_codes_once_and_signs_in(owner):
+    Authenticator.objects.filter(user=owner.user).delete()
+    client = Client()
+    enrol = client.get(sign_in_owner(client, owner).url)
+    device = Authenticator.objects.get(user=owner.user, confirmed=False)
+    form = {"device_id": device.pk, "otp_code": totp_code(device), "form_token": form_token_of(enrol)}
+    first = client.post(reverse("accounts:sign-in-enrol"), form)
+    second = client.post(reverse("accounts:sign-in-enrol"), form)  # a second click, or a reload
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    page = client.get(first.url)
+    assert len(page.context["backup_codes"]) == 10
+    assert "I have saved the backup codes · Continue" in page.content.decode()
+    again = client.get(first.url).content.decode()
+    assert "Already shown." in again and not any(code in again for code in page.context["backup_codes"])
+    assert client.get(reverse("accounts:sign-in-continue")).url == reverse("accounts:overview")
+    assert AuditEvent.objects.filter(action="mfa.bind").count() == 1
+    assert Client().get(first.url).status_code == 302  # someone without this pending sign-in: to the start

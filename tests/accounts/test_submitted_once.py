@@ -280,3 +280,29 @@ def test_an_owners_new_device_sent_twice_is_bound_once_and_its_backup_codes_show
     codes = re.findall(r'<li class="col">([a-z2-9]{5}-[a-z2-9]{5})</li>', client.get(first.url).content.decode())
     assert len(codes) == 10
     assert "Already shown." in client.get(first.url).content.decode()
+
+
+def test_a_repeat_goes_to_the_page_even_when_the_form_would_now_be_refused(owner):
+    bob = make_ram_user(owner, "bob", console_logon=False)
+    client = signed_in(owner)
+    url = reverse("accounts:modify-logon-settings", args=[bob.ram_user.pk])
+    token = form_token_of(client.get(url))
+    form = {"is_enabled": "1", "password_mode": "custom", "password": "Harvest-Quartz-Beacon-3318", "form_token": token}
+    first = client.post(url, form)
+    # Back and OK again: the browser does not restore a password field, which alone would be refused.
+    again = client.post(url, {**form, "password": ""})
+    assert again.status_code == 302 and again.url == first.url
+    assert DeliveryPacket.objects.filter(ram_user=bob.ram_user).count() == 1
+
+
+def test_unseen_pages_whose_secrets_are_in_packets_keep_them_there(owner):
+    client = signed_in(owner)
+    client.post(reverse("accounts:create-users"), create_user_form(new_form_token()))
+    url = reverse("accounts:create-account-access-key")
+    client.post(url, {"otp_code": owner.code(), "form_token": new_form_token()})
+    assert expire_unseen_reveals(now=timezone.now() + timedelta(days=2)) == 1
+    users_page = OneTimeReveal.objects.get(kind=OneTimeReveal.Kind.USERS_CREATED)
+    assert users_page.state == State.READY  # its password is still sealed in carol's packet, which can be printed
+    assert DeliveryPacket.objects.get(ram_user__name="carol").state == DeliveryPacket.State.SEALED
+    event = AuditEvent.objects.get(action="secrets.expired_unseen")
+    assert event.details["kind"] == "access_key_created" and event.actor == "mail worker"

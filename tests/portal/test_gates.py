@@ -45,6 +45,7 @@ PUBLIC = {
     "accounts:sign-in-verify",
     "accounts:sign-in-enrol",
     "accounts:sign-in-change-password",
+    "accounts:sign-in-backup-codes",  # a pending sign-in's own (anyone else's: back to the start)
     "accounts:sign-out",
     "accounts:claim",  # the recipient of a delivery packet, by link
     "healthz",  # a no-op for load balancers
@@ -174,6 +175,7 @@ PUBLIC_ANSWERS = {
     "accounts:sign-in-verify": (302, "accounts:owner-sign-in"),
     "accounts:sign-in-enrol": (302, "accounts:owner-sign-in"),
     "accounts:sign-in-change-password": (302, "accounts:owner-sign-in"),
+    "accounts:sign-in-backup-codes": (302, "accounts:owner-sign-in"),
     "accounts:sign-out": (405, None),
     "accounts:claim": (200, None),
     "healthz": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything

@@ -39,6 +39,7 @@ class Command(BaseCommand):
                     model.objects.select_for_update(of=("self",))
                     .select_related("user__owned_account", "user__ram_user__account")
                     .filter(pk__in=batch)
+                    .exclude(**{field: ""})  # (a one-time page shown or expired since the batch was listed)
                 ):
                     try:
                         opened = ring.open_bytes(getattr(row, field), associated_data=row.associated_data)
