@@ -592,6 +592,7 @@ class OneTimeReveal(models.Model):
         PASSWORD_SET = "password_set", "Logon settings saved"
         ACCESS_KEY_CREATED = "access_key_created", "AccessKey created"
         BACKUP_CODES = "backup_codes", "Backup codes"
+        CLAIMED = "claimed", "Packet claimed"  # "Reveal" on a claim page: no user, the claiming browser
 
     class State(models.TextChoices):
         WORKING = "working", "Working"
@@ -600,7 +601,11 @@ class OneTimeReveal(models.Model):
         EXPIRED = "expired", "Expired unseen"
 
     uid = models.UUIDField(unique=True, editable=False)  # its page's address, and associated data of its seal
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="one_time_reveals")
+    # Known once the work is done (a claim finds its account with its packet).
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, null=True, related_name="+")
+    # Who sent the form and alone may open the page; none for a claim, whose page only the claiming browser opens.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, related_name="one_time_reveals")
+    browser_key_hash = models.CharField(max_length=64, blank=True)
     form_token_hash = models.CharField(max_length=64)
     kind = models.CharField(max_length=24, choices=Kind.choices)
     state = models.CharField(max_length=8, choices=State.choices, default=State.WORKING)
@@ -616,6 +621,10 @@ class OneTimeReveal(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "form_token_hash"], name="one_submission_per_form_token"),
+            # (NULLs are distinct in the one above: claims need their own.)
+            models.UniqueConstraint(
+                fields=["form_token_hash"], condition=models.Q(user__isnull=True), name="one_claim_per_form_token"
+            ),
         ]
 
     def __str__(self):

@@ -1,6 +1,6 @@
 """What a delivery sheet (print, PDF, email, claim page) says about a RAM user, from live data."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from accounts.models import DeliveryPacket, RamUser
@@ -22,8 +22,9 @@ class DeliverySheet:
     issued_by: str
     issued_at: object
     access_key_id: str
-    password: str | None = None
-    access_key_secret: str | None = None
+    # Never in a repr: a sheet may end up in a log record or an error report.
+    password: str | None = field(default=None, repr=False)
+    access_key_secret: str | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()  # what happened to the packet's secrets since it was made
 
     @property

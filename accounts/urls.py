@@ -58,6 +58,7 @@ urlpatterns = [
     path("packets/email/", packets.email_packet, name="email-packet"),
     path("packets/<int:pk>/revoke/", packets.revoke_packet, name="revoke-packet"),
     path("claim/", packets.claim, name="claim"),
+    path("claim/<uuid:uid>/", packets.claim_shown, name="claim-shown"),
     path("issued/<uuid:uid>/", reveals.one_time_reveal, name="one-time-reveal"),
     path("settings/security/", account.security_settings, name="security-settings"),
     path("settings/password-policy/", account.password_policy, name="password-policy"),

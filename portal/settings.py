@@ -259,6 +259,9 @@ LOGGING = {
             "level": LOG_LEVEL,
             "propagate": False,
         },
+        # Django's template engine logs, at DEBUG, every variable it cannot resolve together with the whole context,
+        # which on a one-time page holds the secrets: it never logs below INFO here.
+        "django.template": {"level": "INFO"},
         # fpdf2's font subsetting narrates every PDF at INFO.
         "fontTools": {"level": "WARNING"},
     },

@@ -6,6 +6,7 @@ one-time claim link. After that they are wiped. A packet without secrets (sign-i
 printed or sent any number of times.
 """
 
+import dataclasses
 import hashlib
 import secrets
 import uuid
@@ -20,8 +21,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket, PacketEmail, RamUser
+from accounts.models import DeliveryPacket, OneTimeReveal, PacketEmail, RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.reveals import fill_reveal
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
@@ -31,8 +33,8 @@ DELIVERABLE_STATES = (State.SEALED, State.SENT)
 
 @dataclass(frozen=True)
 class PacketSecrets:
-    password: str | None = None
-    access_key_secret: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)  # never in a repr, log or error report
+    access_key_secret: str | None = dataclasses.field(default=None, repr=False)
 
 
 def _associated_data(packet: DeliveryPacket, what: str) -> str:
@@ -362,8 +364,11 @@ class ClaimRefused(Exception):
         super().__init__(message)
 
 
-def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket, PacketSecrets]:
-    """ "Reveal": the secrets of a sent packet, once; the link is spent and the secrets wiped."""
+def claim_delivery_packet(
+    *, token: str, origin: Origin, reveal: OneTimeReveal | None = None
+) -> tuple[DeliveryPacket, PacketSecrets]:
+    """ "Reveal": the secrets of a sent packet, once; the link is spent and the packet wiped. With `reveal`, the
+    secrets move to the claiming browser's one-time page (sealed there until it opens), in the same transaction."""
     refusal = None
     with transaction.atomic():
         found = packet_for_claim(token)
@@ -384,6 +389,12 @@ def claim_delivery_packet(*, token: str, origin: Origin) -> tuple[DeliveryPacket
         else:
             opened = _open(packet)
             _wipe(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")
+            fill_reveal(
+                reveal,
+                secrets={"password": opened.password, "access_key_secret": opened.access_key_secret},
+                facts={"packet": packet.pk},
+                account=found.ram_user.account,
+            )
             record_event(
                 actor=actor, action="packet.claimed", target=found.ram_user.principal, details={"packet": packet.pk}
             )

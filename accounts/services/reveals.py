@@ -15,7 +15,7 @@ import secrets
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, OneTimeReveal, User
-from accounts.services.packets import PacketSecrets, show_packet_secrets
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
@@ -55,9 +54,12 @@ class Submission:
     is_repeat: bool  # True: an earlier submission of the same form did (or is doing) the work
 
 
-def claim_submission(*, user: User, form_token: str, kind: str, shows_packets: bool = True) -> Submission:
-    """The submission's claim on its form token: new (do the work) or a repeat of an earlier one (do nothing)."""
-    token_hash = _hash(form_token)
+def claim_submission(
+    *, user: User | None, form_token: str, kind: str, shows_packets: bool = True, browser_key: str = ""
+) -> Submission:
+    """The submission's claim on its form token: new (do the work) or a repeat of an earlier one (do nothing).
+    Without a user (a claim page), the token is the claiming browser's: `browser_key` comes from its cookie."""
+    token_hash = _hash(f"{browser_key}:{form_token}" if user is None else form_token)
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
     while True:
         # Plain reads while waiting: on SQLite every write transaction takes the database's one write lock.
@@ -66,7 +68,13 @@ def claim_submission(*, user: User, form_token: str, kind: str, shows_packets: b
             try:
                 with transaction.atomic():
                     created = OneTimeReveal.objects.create(
-                        user=user, form_token_hash=token_hash, uid=uuid.uuid4(), kind=kind, shows_packets=shows_packets
+                        user=user,
+                        account=user.account if user is not None else None,
+                        browser_key_hash=_hash(browser_key) if user is None else "",
+                        form_token_hash=token_hash,
+                        uid=uuid.uuid4(),
+                        kind=kind,
+                        shows_packets=shows_packets,
                     )
             except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next
                 continue
@@ -111,12 +119,18 @@ def abandoned_on_refusal(submission: Submission | None):
         raise
 
 
+def is_page_of_browser(reveal: OneTimeReveal, browser_key: str) -> bool:
+    """A claim's page opens only in the browser that pressed "Reveal"."""
+    return bool(browser_key) and reveal.user_id is None and reveal.browser_key_hash == _hash(browser_key)
+
+
 def fill_reveal(
     reveal: OneTimeReveal | None,
     *,
     packets: list[DeliveryPacket] = (),
     secrets: dict | None = None,
     facts: dict | None = None,
+    account=None,
 ) -> None:
     """Records what the page shows: packets whose secrets it opens, secrets kept nowhere else (sealed here), and
     plain facts. Called inside the issuing service's transaction, so the work and its page commit together."""
@@ -127,54 +141,13 @@ def fill_reveal(
         keyring().seal(json.dumps(secrets), associated_data=reveal.associated_data) if secrets else ""
     )
     reveal.state = State.READY
+    reveal.account = account or reveal.account
     filled = OneTimeReveal.objects.filter(pk=reveal.pk, state=State.WORKING).update(
-        facts=reveal.facts, sealed_secrets=reveal.sealed_secrets, state=State.READY
+        facts=reveal.facts, sealed_secrets=reveal.sealed_secrets, state=State.READY, account=reveal.account
     )
     if not filled:
         # Taken over as abandoned while this request was still working: its work must not count twice.
         raise ValidationError("This took too long and was given up; nothing was changed. Submit the form again.")
-
-
-@dataclass
-class Revealed:
-    reveal: OneTimeReveal
-    is_first_showing: bool
-    secrets: dict = field(default_factory=dict)
-    packet_secrets: dict[int, PacketSecrets] = field(default_factory=dict)  # by packet ID, those shown now
-    packets: list[DeliveryPacket] = field(default_factory=list)
-
-
-def show_reveal(*, actor: Actor, reveal: OneTimeReveal) -> Revealed:
-    """The page's secrets, this once: their sealed copies are wiped as they are read. Afterwards (a reload, a
-    second tab, a repeated submission) the page gets the facts without secrets."""
-    with transaction.atomic():
-        locked = OneTimeReveal.objects.select_for_update().get(pk=reveal.pk)
-        packets = list(
-            DeliveryPacket.objects.filter(pk__in=locked.facts.get("packets", []), account=actor.account)
-            .select_related("ram_user__account__security_settings", "ram_user__user")
-            .order_by("ram_user__name", "pk")
-        )
-        if locked.state != State.READY:
-            return Revealed(reveal=locked, is_first_showing=False, packets=packets)
-        shown = Revealed(reveal=locked, is_first_showing=True, packets=packets)
-        if locked.sealed_secrets:
-            shown.secrets = json.loads(keyring().open(locked.sealed_secrets, associated_data=locked.associated_data))
-        if locked.shows_packets:
-            for packet in packets:
-                opened = show_packet_secrets(actor=actor, packet=packet)
-                if opened is not None:
-                    shown.packet_secrets[packet.pk] = opened
-        locked.state, locked.shown_at, locked.sealed_secrets = State.SHOWN, timezone.now(), ""
-        locked.save(update_fields=["state", "shown_at", "sealed_secrets"])
-        if shown.secrets:
-            # Packets record their own showing (packet.shown); these secrets are recorded here.
-            record_event(
-                actor=actor,
-                action="secrets.shown",
-                target=actor.user.display,
-                details={"kind": locked.kind} | {key: value for key, value in locked.facts.items() if key != "packets"},
-            )
-        return shown
 
 
 def expire_unseen_reveals(*, now=None) -> int:
@@ -185,16 +158,16 @@ def expire_unseen_reveals(*, now=None) -> int:
     stale = OneTimeReveal.objects.filter(state=State.READY, created_at__lte=now - UNSEEN_SECRETS_KEPT).exclude(
         sealed_secrets=""
     )
-    for reveal in stale.select_related("user__owned_account", "user__ram_user__account"):
+    for reveal in stale.select_related("account", "user__owned_account", "user__ram_user__account"):
         with transaction.atomic():
             if not OneTimeReveal.objects.filter(pk=reveal.pk, state=State.READY).update(
                 sealed_secrets="", state=State.EXPIRED
             ):
                 continue
             record_event(
-                actor=Actor(account=reveal.user.account, origin=Origin(channel="command"), label="mail worker"),
+                actor=Actor(account=reveal.account, origin=Origin(channel="command"), label="mail worker"),
                 action="secrets.expired_unseen",
-                target=reveal.user.display,
+                target=reveal.user.display if reveal.user else f"packet {reveal.facts.get('packet')}",
                 details={"kind": reveal.kind} | {key: value for key, value in reveal.facts.items() if key != "packets"},
             )
             expired += 1

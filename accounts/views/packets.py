@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,10 +12,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.actors import Actor
 from accounts.forms import EmailPacketForm
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required, request_origin
-from accounts.models import DeliveryPacket, RamUser
+from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
 from accounts.pdf import delivery_sheets_pdf
+from accounts.services.one_time_page import show_reveal
 from accounts.services.packets import (
     ClaimRefused,
     claim_delivery_packet,
@@ -24,6 +26,13 @@ from accounts.services.packets import (
     packets_for_users,
     print_delivery_packets,
     revoke_delivery_packet,
+)
+from accounts.services.reveals import (
+    FORM_TOKEN_RE,
+    abandoned_on_refusal,
+    claim_submission,
+    is_page_of_browser,
+    new_form_token,
 )
 from accounts.sheets import DeliverySheet, delivery_sheet
 from portal.gates import public
@@ -178,14 +187,49 @@ def new_instructions_packet(request, pk):
     return redirect(f"{reverse('accounts:packet-list')}#packet-{packet.pk}")
 
 
+# The claim page's browser: a random key in a cookie of its own, so that "Reveal" pressed twice (or reloaded) in
+# that browser leads to one one-time page, which only that browser opens.
+CLAIM_BROWSER_COOKIE = "portal_claim_browser"
+
+
 @public
 @never_cache
 @sensitive_post_parameters()
 def claim(request):
     """The claim page. The token arrives in the link's fragment; the page's script puts it in the form."""
+    browser_key = request.COOKIES.get(CLAIM_BROWSER_COOKIE, "")
     if request.method != "POST":
-        return render(request, "accounts/claim.html", {})
+        response = render(request, "accounts/claim.html", {"form_token": new_form_token()})
+        if not FORM_TOKEN_RE.fullmatch(browser_key):
+            response.set_cookie(
+                CLAIM_BROWSER_COOKIE,
+                new_form_token(),
+                max_age=24 * 3600,
+                path=reverse("accounts:claim"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Strict",
+            )
+        return response
     token = request.POST.get("claim_code", "").strip()
+    form_token = request.POST.get("form_token", "")
+    if not (FORM_TOKEN_RE.fullmatch(browser_key) and FORM_TOKEN_RE.fullmatch(form_token)):
+        return _claim_shown_here(request, token)
+    submission = claim_submission(
+        user=None, form_token=form_token, browser_key=browser_key, kind=OneTimeReveal.Kind.CLAIMED
+    )
+    if not submission.is_repeat:
+        try:
+            with abandoned_on_refusal(submission):
+                claim_delivery_packet(token=token, origin=request_origin(request), reveal=submission.reveal)
+        except ClaimRefused as refusal:
+            return render(request, "accounts/claim.html", {"error": refusal.message}, status=410)
+    return redirect("accounts:claim-shown", uid=submission.reveal.uid)
+
+
+def _claim_shown_here(request, token: str):
+    """A browser without the page's cookie or token (one that refuses cookies, an older page): the secrets in this
+    response, as before one-time pages."""
     try:
         packet, opened = claim_delivery_packet(token=token, origin=request_origin(request))
     except ClaimRefused as refusal:
@@ -193,4 +237,29 @@ def claim(request):
     sheet = delivery_sheet(
         packet.ram_user, packet, password=opened.password, access_key_secret=opened.access_key_secret
     )
-    return render(request, "accounts/claim_revealed.html", {"sheet": sheet})
+    return render(request, "accounts/claim_revealed.html", {"sheet": sheet, "shown": None, "left_otherwise": []})
+
+
+@public
+@never_cache
+def claim_shown(request, uid):
+    """The claiming browser's one-time page: the secrets once, then that they were shown."""
+    reveal = get_object_or_404(OneTimeReveal, uid=uid, user=None, kind=OneTimeReveal.Kind.CLAIMED)
+    if not is_page_of_browser(reveal, request.COOKIES.get(CLAIM_BROWSER_COOKIE, "")):
+        raise Http404("This page belongs to the browser in which Reveal was pressed.")
+    if reveal.state == OneTimeReveal.State.WORKING:
+        return render(request, "accounts/reveal_working.html", {"reveal": reveal, "is_abandoned": False})
+    packet = get_object_or_404(
+        DeliveryPacket.objects.select_related("ram_user__account__security_settings"), pk=reveal.facts["packet"]
+    )
+    actor = Actor(
+        account=packet.account, origin=request_origin(request), label=f"claim link of {packet.ram_user.principal}"
+    )
+    shown = show_reveal(actor=actor, reveal=reveal)
+    sheet = delivery_sheet(
+        packet.ram_user,
+        packet,
+        password=shown.secrets.get("password"),
+        access_key_secret=shown.secrets.get("access_key_secret"),
+    )
+    return render(request, "accounts/claim_revealed.html", {"sheet": sheet, "shown": shown, "left_otherwise": []})

@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 
 from accounts.gates import actor_of
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser, User
-from accounts.services.reveals import ABANDONED_AFTER, Revealed, show_reveal
+from accounts.services.one_time_page import Revealed, show_reveal
+from accounts.services.reveals import ABANDONED_AFTER
 from accounts.sheets import DeliverySheet, delivery_sheet
 
 Kind = OneTimeReveal.Kind
@@ -112,7 +113,14 @@ def _access_key_created(request, shown: Revealed):
 
 def _backup_codes(request, shown: Revealed):
     return render(
-        request, "accounts/backup_codes.html", {"shown": shown, "backup_codes": shown.secrets.get("backup_codes", [])}
+        request,
+        "accounts/backup_codes.html",
+        {
+            "shown": shown,
+            "backup_codes": shown.secrets.get("backup_codes", []),
+            "signing_in": False,
+            "left_otherwise": [],
+        },
     )
 
 

@@ -15,9 +15,10 @@ from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, OwnerSignInForm,
 from accounts.gates import request_origin
 from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
+from accounts.services.one_time_page import show_reveal
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.primary_accounts import create_primary_account
-from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission, show_reveal
+from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission
 from accounts.sign_in import (
     CHANGE_PASSWORD,
     ENROL,
@@ -208,7 +209,12 @@ def sign_in_backup_codes(request, uid):
     return render(
         request,
         "accounts/backup_codes.html",
-        {"shown": shown, "backup_codes": shown.secrets.get("backup_codes", []), "signing_in": True},
+        {
+            "shown": shown,
+            "backup_codes": shown.secrets.get("backup_codes", []),
+            "signing_in": True,
+            "left_otherwise": [],
+        },
     )
 
 

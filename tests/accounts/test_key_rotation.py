@@ -7,8 +7,9 @@ from accounts.checks import check_keyring_opens_stored_secrets
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
 from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
+from accounts.services.one_time_page import show_reveal
 from accounts.services.ram_users import NewRamUser, create_ram_users
-from accounts.services.reveals import claim_submission, new_form_token, show_reveal
+from accounts.services.reveals import claim_submission, new_form_token
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent

@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from accounts.models import AccessKey, Authenticator, BackupCode, DeliveryPacket, OneTimeReveal, RamUser
 from accounts.services.access_keys import open_secret
-from accounts.services.packets import print_delivery_packets
+from accounts.services.packet_mail import deliver_due_emails
+from accounts.services.packets import email_delivery_packet, print_delivery_packets
 from accounts.services.reveals import ABANDONED_AFTER, claim_submission, expire_unseen_reveals, new_form_token
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
+from tests.accounts.test_packets import claim_token_from, sealed_user, smtp  # noqa: F401 - the SMTP fixture
 from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in, totp_code
 
 State = OneTimeReveal.State
@@ -306,3 +308,31 @@ def test_unseen_pages_whose_secrets_are_in_packets_keep_them_there(owner):
     assert DeliveryPacket.objects.get(ram_user__name="carol").state == DeliveryPacket.State.SEALED
     event = AuditEvent.objects.get(action="secrets.expired_unseen")
     assert event.details["kind"] == "access_key_created" and event.actor == "mail worker"
+
+
+def test_reveal_pressed_twice_on_a_claim_page_shows_the_secrets_once_in_that_browser_only(owner, smtp):  # noqa: F811
+    created = sealed_user(owner, create_access_key=True)
+    email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
+    deliver_due_emails()
+    token = claim_token_from(smtp)
+    browser = Client()
+    page = browser.get(reverse("accounts:claim"))
+    assert "portal_claim_browser" in page.cookies
+    form = {"claim_code": token, "form_token": form_token_of(page)}
+    first = browser.post(reverse("accounts:claim"), form)
+    second = browser.post(reverse("accounts:claim"), form)  # a second click on "Reveal", or a reload
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    other_browser = Client()
+    other_browser.get(reverse("accounts:claim"))
+    assert other_browser.get(first.url).status_code == 404  # the page is the claiming browser's alone
+    shown = browser.get(first.url)
+    assert "no-store" in shown["Cache-Control"]
+    assert escape(created.initial_password) in shown.content.decode()
+    assert created.access_key_secret in shown.content.decode()
+    again = browser.get(first.url).content.decode()
+    assert "Already shown." in again and created.access_key_secret not in again
+    packet = DeliveryPacket.objects.get(pk=created.packet.pk)
+    assert packet.state == DeliveryPacket.State.CLAIMED and not packet.has_secrets
+    assert AuditEvent.objects.filter(action="packet.claimed").count() == 1
+    reveal = OneTimeReveal.objects.get(kind=OneTimeReveal.Kind.CLAIMED)
+    assert reveal.sealed_secrets == "" and reveal.account == owner.account and reveal.user is None

@@ -49,7 +49,8 @@ class Command(BaseCommand):
                         ) from None
                     setattr(row, field, ring.seal_bytes(opened, associated_data=row.associated_data))
                     row.save(update_fields=[field])
-                    count(row.user.account.pk, what)
+                    # (A claim's one-time page has no user: its account is its own.)
+                    count(row.account_id if model is OneTimeReveal else row.user.account.pk, what)
         stale_packets = DeliveryPacket.objects.filter(
             (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
             | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
