@@ -7,9 +7,11 @@ from html import escape, unescape
 
 import pytest
 import time_machine
+from alibabacloud_ram20150501 import models as ram
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from Tea.exceptions import TeaException
 
 from accounts.models import AccessKey, Authenticator, BackupCode, DeliveryPacket, OneTimeReveal, RamUser
 from accounts.services.access_keys import open_secret
@@ -19,6 +21,7 @@ from accounts.services.reveals import ABANDONED_AFTER, claim_submission, expire_
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
 from tests.accounts.test_packets import claim_token_from, sealed_user, smtp  # noqa: F401 - the SMTP fixture
+from tests.api.conftest import ram_client
 from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in, totp_code
 
 State = OneTimeReveal.State
@@ -221,7 +224,7 @@ def test_two_concurrent_create_user_submissions_create_one_user_shown_once(trans
     assert signs_in(owner, "carol", password)
 
 
-def test_two_concurrent_create_accesskey_submissions_with_one_code_issue_one_key_shown_once(transactional_db):
+def test_two_concurrent_create_accesskey_submissions_with_one_code_issue_one_key_shown_once(live_server):
     owner = make_owner("race-keys@acme.example", "RaceKeys")
     alice = make_ram_user(owner, "alice")
     url = reverse("accounts:create-access-key", args=[alice.ram_user.pk])
@@ -233,8 +236,15 @@ def test_two_concurrent_create_accesskey_submissions_with_one_code_issue_one_key
     [key] = AccessKey.objects.filter(user=alice.user)
     assert AuditEvent.objects.filter(action="otp.failed").count() == 0  # the repeat never met the used code
     client = signed_in(owner)
-    assert shown_access_key_secret(client.get(responses[1].url)) == open_secret(key)
+    secret = shown_access_key_secret(client.get(responses[1].url))
+    assert secret == open_secret(key)
     assert 'id="access-key-secret"' not in client.get(responses[0].url).content.decode()
+    # The secret shown works: the official SDK's request signed with it passes the signature check (alice holds no
+    # policy, so the call itself is refused), where one signed with another secret does not.
+    for signing_secret, code in ((secret, "NoPermission"), (secret[::-1], "SignatureDoesNotMatch")):
+        with pytest.raises(TeaException) as refusal:
+            ram_client(live_server, key.access_key_id, signing_secret).list_users(ram.ListUsersRequest())
+        assert refusal.value.code == code
 
 
 def test_two_concurrent_modify_logon_settings_submissions_set_one_password_shown_once(transactional_db):
