@@ -105,8 +105,9 @@ def test_the_reserved_words_include_the_obvious_ones():
     ],
 )
 def test_the_page_rejects_a_bad_alias_beside_the_field_without_spending_the_code(owner, alias, message):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse(PAGE), {"alias": alias, "otp_code": owner.code()})
+    response = client.post(reverse(PAGE), {"alias": alias, "otp_code": owner.code()})
     assert_rejected(response, message, field="alias")
     assert database_state() == before
     assert code_unspent(owner)
@@ -142,8 +143,9 @@ def test_an_alias_that_would_make_a_logon_name_too_long_is_refused(owner, settin
 
 
 def test_the_alias_needs_a_code(owner):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse(PAGE), {"alias": "acme"})
+    response = client.post(reverse(PAGE), {"alias": "acme"})
     assert_rejected(response, "This field is required.", field="otp_code")
     with pytest.raises(ValidationError) as refused:
         set_enterprise_alias(actor=owner.actor, otp_code=None, alias="acme")
@@ -154,8 +156,8 @@ def test_the_alias_needs_a_code(owner):
 def test_a_wrong_code_changes_nothing(owner):
     set_alias(owner, "acme")
     event_id = last_event_id()
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state(with_audit=False)
-    client = signed_in(owner)
     response = client.post(reverse(PAGE), {"alias": "acme-corp", "otp_code": wrong_code(owner.device)})
     assert_rejected(response, "The verification code is wrong or has already been used.", field="otp_code")
     response = client.post(reverse(CLEAR), {"clear-otp_code": wrong_code(owner.device)})

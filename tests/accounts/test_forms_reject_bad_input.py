@@ -333,8 +333,9 @@ def test_create_users_rejects_bad_rows_and_creates_none(owner, ram_user, case):
 
 def test_create_users_rejects_51_rows(owner):
     rows = [{"name": f"user{index:02d}"} for index in range(51)]
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:create-users"), user_rows(*rows))
+    response = client.post(reverse("accounts:create-users"), user_rows(*rows))
     assert response.status_code == 200
     assert "Please submit at most 50 forms." in response.context["formset"].non_form_errors()
     assert "Please submit at most 50 forms." in response.content.decode()
@@ -342,16 +343,18 @@ def test_create_users_rejects_51_rows(owner):
 
 
 def test_create_users_rejects_an_empty_request(owner):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:create-users"), user_rows(total=0))
+    response = client.post(reverse("accounts:create-users"), user_rows(total=0))
     assert response.status_code == 200
     assert "Please submit at least 1 form." in response.context["formset"].non_form_errors()
     assert database_state() == before
 
 
 def test_create_users_rejects_a_tampered_management_form(owner):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:create-users"), {"users-0-name": "carol"})
+    response = client.post(reverse("accounts:create-users"), {"users-0-name": "carol"})
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors()
     assert database_state() == before
@@ -362,8 +365,9 @@ def test_create_users_rejects_a_logon_name_over_128_characters(owner, settings):
     settings.PORTAL_DOMAIN_SUFFIX = "onboarding.example-cloud-provider-with-a-long-name.example.com"
     name = "n" * 64
     assert len(f"{name}@{owner.account.default_domain}") > 128
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:create-users"), user_rows({"name": name}))
+    response = client.post(reverse("accounts:create-users"), user_rows({"name": name}))
     assert_row_rejected(response, 0, "name", "would exceed 128 characters")
     assert database_state() == before
 
@@ -385,16 +389,18 @@ def test_create_users_rejects_a_logon_name_over_128_characters(owner, settings):
 def test_edit_user_rejects_bad_input(owner, ram_user, changes, field, message):
     make_ram_user(owner, "bob")
     data = {"name": "alice", "display_name": "Alice", "email": "", "mobile_phone": "", "comments": "", **changes}
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:edit-user", args=[ram_user.ram_user.pk]), data)
+    response = client.post(reverse("accounts:edit-user", args=[ram_user.ram_user.pk]), data)
     assert_rejected(response, message, field=field)
     assert database_state() == before
 
 
 def test_delete_user_rejects_a_wrong_confirmation_without_spending_the_code(owner, ram_user):
     code = owner.code()
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(
+    response = client.post(
         reverse("accounts:delete-user", args=[ram_user.ram_user.pk]), {"confirm_name": "ALICE", "otp_code": code}
     )
     assert_rejected(response, "Type alice exactly.", field="confirm_name")
@@ -405,8 +411,9 @@ def test_delete_user_rejects_a_wrong_confirmation_without_spending_the_code(owne
 @pytest.mark.parametrize("code", ["wrong", ""])
 def test_delete_user_rejects_a_wrong_code(owner, ram_user, code):
     code = wrong_code(owner.device) if code == "wrong" else code
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before, mark = database_state(with_audit=False), last_event_id()
-    response = signed_in(owner).post(
+    response = client.post(
         reverse("accounts:delete-user", args=[ram_user.ram_user.pk]), {"confirm_name": "alice", "otp_code": code}
     )
     assert_rejected(response, OTP_REJECTED if code else REQUIRED, field="otp_code")
@@ -450,8 +457,9 @@ def test_delete_user_rejects_a_wrong_code(owner, ram_user, code):
 def test_modify_logon_settings_rejects_bad_input(owner, ram_user, user_name, data, field, message):
     make_ram_user(owner, "bob", console_logon=False)
     target = RamUser.objects.get(account=owner.account, name=user_name)
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:modify-logon-settings", args=[target.pk]), data)
+    response = client.post(reverse("accounts:modify-logon-settings", args=[target.pk]), data)
     assert_rejected(response, message, field=field)
     assert database_state() == before
 
@@ -478,8 +486,9 @@ def test_attach_policy_rejects_bad_input_with_a_message(owner, ram_user, policy_
 
 
 def test_detach_policy_rejects_a_policy_that_is_not_attached(owner, ram_user):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(reverse("accounts:detach-policy", args=[ram_user.ram_user.pk, "NoSuchPolicy"]))
+    response = client.post(reverse("accounts:detach-policy", args=[ram_user.ram_user.pk, "NoSuchPolicy"]))
     assert response.status_code == 302
     assert flash_messages(response) == ["NoSuchPolicy is not attached to this user."]
     assert database_state() == before
@@ -515,10 +524,9 @@ def security_settings_data(**changes) -> dict:
 )
 def test_security_settings_reject_bad_input_without_spending_the_code(owner, changes, field, message):
     code = owner.code()
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(
-        reverse("accounts:security-settings"), security_settings_data(otp_code=code, **changes)
-    )
+    response = client.post(reverse("accounts:security-settings"), security_settings_data(otp_code=code, **changes))
     assert_rejected(response, message, field=field)
     assert database_state() == before
     assert code_unspent(owner)
@@ -537,8 +545,9 @@ def test_security_settings_accept_exactly_40_masks(owner):
 @pytest.mark.parametrize("code", ["wrong", ""])
 def test_security_settings_reject_a_wrong_code(owner, code):
     code = wrong_code(owner.device) if code == "wrong" else code
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before, mark = database_state(with_audit=False), last_event_id()
-    response = signed_in(owner).post(
+    response = client.post(
         reverse("accounts:security-settings"), security_settings_data(session_hours="2", otp_code=code)
     )
     assert_rejected(response, OTP_REJECTED if code else REQUIRED, field="otp_code")
@@ -570,18 +579,18 @@ def password_policy_data(**changes) -> dict:
 )
 def test_password_policy_rejects_bad_input_without_spending_the_code(owner, changes, field, message):
     code = owner.code()
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).post(
-        reverse("accounts:password-policy"), password_policy_data(otp_code=code, **changes)
-    )
+    response = client.post(reverse("accounts:password-policy"), password_policy_data(otp_code=code, **changes))
     assert_rejected(response, message, field=field)
     assert database_state() == before
     assert code_unspent(owner)
 
 
 def test_password_policy_rejects_a_wrong_code(owner):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before, mark = database_state(with_audit=False), last_event_id()
-    response = signed_in(owner).post(
+    response = client.post(
         reverse("accounts:password-policy"),
         password_policy_data(minimum_length="20", otp_code=wrong_code(owner.device)),
     )
@@ -660,8 +669,9 @@ def test_replacing_mfa_rejects_a_wrong_current_code(owner):
 def test_regenerating_backup_codes_rejects_a_wrong_code_with_a_message(owner, code, message):
     regenerate_backup_codes(actor=owner.actor, otp_code=owner.code())
     code = wrong_code(owner.device) if code == "wrong" else code
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before, mark = database_state(with_audit=False), last_event_id()
-    response = signed_in(owner).post(reverse("accounts:regenerate-backup-codes"), {"otp_code": code})
+    response = client.post(reverse("accounts:regenerate-backup-codes"), {"otp_code": code})
     assert response.status_code == 302
     assert response.url == reverse("accounts:my-account")
     assert flash_messages(response) == [message]
@@ -682,8 +692,9 @@ def test_regenerating_backup_codes_rejects_a_wrong_code_with_a_message(owner, co
     ],
 )
 def test_audit_filter_rejects_bad_input(owner, query, field, message):
+    client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state()
-    response = signed_in(owner).get(reverse("accounts:audit-trail"), query)
+    response = client.get(reverse("accounts:audit-trail"), query)
     assert_rejected(response, message, field=field)
     assert database_state() == before
 

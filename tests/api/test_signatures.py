@@ -11,7 +11,6 @@ from django.test import Client
 from Tea.exceptions import TeaException
 
 from accounts.models import AccessKey, RamUser
-from portal.models import SeenNonce
 from portal.signing import rpc_signature
 from tests.api.conftest import ram_client
 from tests.db_state import database_state
@@ -36,12 +35,8 @@ def signed_query(access_key_id: str, secret: str, params: dict, *, at: datetime 
 
 
 def everything() -> dict:
-    """The database as these tests see it: the accounts data, the audit trail, nonces and keys' use."""
-    return {
-        **database_state(),
-        "nonces": list(SeenNonce.objects.order_by("pk").values_list("nonce", flat=True)),
-        "keys": list(AccessKey.objects.order_by("pk").values("access_key_id", "status", "last_used_at")),
-    }
+    """The database as these tests see it: everything, nonces and keys' use included."""
+    return database_state(with_request_records=True)
 
 
 def test_a_replayed_request_is_refused(owner, owner_key):
