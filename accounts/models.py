@@ -558,6 +558,29 @@ class DeliveryPacket(models.Model):
         """Sign-in instructions only: made without secrets, so it can be printed or sent any number of times."""
         return not (self.has_password or self.access_key_id)
 
+    # What may be done with the packet now: the one home of these rules, read by the services (on the locked row)
+    # and by the pages that offer the actions. `email_to` is set with the outbox row, in one transaction.
+
+    @property
+    def is_printable(self) -> bool:
+        """Printed or downloaded as PDF: sign-in instructions unless revoked; secrets only while sealed and not on
+        their way by email (the claim link must stay their one exit)."""
+        if self.is_instructions:
+            return self.state != self.State.REVOKED
+        return self.state == self.State.SEALED and not self.email_to
+
+    @property
+    def is_emailable(self) -> bool:
+        return self.state == self.State.SEALED and not self.email_to
+
+    @property
+    def is_revocable(self) -> bool:
+        return self.state in (self.State.SEALED, self.State.SENT)
+
+    @property
+    def is_claimable(self) -> bool:
+        return self.state == self.State.SENT
+
 
 class PacketEmail(models.Model):
     """The durable outbox: one row per packet to be emailed. It holds no secret; the claim link is made

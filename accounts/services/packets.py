@@ -171,7 +171,7 @@ def show_packet_secrets(*, actor: Actor, packet: DeliveryPacket) -> PacketSecret
     ensure_same_account(actor, packet.ram_user)
     with transaction.atomic():
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
-        if locked.state != State.SEALED or not locked.has_secrets or PacketEmail.objects.filter(packet=locked).exists():
+        if not (locked.has_secrets and locked.is_printable):  # showing is another channel, like printing
             return None
         opened = _open(locked)
         _wipe(locked, state=State.WIPED, channel=DeliveryPacket.Channel.SHOWN, by=actor.principal)
@@ -208,17 +208,15 @@ def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str,
                 "These packets are superseded: the secrets they carried were replaced or deleted since "
                 f"(of {', '.join(superseded)}). Print the newer packets, or sign-in instructions."
             )
-        # Spent: its secrets left already, or are on their way by email (the claim link must stay the one exit).
-        spent = [
-            p
-            for p in packets
-            if not p.is_instructions and (p.state != State.SEALED or PacketEmail.objects.filter(packet=p).exists())
-        ]
+        revoked = sorted({p.ram_user.name for p in packets if p.state == State.REVOKED})
+        if revoked:
+            raise ValidationError(f"These packets were revoked and cannot be printed: {', '.join(revoked)}.")
+        spent = sorted({p.ram_user.name for p in packets if not p.is_printable})
         if spent:
-            names = ", ".join(sorted({p.ram_user.name for p in spent}))
+            # Their secrets left already, or are on their way by email.
             raise ValidationError(
-                f"The secrets of these packets have already left the portal and cannot be printed again: {names}. "
-                "Print sign-in instructions instead, or issue new secrets."
+                f"The secrets of these packets have already left the portal and cannot be printed again: "
+                f"{', '.join(spent)}. Print sign-in instructions instead, or issue new secrets."
             )
         sheets = []
         for packet in packets:
@@ -284,7 +282,7 @@ def email_delivery_packet(*, actor: Actor, packet: DeliveryPacket, to: str) -> P
                 "This packet is superseded: the secrets it carried were replaced or deleted since. Send the newer "
                 "packet instead."
             )
-        if locked.state != State.SEALED or hasattr(locked, "email"):
+        if not locked.is_emailable:
             raise ValidationError("This packet has already been delivered; create a new one to send.")
         locked.email_to = to
         locked.save(update_fields=["email_to"])
@@ -309,7 +307,7 @@ def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
         # wait on each other crosswise.
         list(PacketEmail.objects.select_for_update().filter(packet_id=packet.pk))
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
-        if locked.state not in DELIVERABLE_STATES:
+        if not locked.is_revocable:
             raise ValidationError("Only sealed or sent packets can be revoked.")
         locked.revoked_at = timezone.now()  # saved by _wipe
         _wipe(locked, state=State.REVOKED)
@@ -373,7 +371,7 @@ def claim_delivery_packet(
     with transaction.atomic():
         found = packet_for_claim(token)
         packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
-        if packet is None or packet.state != State.SENT or packet.claim_token_hash != hash_claim_token(token):
+        if packet is None or not packet.is_claimable or packet.claim_token_hash != hash_claim_token(token):
             raise ClaimRefused(
                 "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were replaced. "
                 "Ask your administrator for a new one."

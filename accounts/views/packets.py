@@ -55,7 +55,7 @@ def packet_list(request):
         {
             "packets": page,
             "page": page,
-            "emailable": [packet for packet in page if packet.state == "sealed" and not packet.email_to],
+            "emailable": [packet for packet in page if packet.is_emailable],
             "state": state,
             "states": DeliveryPacket.State.choices,
             "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,
