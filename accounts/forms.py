@@ -1,9 +1,13 @@
+from base64 import b32encode
+
+import segno
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
-from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.models import Authenticator, PasswordPolicy, SecuritySettings
 from accounts.policies import SYSTEM_POLICY_CHOICES
 from accounts.services.alias import alias_problems
 from accounts.services.reveals import FORM_TOKEN_RE, new_form_token
@@ -425,3 +429,23 @@ class ClearEnterpriseAliasForm(forms.Form):
         self.helper = helper("Clear alias", css_class="btn-outline-danger")
         self.helper.inputs[0].id = "submit-id-clear"  # unique beside the alias form's button
         self.helper.form_action = "accounts:clear-enterprise-alias"
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Puts a service's ValidationError beside the form's fields (or at the top)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def enrolment_context(form, device: Authenticator, user) -> dict:
+    """What an enrolment page shows beside its form: the new key as a QR code and as text, shown this once."""
+    base32_key = b32encode(device.bin_key).decode().rstrip("=")
+    return {
+        "form": form,
+        "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5),
+        "base32_key": " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4)),
+        "account_label": user.display,
+    }

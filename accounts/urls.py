@@ -1,7 +1,7 @@
 from django.urls import path
 
+from accounts.access_key_pages import SCOPE_URLS, key_url_name
 from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, reveals, sign_in
-from accounts.views.access_keys import SCOPE_URLS, key_url_name
 
 app_name = "accounts"
 

@@ -1,7 +1,6 @@
 """AccessKey pages, for three kinds of holder: a RAM user (administrators), the primary account (its owner),
 and the signed-in RAM user itself (where the security settings allow it)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed
@@ -9,17 +8,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm
+from accounts.access_key_pages import ACCOUNT, RAM_USER
+from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm, add_errors
 from accounts.gates import actor_of, repeats_go_to_their_page
 from accounts.models import AccessKey, OneTimeReveal, RamUser
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
 from accounts.services.reveals import abandoned_on_refusal, claim_submission
-from accounts.views.sign_in import add_errors
 from portal.caching import form_page_cache
-
-RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
 
 
 def key_holder(request, scope: str, pk: int | None):
@@ -109,32 +106,3 @@ def delete_access_key_view(request, scope, key_id, pk=None):
     return _change_key(
         request, scope, pk, key_id, change=delete_access_key, done_message="AccessKey {access_key_id} was deleted."
     )
-
-
-# The three holders' key pages differ only in where they hang and what their URL names say.
-SCOPE_URLS = {RAM_USER: ("users/<int:pk>/", ""), ME: ("me/", "my-"), ACCOUNT: ("account/", "account-")}
-KEY_ACTIONS = ("enable", "disable", "delete")
-
-
-def key_url_name(scope: str, verb: str) -> str:
-    return f"{verb}-{SCOPE_URLS[scope][1]}access-key"
-
-
-def access_key_panel(holder, scope: str, pk: int | None = None) -> dict:
-    """What the AccessKey panel of a page shows: the keys with their action URLs, and whether more fit."""
-    holder_args = [pk] if pk is not None else []
-    keys = list(AccessKey.objects.of_user(holder))
-    return {
-        "create_url": reverse(f"accounts:{key_url_name(scope, 'create')}", args=holder_args),
-        "can_create": len(keys) < settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
-        "limit": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
-        "needs_otp": scope == ACCOUNT,
-        "rows": [
-            {"key": key}
-            | {
-                f"{verb}_url": reverse(f"accounts:{key_url_name(scope, verb)}", args=[*holder_args, key.access_key_id])
-                for verb in KEY_ACTIONS
-            }
-            for key in keys
-        ],
-    }

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
-from accounts.forms import PasswordPolicyForm, SecuritySettingsForm
+from accounts.forms import PasswordPolicyForm, SecuritySettingsForm, add_errors
 from accounts.gates import actor_of, ram_reader_required
 from accounts.models import AccessKey, DeliveryPacket, PolicyAttachment, RamUser
 from accounts.policies import SYSTEM_POLICIES
@@ -14,7 +14,6 @@ from accounts.services.security import (
     update_password_policy,
     update_security_settings,
 )
-from accounts.views.sign_in import add_errors
 
 
 @ram_reader_required

@@ -6,10 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ClearEnterpriseAliasForm, EnterpriseAliasForm
+from accounts.forms import ClearEnterpriseAliasForm, EnterpriseAliasForm, add_errors
 from accounts.gates import actor_of, owner_required, ram_reader_required
 from accounts.services.alias import alias_change_impact, clear_enterprise_alias, set_enterprise_alias
-from accounts.views.sign_in import add_errors
 
 
 def _page(request, *, form, clear_form):

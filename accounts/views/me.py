@@ -11,7 +11,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from accounts.forms import EnrolForm, IssueSecretWithOtpForm, NewPasswordForm, ReplaceMfaForm
+from accounts.access_key_pages import ACCOUNT, ME, access_key_panel
+from accounts.forms import (
+    EnrolForm,
+    IssueSecretWithOtpForm,
+    NewPasswordForm,
+    ReplaceMfaForm,
+    add_errors,
+    enrolment_context,
+)
 from accounts.gates import actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
@@ -24,8 +32,6 @@ from accounts.services.otp import (
     start_totp_enrolment,
 )
 from accounts.services.reveals import abandoned_on_refusal, claim_submission
-from accounts.views.access_keys import ACCOUNT, ME, access_key_panel
-from accounts.views.sign_in import add_errors, enrolment_context
 
 
 @ram_user_required

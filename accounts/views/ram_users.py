@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.access_key_pages import RAM_USER, access_key_panel
 from accounts.forms import (
     AttachPolicyForm,
     CreateUsersOptionsForm,
@@ -14,6 +15,7 @@ from accounts.forms import (
     EditRamUserForm,
     LogonSettingsForm,
     NewRamUserFormSet,
+    add_errors,
 )
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
@@ -32,8 +34,6 @@ from accounts.services.ram_users import (
     update_ram_user,
 )
 from accounts.services.reveals import abandoned_on_refusal, claim_submission
-from accounts.views.access_keys import RAM_USER, access_key_panel
-from accounts.views.sign_in import add_errors
 from portal.caching import form_page_cache
 from portal.models import AuditEvent
 

@@ -1,6 +1,3 @@
-from base64 import b32encode
-
-import segno
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
@@ -11,7 +8,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from accounts.forms import EnrolForm, NewPasswordForm, OtpForm, OwnerSignInForm, RamSignInForm, SignUpForm
+from accounts.forms import (
+    EnrolForm,
+    NewPasswordForm,
+    OtpForm,
+    OwnerSignInForm,
+    RamSignInForm,
+    SignUpForm,
+    add_errors,
+    enrolment_context,
+)
 from accounts.gates import request_origin
 from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
@@ -19,7 +25,7 @@ from accounts.services.one_time_page import show_reveal
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission
-from accounts.sign_in import (
+from accounts.sign_in_steps import (
     CHANGE_PASSWORD,
     ENROL,
     VERIFY,
@@ -32,15 +38,6 @@ from accounts.sign_in import (
     step_required,
 )
 from portal.gates import public
-
-
-def add_errors(form, error: ValidationError) -> None:
-    """Puts a service's ValidationError beside the form's fields (or at the top)."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 @public
@@ -216,16 +213,6 @@ def sign_in_backup_codes(request, uid):
             "left_otherwise": [],
         },
     )
-
-
-def enrolment_context(form, device: Authenticator, user) -> dict:
-    base32_key = b32encode(device.bin_key).decode().rstrip("=")
-    return {
-        "form": form,
-        "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5),
-        "base32_key": " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4)),
-        "account_label": user.display,
-    }
 
 
 @step_required(CHANGE_PASSWORD)

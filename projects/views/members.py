@@ -8,14 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.forms import DeleteRamUserForm
+from accounts.forms import DeleteRamUserForm, add_errors
 from accounts.gates import actor_of, ram_writer_required
 from accounts.models import AccessKey, RamUser
-from accounts.views.sign_in import add_errors
 from projects.forms import AddMemberForm, MemberForm, MemberRoleForm, RevokeAndDeleteUserForm
 from projects.models import Project
+from projects.project_page import gate, project_or_404, project_page
 from projects.services import add_member, grant_roles, remove_member, revoke_everything_and_delete_user, revoke_roles
-from projects.views.projects import gate, project_or_404, project_page
 
 MEMBER_MANAGEMENT = "member_management"
 
