@@ -1,0 +1,224 @@
+"""Who is who: primary accounts, sign-in identities, RAM users, their policies, and held enterprise aliases."""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
+
+from accounts.policies import SYSTEM_POLICY_CHOICES
+from portal.rows import cache_relation, fetch_instances, statement
+
+USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class PrimaryAccountQuerySet(models.QuerySet):
+    def by_logon_domain(self, domain: str) -> "PrimaryAccount | None":
+        """The account whose default domain or current alias is `domain` (any case), else None."""
+        domain = (domain or "").lower()
+        suffix = f".{settings.PORTAL_DOMAIN_SUFFIX.lower()}"
+        if not domain.endswith(suffix):
+            return None
+        label = domain.removesuffix(suffix)
+        lookup = models.Q(account_id=label) if label.isdigit() and len(label) == 16 else models.Q(alias__iexact=label)
+        return self.filter(lookup).select_related("security_settings", "password_policy").first()
+
+
+class PrimaryAccount(models.Model):
+    """The tenant: every other object belongs to exactly one primary account."""
+
+    account_id = models.CharField(max_length=16, unique=True, validators=[RegexValidator(r"^\d{16}$")])
+    name = models.CharField(max_length=128)
+    owner = models.OneToOneField("accounts.User", on_delete=models.PROTECT, related_name="owned_account")
+    # NULL, not "", when unset: the unique constraint must allow many accounts without an alias.
+    alias = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PrimaryAccountQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("alias"), name="unique_enterprise_alias_ignoring_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.account_id})"
+
+    @property
+    def default_domain(self) -> str:
+        return f"{self.account_id}.{settings.PORTAL_DOMAIN_SUFFIX}"
+
+    @property
+    def alias_domain(self) -> str | None:
+        return f"{self.alias}.{settings.PORTAL_DOMAIN_SUFFIX}" if self.alias else None
+
+    @property
+    def logon_domain(self) -> str:
+        """The domain RAM users are told to use: the alias when there is one."""
+        return self.alias_domain or self.default_domain
+
+    @property
+    def logon_link(self) -> str:
+        return f"{settings.PORTAL_BASE_URL}/signin/{self.logon_domain}/"
+
+    @property
+    def principal(self) -> str:
+        return f"ALIYUN${self.account_id}"
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, email):
+        return self.get(email=email.lower())
+
+
+class User(AbstractBaseUser):
+    """A sign-in identity: the owner of a primary account (by email) or a RAM user (via `ram_user`)."""
+
+    email = models.EmailField(unique=True, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    # Bumped to end every session of this user (logon disabled, password changed, sign-out everywhere).
+    session_generation = models.PositiveIntegerField(default=0)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "email"
+    objects = UserManager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="unique_owner_email_ignoring_case")]
+
+    def __str__(self):
+        return self.email or f"user {self.pk}"
+
+    def get_session_auth_hash(self):
+        # The password hash alone would keep sessions alive when console logon is disabled without a
+        # password change; the generation counter ends them too.
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=settings.SECRET_KEY,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_username(self):
+        return self.display
+
+    @property
+    def is_owner(self) -> bool:
+        return hasattr(self, "owned_account")
+
+    @property
+    def account(self) -> PrimaryAccount:
+        return self.owned_account if self.is_owner else self.ram_user.account
+
+    @property
+    def principal(self) -> str:
+        return self.owned_account.principal if self.is_owner else self.ram_user.principal
+
+    @property
+    def display(self) -> str:
+        return self.email if self.is_owner else self.ram_user.logon_name
+
+
+class RamUserQuerySet(models.QuerySet):
+    def for_account(self, account: PrimaryAccount):
+        return self.filter(account=account)
+
+
+@statement
+def _ram_user_by_name(columns, table) -> str:
+    # The expression of the unique constraint in the WHERE clause, so that its index answers.
+    return (
+        f"SELECT {columns(RamUser, 'r')}, {columns(User, 'u')} FROM {table(RamUser)} r"  # noqa: S608 - names from the models' metadata; values are parameters
+        f" JOIN {table(User)} u ON u.id = r.user_id WHERE r.account_id = %s AND LOWER(r.name) = %s"
+    )
+
+
+class RamUserManager(models.Manager.from_queryset(RamUserQuerySet)):
+    def named(self, *, account: PrimaryAccount, name: str) -> "RamUser | None":
+        """The account's RAM user of this name (any case) with its identity, in one statement: every API
+        action that names a user starts here (plain SQL, see portal.rows)."""
+        if not re.fullmatch(USER_NAME_RE, name):
+            # No such name can exist, and only ASCII names may reach LOWER(): Python's lower() and the
+            # database's differ beyond it (the Kelvin sign lowers to "k" in Python).
+            return None
+        found = fetch_instances(_ram_user_by_name(), [account.pk, name.lower()], RamUser, User)
+        if found is None:
+            return None
+        ram_user, user = found
+        cache_relation(ram_user, "account", account)
+        cache_relation(ram_user, "user", user)
+        cache_relation(user, "ram_user", ram_user)
+        cache_relation(user, "owned_account", None)
+        return ram_user
+
+
+class RamUser(models.Model):
+    """A person or program under one primary account; signs in through its `user` identity."""
+
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.PROTECT, related_name="ram_users")
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="ram_user")
+    name = models.CharField(max_length=64, validators=[RegexValidator(USER_NAME_RE)])
+    display_name = models.CharField(max_length=128)
+    email = models.EmailField(blank=True)
+    mobile_phone = models.CharField(max_length=32, blank=True)
+    comments = models.CharField(max_length=128, blank=True)
+    is_console_logon_enabled = models.BooleanField(default=False)
+    must_reset_password = models.BooleanField(default=False)
+    must_bind_mfa = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RamUserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("account", Lower("name"), name="unique_ram_user_name_per_account_ignoring_case"),
+        ]
+        indexes = [models.Index(fields=["account", "name"], name="ram_user_account_name")]
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.logon_name
+
+    @property
+    def logon_name(self) -> str:
+        return f"{self.name}@{self.account.logon_domain}"
+
+    @property
+    def principal(self) -> str:
+        return f"RAM${self.account.account_id}:{self.name}"
+
+
+class PolicyAttachment(models.Model):
+    ram_user = models.ForeignKey(RamUser, on_delete=models.CASCADE, related_name="policy_attachments")
+    policy_name = models.CharField(max_length=64, choices=SYSTEM_POLICY_CHOICES)
+    attached_by = models.CharField(max_length=200)
+    attached_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ram_user", "policy_name"], name="unique_policy_per_ram_user"),
+        ]
+        ordering = ["policy_name"]
+
+    def __str__(self):
+        return f"{self.policy_name} → {self.ram_user_id}"
+
+
+class AliasHold(models.Model):
+    """A released enterprise alias, held so that nobody else can take it and catch its users' sign-ins."""
+
+    alias = models.CharField(max_length=50)
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="alias_holds")
+    released_at = models.DateTimeField()
+    held_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("alias"), name="unique_alias_hold_ignoring_case")]
+
+    def __str__(self):
+        return f"{self.alias} held until {self.held_until:%Y-%m-%d}"
