@@ -19,8 +19,8 @@ from accounts.gates import request_origin
 from accounts.models import Authenticator, User
 from accounts.permissions import can_read_ram
 from accounts.services.guessing import known_device_mark
-from accounts.services.logon import identity_of, is_password_expired, record_sign_in
 from accounts.services.otp import has_mfa_device
+from accounts.services.password_step import identity_of, is_password_expired, record_sign_in
 from portal.gates import public
 
 PENDING_KEY = "pending_sign_in"

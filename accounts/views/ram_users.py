@@ -22,7 +22,8 @@ from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttac
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity
-from accounts.services.logon import LogonChange, clear_sign_in_lock, modify_logon_settings
+from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.password_step import clear_sign_in_lock
 from accounts.services.policies import attach_policy, detach_policy
 from accounts.services.ram_users import (
     BatchRejected,

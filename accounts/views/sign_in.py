@@ -20,9 +20,10 @@ from accounts.forms import (
 )
 from accounts.gates import request_origin
 from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
-from accounts.services.logon import SignInRefused, change_own_password, check_owner_password, check_ram_user_password
+from accounts.services.logon import change_own_password
 from accounts.services.one_time_page import show_reveal
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
+from accounts.services.password_step import SignInRefused, check_owner_password, check_ram_user_password
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission
 from accounts.sign_in_steps import (

@@ -5,8 +5,8 @@ import threading
 from django.db import connection, connections
 
 from accounts.models import SignInLock
-from accounts.services.logon import SignInRefused, check_ram_user_password
 from accounts.services.otp import verify_otp
+from accounts.services.password_step import SignInRefused, check_ram_user_password
 from accounts.services.security import update_password_policy
 from tests.conftest import CONSOLE, make_owner, make_ram_user, totp_code
 

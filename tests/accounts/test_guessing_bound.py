@@ -13,16 +13,14 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Authenticator, IdentityLock, SignInLock
 from accounts.services.guessing import IDENTITY_MAX_CODE_FAILURES, IDENTITY_MAX_FAILURES
-from accounts.services.logon import (
+from accounts.services.logon import LogonChange, change_own_password, modify_logon_settings
+from accounts.services.otp import new_authenticator
+from accounts.services.password_step import (
     GUESSING_LOCKED,
     GUESSING_LOCKED_CODES_SPENT,
-    LogonChange,
     SignInRefused,
-    change_own_password,
     check_ram_user_password,
-    modify_logon_settings,
 )
-from accounts.services.otp import new_authenticator
 from portal.audit import Origin
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently

@@ -1,0 +1,61 @@
+"""What the portal's forms share: the submit helper, one-time code and form-token fields, and putting a
+service's refusal beside the fields."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.services.reveals import FORM_TOKEN_RE, new_form_token
+
+OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup codes)."
+
+
+def helper(submit_label: str, *, css_class: str = "btn-primary") -> FormHelper:
+    form_helper = FormHelper()
+    button = Submit("submit", submit_label)
+    button.field_classes = f"btn {css_class}"  # Submit's own default would add btn-primary to any colour
+    form_helper.add_input(button)
+    return form_helper
+
+
+class OneTimeCodeInput(forms.TextInput):
+    """Never renders what was typed: a used code is worth nothing, and a backup code must not be shown again
+    (SPEC §3 rule 1) when a form comes back with an error or a reloaded form is posted twice."""
+
+    def format_value(self, value):
+        return None
+
+
+class OtpCodeField(forms.CharField):
+    widget = OneTimeCodeInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Verification code")
+        kwargs.setdefault("help_text", OTP_HELP)
+        kwargs.setdefault("max_length", 16)
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
+class FormTokenField(forms.CharField):
+    """The one-time token of a secret-issuing form instance (accounts.services.reveals): a repeated submission of
+    the same form does no new work. A post without a valid one (a script) counts as a form of its own."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=64, initial=new_form_token, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return value if FORM_TOKEN_RE.fullmatch(value) else new_form_token()
+
+
+def add_errors(form, error: ValidationError) -> None:
+    """Puts a service's ValidationError beside the form's fields (or at the top)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)

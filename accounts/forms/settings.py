@@ -1,0 +1,129 @@
+"""Forms of the account's settings: security settings, password policy, enterprise alias, audit filters."""
+
+from django import forms
+from django.conf import settings
+
+from accounts.forms.fields import OtpCodeField, helper
+from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.services.alias import alias_problems
+
+
+class SecuritySettingsForm(forms.ModelForm):
+    logon_ip_masks = forms.CharField(
+        label="Logon IP masks",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Up to 40 addresses or CIDR blocks, one per line or separated by commas. "
+        "Empty: sign-in from anywhere. They restrict console sign-in, not API calls.",
+    )
+    otp_code = OtpCodeField()
+
+    class Meta:
+        model = SecuritySettings
+        fields = [
+            "allow_change_password",
+            "allow_manage_access_keys",
+            "allow_manage_mfa",
+            "remember_mfa_for_7_days",
+            "session_hours",
+        ]
+        labels = {
+            "allow_change_password": "Allow users to change their password",
+            "allow_manage_access_keys": "Manage AccessKey: allow users to manage their own AccessKeys",
+            "allow_manage_mfa": "Allow users to manage their MFA devices",
+            "remember_mfa_for_7_days": "Remember MFA for 7 days",
+            "session_hours": "Logon session duration (hours, 1–24)",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session_hours"].widget.attrs.update({"min": 1, "max": 24})
+        if not self.is_bound:
+            self.initial["logon_ip_masks"] = "\n".join(self.instance.logon_ip_masks)
+        self.helper = helper("Update RAM User Security Settings")
+
+    def clean_logon_ip_masks(self):
+        raw = self.cleaned_data["logon_ip_masks"]
+        return [part for part in raw.replace(",", "\n").split() if part]
+
+
+class PasswordPolicyForm(forms.ModelForm):
+    otp_code = OtpCodeField()
+
+    class Meta:
+        model = PasswordPolicy
+        fields = [
+            "minimum_length",
+            "require_lowercase",
+            "require_uppercase",
+            "require_numbers",
+            "require_symbols",
+            "max_age_days",
+            "reuse_prevention",
+            "max_failed_attempts",
+            "hard_expiry",
+        ]
+        labels = {
+            "minimum_length": "Minimum length (8–32)",
+            "require_lowercase": "Require lowercase letters",
+            "require_uppercase": "Require uppercase letters",
+            "require_numbers": "Require digits",
+            "require_symbols": "Require symbols",
+            "max_age_days": "Maximum password age in days (0–1095; 0 = never expires)",
+            "reuse_prevention": "Prevent reuse of the last N passwords (0–24)",
+            "max_failed_attempts": "Lock for one hour after this many failed sign-ins (0–32; 0 = never)",
+            "hard_expiry": "Block sign-in when the password has expired",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper("OK")
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="Actor", required=False, max_length=200)
+    action = forms.CharField(label="Action", required=False, max_length=64)
+    target = forms.CharField(label="Target", required=False, max_length=255)
+    channel = forms.ChoiceField(
+        label="Channel",
+        required=False,
+        choices=[("", "Any"), ("console", "Console"), ("api", "API"), ("command", "Operator command")],
+    )
+    since = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EnterpriseAliasForm(forms.Form):
+    alias = forms.CharField(
+        label="Enterprise alias",
+        widget=forms.TextInput(attrs={"maxlength": 50, "autocomplete": "off", "autofocus": True}),
+    )
+    otp_code = OtpCodeField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["alias"].help_text = (
+            "3–50 lowercase letters, digits and single hyphens, not starting or ending with a hyphen. "
+            f"RAM users then sign in as, for example, alice@your-alias.{settings.PORTAL_DOMAIN_SUFFIX}."
+        )
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        self.helper = helper("OK")
+
+    def clean_alias(self):
+        alias = self.cleaned_data["alias"].strip().lower()
+        problems = alias_problems(alias)
+        if problems:
+            raise forms.ValidationError(problems)
+        return alias
+
+
+class ClearEnterpriseAliasForm(forms.Form):
+    otp_code = OtpCodeField()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "clear")  # its code field sits on the page beside the alias form's
+        super().__init__(*args, **kwargs)
+        self.fields["otp_code"].widget.attrs.pop("autofocus", None)
+        self.helper = helper("Clear alias", css_class="btn-outline-danger")
+        self.helper.inputs[0].id = "submit-id-clear"  # unique beside the alias form's button
+        self.helper.form_action = "accounts:clear-enterprise-alias"

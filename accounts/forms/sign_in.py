@@ -1,0 +1,104 @@
+"""Forms of signing in and of one's own credentials: password step, codes, enrolment, new passwords."""
+
+from base64 import b32encode
+
+import segno
+from django import forms
+
+from accounts.forms.fields import FormTokenField, OtpCodeField
+from accounts.models import Authenticator
+
+
+class SignInForm(forms.Form):
+    """The password step; with `needs_code`, a code of the person's MFA device in the same step (the name is locked
+    against password guessing: accounts.services.guessing)."""
+
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    def __init__(self, *args, needs_code: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if needs_code:
+            self.ask_for_code()
+
+    def ask_for_code(self) -> None:
+        field = OtpCodeField(help_text="The 6-digit code from your authenticator app, or one of your backup codes.")
+        field.widget.attrs.pop("autofocus", None)
+        self.fields["otp_code"] = field
+
+
+class OwnerSignInForm(SignInForm):
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    field_order = ["email", "password"]
+
+
+class RamSignInForm(SignInForm):
+    login = forms.CharField(
+        label="Logon name",
+        max_length=200,
+        help_text="Your user name, or the full logon name user@domain.",
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    field_order = ["login", "password"]
+
+
+class SignUpForm(forms.Form):
+    name = forms.CharField(label="Account name", max_length=128)
+    email = forms.EmailField(label="Email", max_length=254)
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; not a common password.",
+    )
+
+
+class OtpForm(forms.Form):
+    otp_code = OtpCodeField()
+
+
+class EnrolForm(forms.Form):
+    device_id = forms.IntegerField(widget=forms.HiddenInput)
+    otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
+    form_token = FormTokenField()  # an owner's new device brings new backup codes, shown once
+
+    def clean(self):
+        data = super().clean()
+        if self.has_error("device_id"):
+            # The field is hidden, so its own error would never be seen: say it where the person looks.
+            self.add_error("otp_code", "This enrolment has expired; scan the new QR code.")
+        return data
+
+
+class ReplaceMfaForm(EnrolForm):
+    current_otp_code = OtpCodeField(label="Code from your current authenticator", help_text="")
+
+
+class NewPasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    confirm_password = forms.CharField(
+        label="Confirm new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
+            self.add_error("confirm_password", "The two passwords do not match.")
+        return data
+
+
+def enrolment_context(form, device: Authenticator, user) -> dict:
+    """What an enrolment page shows beside its form: the new key as a QR code and as text, shown this once."""
+    base32_key = b32encode(device.bin_key).decode().rstrip("=")
+    return {
+        "form": form,
+        "qr_code": segno.make(device.config_url, error="m").svg_data_uri(scale=5),
+        "base32_key": " ".join(base32_key[i : i + 4] for i in range(0, len(base32_key), 4)),
+        "account_label": user.display,
+    }

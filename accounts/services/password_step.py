@@ -1,0 +1,265 @@
+"""The password step of signing in (owners by email, RAM users at their logon link), within the bounds on
+password guessing (accounts.services.guessing); and the records of signing in and clearing its locks."""
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_otp.models import Device
+
+from accounts.actors import Actor
+from accounts.models import (
+    PasswordPolicy,
+    PrimaryAccount,
+    RamUser,
+    User,
+)
+from accounts.passwords import policy_for
+from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.guessing import (
+    IDENTITY_MAX_FAILURES,
+    clear_every_lock,
+    clear_failures,
+    clear_identity_failures,
+    code_attempt_succeeded,
+    known_device_mark,
+    locked_sources,
+    owner_identity,
+    ram_identity,
+    reserve_attempt,
+    reserve_code_attempt,
+    reserve_identity_attempt,
+    source_key,
+)
+from accounts.services.otp import verify_code_past_guessing_lock
+from portal.audit import Origin, record_event
+
+OWNER_MAX_FAILED_ATTEMPTS = 5
+SIGN_IN_REFUSED = "The logon name or password is incorrect, or sign-in is locked for a while. Try again."
+GUESSING_LOCKED = (
+    "Too many wrong passwords were tried for this logon name, so a password alone does not sign in here for a while. "
+    "Enter your password together with a code from your MFA device, or sign in from a browser you have used here "
+    "before."
+)
+GUESSING_LOCKED_CODES_SPENT = (
+    "Too many wrong passwords and codes were tried for this logon name. Sign in from a browser you have used here "
+    "before, try again later, or ask your administrator to clear the sign-in lock."
+)
+# Verifying against this keeps the time of an unknown name equal to that of a wrong password.
+_DUMMY_HASH = make_password("portal-dummy-password-for-timing")
+
+
+class SignInRefused(Exception):
+    def __init__(self, message: str = SIGN_IN_REFUSED, *, needs_code: bool = False):
+        self.message = message
+        self.needs_code = needs_code  # the form must ask for a code beside the password (guessing lock)
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PasswordChecked:
+    user: User
+    device: Device | None = None  # a code verified in the same step (passing the lock on guessing)
+
+
+def is_password_expired(user: User, account: PrimaryAccount, *, policy: PasswordPolicy | None = None) -> bool:
+    if user.is_owner or user.password_changed_at is None:
+        return False
+    policy = policy or policy_for(account)
+    if not policy.max_age_days:
+        return False
+    return user.password_changed_at + timedelta(days=policy.max_age_days) < timezone.now()
+
+
+def is_source_allowed(account: PrimaryAccount, source_ip: str | None) -> bool:
+    masks = account.security_settings.logon_ip_masks
+    if not masks:
+        return True
+    try:
+        address = ipaddress.ip_address(source_ip or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(mask, strict=False) for mask in masks)
+
+
+def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: str, reason: str) -> None:
+    if account is None:
+        return
+    with transaction.atomic():
+        record_event(
+            actor=Actor(account=account, origin=origin),
+            action="sign_in.failed",
+            target=identity,
+            details={"reason": reason},
+        )
+
+
+def identity_of(user: User) -> str:
+    """The name the guessing bounds count a user's sign-ins under (unknown names are counted the same way)."""
+    if user.is_owner:
+        return owner_identity(user.email)
+    return ram_identity(user.ram_user.account.account_id, user.ram_user.name)
+
+
+def _check_password_step(
+    *,
+    identity: str,
+    max_attempts: int,
+    user: User | None,
+    password: str,
+    account: PrimaryAccount | None,
+    origin: Origin,
+    known_devices: frozenset[str],
+    otp_code: str | None,
+) -> Device | None:
+    """The password step within the guessing bounds (accounts.services.guessing); `user` is None when no one
+    may sign in under this name. Returns the device whose code passed the identity's lock, if it was locked."""
+    source_ip = source_key(origin.source_ip)
+    # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
+    if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
+        _record_failure(account, origin, identity, "locked")
+        raise SignInRefused()
+    is_known_device = known_device_mark(identity, user) in known_devices
+    reservation = None if is_known_device else reserve_identity_attempt(identity=identity)
+    if reservation is not None and reservation.is_locked:
+        return _pass_guessing_lock(
+            identity=identity, user=user, password=password, account=account, origin=origin, otp_code=otp_code
+        )
+    if user is None:
+        check_password(password, _DUMMY_HASH)
+    if user is None or not user.check_password(password or ""):
+        _record_failure(account, origin, identity, "wrong_password" if user else "unknown")
+        if reservation is not None and reservation.locks_now and account is not None:
+            with transaction.atomic():
+                record_event(
+                    actor=Actor(account=account, origin=origin),
+                    action="sign_in.guessing_locked",
+                    target=identity,
+                    details={"failures": IDENTITY_MAX_FAILURES, "locked_sources": locked_sources(identity)},
+                )
+        raise SignInRefused()
+    clear_failures(identity=identity, source_ip=source_ip)
+    clear_identity_failures(identity=identity, reservation=reservation)
+    return None
+
+
+def _pass_guessing_lock(
+    *, identity: str, user: User | None, password: str, account, origin: Origin, otp_code: str | None
+) -> Device:
+    """The way past an identity's lock on guessing: a fresh code of one of its MFA devices, then the password.
+
+    The code is checked first and only a valid one earns a password check; it is spent even when the password
+    then is wrong, or whoever holds one valid code could try passwords with it until it expires.
+    """
+    if not otp_code:
+        _record_failure(account, origin, identity, "guessing_locked")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    if not reserve_code_attempt(identity=identity):
+        _record_failure(account, origin, identity, "guessing_locked")
+        raise SignInRefused(GUESSING_LOCKED_CODES_SPENT, needs_code=True)
+    device = verify_code_past_guessing_lock(user=user, code=otp_code) if user is not None else None
+    if device is None:
+        _record_failure(account, origin, identity, "wrong_code")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    if not user.check_password(password or ""):
+        _record_failure(account, origin, identity, "wrong_password")
+        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+    code_attempt_succeeded(identity=identity)
+    clear_failures(identity=identity, source_ip=source_key(origin.source_ip))
+    return device
+
+
+def check_owner_password(
+    *,
+    email: str,
+    password: str,
+    origin: Origin,
+    known_devices: frozenset[str] = frozenset(),
+    otp_code: str | None = None,
+) -> PasswordChecked:
+    """The owner whose email and password these are, or SignInRefused with one message for every cause."""
+    email = (email or "").strip().lower()
+    user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
+    account = user.owned_account if user is not None and user.is_owner else None
+    device = _check_password_step(
+        identity=owner_identity(email),
+        max_attempts=OWNER_MAX_FAILED_ATTEMPTS,
+        user=user if account else None,
+        password=password,
+        account=account,
+        origin=origin,
+        known_devices=known_devices,
+        otp_code=otp_code,
+    )
+    return PasswordChecked(user=user, device=device)
+
+
+def split_logon_name(login: str, account: PrimaryAccount) -> str | None:
+    """The user name in `name` or `name@domain`, when the domain is one of this account's; else None."""
+    login = (login or "").strip()
+    name, at, domain = login.partition("@")
+    if at and domain.lower() not in {account.default_domain.lower(), (account.alias_domain or "").lower()}:
+        return None
+    return name
+
+
+def check_ram_user_password(
+    *,
+    account: PrimaryAccount,
+    login: str,
+    password: str,
+    origin: Origin,
+    known_devices: frozenset[str] = frozenset(),
+    otp_code: str | None = None,
+) -> PasswordChecked:
+    """The RAM user signing in at this account's logon link, or SignInRefused."""
+    if not is_source_allowed(account, origin.source_ip):
+        _record_failure(account, origin, login[:100], "network_not_allowed")
+        raise SignInRefused(
+            f"Console sign-in to this account is not allowed from your network ({source_key(origin.source_ip)})."
+        )
+    name = split_logon_name(login, account) or ""
+    identity = ram_identity(account.account_id, name)
+    policy = policy_for(account)
+    ram_user = RamUser.objects.named(account=account, name=name)
+    is_allowed = ram_user is not None and ram_user.is_console_logon_enabled and ram_user.user.is_active
+    device = _check_password_step(
+        identity=identity,
+        max_attempts=policy.max_failed_attempts,
+        user=ram_user.user if is_allowed else None,
+        password=password,
+        account=account,
+        origin=origin,
+        known_devices=known_devices,
+        otp_code=otp_code,
+    )
+    if policy.hard_expiry and is_password_expired(ram_user.user, account, policy=policy):
+        _record_failure(account, origin, identity, "password_expired")
+        raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
+    return PasswordChecked(user=ram_user.user, device=device)
+
+
+def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
+    """ "Clear sign-in lock": lifts the user's locks against password guessing, the identity's and every source's."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    with transaction.atomic():
+        was_locked, sources = clear_every_lock(identity=ram_identity(ram_user.account.account_id, ram_user.name))
+        if not (was_locked or sources):
+            raise ValidationError("The sign-in of this user is not locked.")
+        record_event(
+            actor=actor,
+            action="sign_in.unlock",
+            target=ram_user.principal,
+            details={"guessing_lock": was_locked, "locked_sources": sources},
+        )
+
+
+def record_sign_in(*, actor: Actor) -> None:
+    # Django's login() has already stamped last_login.
+    with transaction.atomic():
+        record_event(actor=actor, action="sign_in.success", target=actor.user.display)
