@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from io import StringIO
@@ -133,3 +134,13 @@ def test_a_nul_character_anywhere_in_the_input_is_a_clear_400(owner):
         Client().post("/?Action=GetUser&Version=2015-05-01&UserName=a%00b"),
     ):
         assert response.status_code == 400
+
+
+def test_the_readme_lists_every_environment_variable_the_settings_read():
+    settings_source = (ROOT / "portal" / "settings.py").read_text()
+    read = set(re.findall(r'(?:env_\w+|os\.environ\.get)\("([A-Z_]+)"', settings_source))
+    read |= {"DATABASE_URL"}  # (read by dj_database_url.config)
+    table = (ROOT / "README.md").read_text().split("## Configuration (environment)")[1].split("\n\n")[1]
+    listed = set(re.findall(r"`([A-Z_]+)`", table))
+    assert read - listed == set(), "not in the README's configuration table"
+    assert len(read) > 20  # the pattern really finds the settings' variables
