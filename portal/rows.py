@@ -15,6 +15,23 @@ from collections.abc import Callable
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
+# The parts of Django below its public API that these statements rely on (tests/api/test_signed_request_reads.py
+# checks each of them against the installed Django, so that an upgrade that changes one fails loudly there).
+DJANGO_INTERNALS = {
+    "BaseDatabaseWrapper": (
+        "validate_thread_sharing",
+        "close_if_health_check_failed",
+        "ensure_connection",
+        "validate_no_broken_transaction",
+        "wrap_database_errors",
+    ),
+    "BaseDatabaseOperations": ("get_db_converters", "adapt_datetimefield_value", "quote_name"),
+    "Field": ("get_col",),
+    "FieldCacheMixin": ("set_cached_value",),
+    "Col": ("get_db_converters",),
+    "Model": ("from_db",),
+}
+
 
 def _connection():
     # Once per call: each attribute read on django.db.connection goes through a context-local lookup.
@@ -112,9 +129,10 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
 def execute(sql: str, params: list) -> int:
     """Runs one statement; the number of rows it changed."""
     cursor = _run(_connection(), sql, params)
-    changed = cursor.rowcount
-    cursor.close()
-    return changed
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def adapt_datetime(value):

@@ -1,16 +1,25 @@
 """The statements every signed request runs, in plain SQL on the driver's connection (portal.rows): they must
 answer exactly as the ORM would, with every relation the request touches already fetched (no further query)."""
 
+import inspect
 from datetime import datetime
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
+from django.db.models.fields.mixins import FieldCacheMixin
 from django.db.transaction import TransactionManagementError
+from django.db.utils import DatabaseErrorWrapper
 from django.utils import timezone
 
-from accounts.models import AccessKey, RamUser
+from accounts.models import AccessKey, PrimaryAccount, RamUser, User
 from accounts.services.access_keys import open_secret, set_access_key_status
+from portal import rows
 from portal.models import SeenNonce
+from portal.rows import DJANGO_INTERNALS
 from portal.signing import SignatureError, remember_nonce
 from tests.api.conftest import issue_key
 from tests.conftest import make_ram_user
@@ -98,3 +107,69 @@ def test_a_statement_is_refused_in_a_transaction_that_a_failure_has_doomed(owner
         with pytest.raises(TransactionManagementError):
             remember_nonce("LTAIexample", "n-2", timezone.now())
     assert not SeenNonce.objects.filter(nonce="n-2").exists()
+
+
+def assert_same_as_the_orm(found, expected) -> None:
+    """Field by field, value and type: what the loader built is what the ORM would have built."""
+    assert type(found) is type(expected)
+    for field in type(found)._meta.concrete_fields:
+        mine, theirs = getattr(found, field.attname), getattr(expected, field.attname)
+        assert mine == theirs and type(mine) is type(theirs), (type(found).__name__, field.name, mine, theirs)
+
+
+def test_every_instance_the_loader_builds_matches_the_orms(owner, ram_admin):
+    """AccessKey.for_signature builds a key, its user, the user's own account or RAM user and that user's account;
+    RamUser.named builds a RAM user and its user. Each is compared with the ORM's row of the same object."""
+    PrimaryAccount.objects.filter(pk=owner.account.pk).update(alias="acme")  # a nullable column with a value
+    User.objects.filter(pk=ram_admin.user.pk).update(last_login=timezone.now())  # and one that was NULL
+    owner_key_id, _ = issue_key(owner)
+    admin_key_id, _ = issue_key(ram_admin)
+    owner_key = AccessKey.objects.for_signature(owner_key_id)
+    assert_same_as_the_orm(owner_key, AccessKey.objects.get(access_key_id=owner_key_id))
+    assert_same_as_the_orm(owner_key.user, User.objects.get(pk=owner.user.pk))
+    assert_same_as_the_orm(owner_key.user.owned_account, PrimaryAccount.objects.get(pk=owner.account.pk))
+    admin_key = AccessKey.objects.for_signature(admin_key_id)
+    assert_same_as_the_orm(admin_key.user, User.objects.get(pk=ram_admin.user.pk))
+    assert_same_as_the_orm(admin_key.user.ram_user, RamUser.objects.get(pk=ram_admin.ram_user.pk))
+    assert_same_as_the_orm(admin_key.user.ram_user.account, PrimaryAccount.objects.get(pk=owner.account.pk))
+    named = RamUser.objects.named(account=owner.account, name="admin")
+    assert_same_as_the_orm(named, RamUser.objects.get(pk=ram_admin.ram_user.pk))
+    assert_same_as_the_orm(named.user, User.objects.get(pk=ram_admin.user.pk))
+
+
+def test_the_django_internals_the_loader_relies_on_are_there():
+    homes = {
+        "BaseDatabaseWrapper": BaseDatabaseWrapper,
+        "BaseDatabaseOperations": BaseDatabaseOperations,
+        "Field": Field,
+        "FieldCacheMixin": FieldCacheMixin,
+        "Col": Col,
+        "Model": Model,
+    }
+    for home, names in DJANGO_INTERNALS.items():
+        for name in names:
+            assert callable(getattr(homes[home], name, None)) or name == "wrap_database_errors", f"{home}.{name}"
+    assert isinstance(connection.wrap_database_errors, DatabaseErrorWrapper)
+    from_db = inspect.signature(Model.from_db).parameters
+    assert list(from_db)[:3] == ["db", "field_names", "values"]  # what the loader passes, by position
+    assert all(parameter.default is not inspect.Parameter.empty for parameter in list(from_db.values())[3:])
+    assert list(inspect.signature(Field.get_col).parameters)[:2] == ["self", "alias"]
+    column = AccessKey._meta.get_field("created_at").get_col(AccessKey._meta.db_table)
+    assert isinstance(connection.ops.get_db_converters(column), list)
+
+
+def test_execute_closes_its_cursor_when_reading_the_result_fails(monkeypatch):
+    closed = []
+
+    class FailingCursor:
+        @property
+        def rowcount(self):
+            raise RuntimeError("the driver failed")
+
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(rows, "_run", lambda connection, sql, params: FailingCursor())
+    with pytest.raises(RuntimeError):
+        rows.execute("UPDATE nothing", [])
+    assert closed == [True]
