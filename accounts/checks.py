@@ -1,6 +1,6 @@
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Q
 
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
@@ -23,6 +23,18 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
         ring = keyring()
     except ImproperlyConfigured:
         return []  # portal.E001 says what is wrong with the keyring itself
+    try:
+        tables = set(connection.introspection.table_names())
+    except DatabaseError as error:
+        # An outage is not "nothing to check": say that the check could not be made.
+        return [
+            checks.Warning(
+                f"The keyring could not be checked against the stored secrets: the database did not answer ({error}).",
+                id="accounts.W001",
+            )
+        ]
+    if not {AccessKey._meta.db_table, DeliveryPacket._meta.db_table, OneTimeReveal._meta.db_table} <= tables:
+        return []  # before migrate has made the tables: nothing is sealed yet
     try:
         # (samples, how to open one, what the error calls it)
         kinds = [
@@ -49,8 +61,14 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
                 lambda packet: f"the sealed delivery packet {packet.pk}",
             ),
         ]
-    except DatabaseError:
-        return []  # no tables yet (before migrate): nothing sealed to check
+    except DatabaseError as error:
+        # The tables are there but do not answer as this code expects (a migration still to run, an outage).
+        return [
+            checks.Warning(
+                f"The keyring could not be checked against the stored secrets ({error}). Run migrate, then again.",
+                id="accounts.W001",
+            )
+        ]
     errors = []
     for samples, open_sample, name in kinds:
         for sample in samples:

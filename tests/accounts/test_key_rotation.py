@@ -1,6 +1,7 @@
 from io import StringIO
 
 from django.core.management import call_command
+from django.db import OperationalError, connection
 
 from accounts.actors import operator_actor
 from accounts.checks import check_keyring_opens_stored_secrets
@@ -117,3 +118,12 @@ def test_in_development_a_keyring_not_set_yet_only_warns_and_a_malformed_one_sti
     assert error_ids(check_keyring(None)) == ["portal.W001"]
     settings.PORTAL_KEYRING = "1:tooshort"
     assert error_ids(check_keyring(None)) == ["portal.E001"]
+
+
+def test_a_database_that_does_not_answer_is_no_reason_to_skip_the_check_in_silence(owner, monkeypatch):
+    def unreachable():
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection.introspection, "table_names", unreachable)
+    [warning] = check_keyring_opens_stored_secrets(None)
+    assert warning.id == "accounts.W001" and "did not answer" in warning.msg
