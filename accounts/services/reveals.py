@@ -14,8 +14,7 @@ import re
 import secrets
 import time
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
@@ -48,75 +47,73 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class Submission:
-    reveal: OneTimeReveal
-    is_repeat: bool  # True: an earlier submission of the same form did (or is doing) the work
+def _token_hash(user: User | None, form_token: str, browser_key: str) -> str:
+    # Without a user (a claim page), the token is the claiming browser's: `browser_key` comes from its cookie.
+    return _hash(f"{browser_key}:{form_token}" if user is None else form_token)
 
 
-def claim_submission(
-    *, user: User | None, form_token: str, kind: str, shows_packets: bool = True, browser_key: str = ""
-) -> Submission:
-    """The submission's claim on its form token: new (do the work) or a repeat of an earlier one (do nothing).
-    Without a user (a claim page), the token is the claiming browser's: `browser_key` comes from its cookie."""
-    token_hash = _hash(f"{browser_key}:{form_token}" if user is None else form_token)
+def _settled_earlier(user: User | None, token_hash: str) -> OneTimeReveal | None:
+    """The earlier claim on this token, waited for while its request works on it; None when there is none, or
+    when it was abandoned (a request that died mid-way, its work rolled back with it: the claim is dropped)."""
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
     while True:
         # Plain reads while waiting: on SQLite every write transaction takes the database's one write lock.
         earlier = OneTimeReveal.objects.filter(user=user, form_token_hash=token_hash).first()
-        if earlier is None:
-            try:
-                with transaction.atomic():
-                    created = OneTimeReveal.objects.create(
-                        user=user,
-                        account=user.account if user is not None else None,
-                        browser_key_hash=_hash(browser_key) if user is None else "",
-                        form_token_hash=token_hash,
-                        uid=uuid.uuid4(),
-                        kind=kind,
-                        shows_packets=shows_packets,
-                    )
-            except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next
-                continue
-            return Submission(reveal=created, is_repeat=False)
-        if earlier.state != State.WORKING:
-            return Submission(reveal=earlier, is_repeat=True)
+        if earlier is None or earlier.state != State.WORKING:
+            return earlier
         if earlier.created_at < timezone.now() - ABANDONED_AFTER:
-            # The first request died mid-way; its work was rolled back with it, so this one does the work.
             OneTimeReveal.objects.filter(pk=earlier.pk, state=State.WORKING).delete()
-            continue
+            return None
         if time.monotonic() > deadline:
-            return Submission(reveal=earlier, is_repeat=True)  # its page says "still working" and looks again
+            return earlier  # its page says "still working" and looks again
         time.sleep(POLL_SECONDS)
 
 
 def earlier_submission(*, user: User, form_token: str) -> OneTimeReveal | None:
-    """The claim an earlier submission of this form instance made (waited for while it works), if there is one."""
+    """The page of an earlier submission of this form instance, if there is one (waited for while it works)."""
     if not FORM_TOKEN_RE.fullmatch(form_token or ""):
         return None
-    if not OneTimeReveal.objects.filter(user=user, form_token_hash=_hash(form_token)).exists():
-        return None
-    submission = claim_submission(user=user, form_token=form_token, kind="")
-    if not submission.is_repeat:  # the earlier one was abandoned meanwhile: this claim is not for this caller
-        abandon_submission(submission)
-        return None
-    return submission.reveal
+    return _settled_earlier(user, _token_hash(user, form_token, ""))
 
 
-def abandon_submission(submission: Submission) -> None:
-    """The work was refused (a wrong code, a bad row): the form may be corrected and submitted again."""
-    OneTimeReveal.objects.filter(pk=submission.reveal.pk, state=State.WORKING).delete()
-
-
-@contextmanager
-def abandoned_on_refusal(submission: Submission | None):
-    """Around the work of a claimed submission: if it is refused or fails, the claim goes with it."""
+def issue_once(
+    *,
+    user: User | None,
+    form_token: str,
+    kind: str,
+    work: Callable[[OneTimeReveal], object],
+    shows_packets: bool = True,
+    browser_key: str = "",
+) -> OneTimeReveal:
+    """The one-time page of this form instance's submission. The first submission claims the token (committed at
+    once, so that a repeat sees it) and runs `work(page)`, whose service fills the page in its own transaction; a
+    repeat runs nothing. A refusal of the work (ValidationError, or anything else) drops the claim, so that the
+    form can be corrected and sent again, and is raised on."""
+    token_hash = _token_hash(user, form_token, browser_key)
+    while True:
+        earlier = _settled_earlier(user, token_hash)
+        if earlier is not None:
+            return earlier
+        try:
+            with transaction.atomic():
+                claimed = OneTimeReveal.objects.create(
+                    user=user,
+                    account=user.account if user is not None else None,
+                    browser_key_hash=_hash(browser_key) if user is None else "",
+                    form_token_hash=token_hash,
+                    uid=uuid.uuid4(),
+                    kind=kind,
+                    shows_packets=shows_packets,
+                )
+        except IntegrityError:  # a concurrent claim won the insert and has just committed it: read it next
+            continue
+        break
     try:
-        yield
+        work(claimed)
     except BaseException:
-        if submission is not None:
-            abandon_submission(submission)
+        OneTimeReveal.objects.filter(pk=claimed.pk, state=State.WORKING).delete()
         raise
+    return claimed
 
 
 def is_page_of_browser(reveal: OneTimeReveal, browser_key: str) -> bool:

@@ -15,7 +15,7 @@ from accounts.models import AccessKey, OneTimeReveal, RamUser
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
-from accounts.services.reveals import abandoned_on_refusal, claim_submission
+from accounts.services.reveals import issue_once
 from portal.caching import form_page_cache
 
 
@@ -47,26 +47,20 @@ def create_access_key(request, scope, pk=None):
         return redirect("accounts:bind-mfa")
     form = (CreateAccessKeyForm if scope == RAM_USER else IssueSecretWithOtpForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        submission = claim_submission(
-            user=request.user,
-            form_token=form.cleaned_data["form_token"],
-            kind=OneTimeReveal.Kind.ACCESS_KEY_CREATED,
-            shows_packets=form.cleaned_data.get("deliver") != "seal",
-        )
-        if submission.is_repeat:
-            return redirect(submission.reveal)  # a second click or a reload: no second key, the same page
         try:
-            with abandoned_on_refusal(submission):
-                issue_access_key(
-                    actor=actor_of(request),
-                    holder=holder,
-                    otp_code=form.cleaned_data["otp_code"],
-                    reveal=submission.reveal,
-                )
+            page = issue_once(
+                user=request.user,
+                form_token=form.cleaned_data["form_token"],
+                kind=OneTimeReveal.Kind.ACCESS_KEY_CREATED,
+                shows_packets=form.cleaned_data.get("deliver") != "seal",
+                work=lambda reveal: issue_access_key(
+                    actor=actor_of(request), holder=holder, otp_code=form.cleaned_data["otp_code"], reveal=reveal
+                ),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            return redirect(submission.reveal)
+            return redirect(page)
     return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
 
 

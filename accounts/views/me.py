@@ -31,7 +31,9 @@ from accounts.services.otp import (
     require_otp,
     start_totp_enrolment,
 )
-from accounts.services.reveals import abandoned_on_refusal, claim_submission
+from accounts.services.reveals import issue_once
+
+BACKUP_CODES = OneTimeReveal.Kind.BACKUP_CODES
 
 
 @ram_user_required
@@ -88,24 +90,18 @@ def bind_mfa(request):
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():
-            # An owner's new device comes with new backup codes: a secret-issuing form, sent once.
-            submission = (
-                claim_submission(
-                    user=user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
-                )
-                if user.is_owner
-                else None
-            )
-            if submission is not None and submission.is_repeat:
-                return redirect(submission.reveal)
+
+            def replace(reveal=None) -> None:
+                _replace_authenticator(actor, form, has_device=has_device, reveal=reveal)
+
             try:
-                with abandoned_on_refusal(submission):
-                    _replace_authenticator(actor, form, has_device=has_device, submission=submission)
+                if user.is_owner:  # an owner's new device comes with new backup codes: sent once, shown on its page
+                    token = form.cleaned_data["form_token"]
+                    return redirect(issue_once(user=user, form_token=token, kind=BACKUP_CODES, work=replace))
+                replace()
             except ValidationError:
                 pass  # on the form already
             else:
-                if submission is not None:
-                    return redirect(submission.reveal)
                 messages.success(request, "Your MFA device was bound.")
                 return redirect("accounts:home")
         return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
@@ -114,7 +110,7 @@ def bind_mfa(request):
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
 
 
-def _replace_authenticator(actor, form, *, has_device: bool, submission) -> None:
+def _replace_authenticator(actor, form, *, has_device: bool, reveal) -> None:
     """The code of the current device (when replacing one), then the new device's; refusals go on the form and are
     raised again, so that the submission's claim goes with them."""
     try:
@@ -129,7 +125,7 @@ def _replace_authenticator(actor, form, *, has_device: bool, submission) -> None
             user=actor.user,
             device_id=form.cleaned_data["device_id"],
             code=form.cleaned_data["otp_code"],
-            reveal=submission.reveal if submission is not None else None,
+            reveal=reveal,
         )
     except ValidationError as error:
         add_errors(form, error)
@@ -164,20 +160,19 @@ def regenerate_backup_codes_view(request):
     if not form.is_valid():
         messages.error(request, "Enter the verification code.")
         return redirect("accounts:my-account")
-    submission = claim_submission(
-        user=request.user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
-    )
-    if submission.is_repeat:
-        return redirect(submission.reveal)
     try:
-        with abandoned_on_refusal(submission):
-            regenerate_backup_codes(
-                actor=actor_of(request), otp_code=form.cleaned_data["otp_code"], reveal=submission.reveal
-            )
+        page = issue_once(
+            user=request.user,
+            form_token=form.cleaned_data["form_token"],
+            kind=BACKUP_CODES,
+            work=lambda reveal: regenerate_backup_codes(
+                actor=actor_of(request), otp_code=form.cleaned_data["otp_code"], reveal=reveal
+            ),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("accounts:my-account")
-    return redirect(submission.reveal)
+    return redirect(page)
 
 
 @require_POST

@@ -1,5 +1,7 @@
 """Delivery packets: the packet list, print, PDF, email, revoke, and claim."""
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,9 +31,8 @@ from accounts.services.packets import (
 )
 from accounts.services.reveals import (
     FORM_TOKEN_RE,
-    abandoned_on_refusal,
-    claim_submission,
     is_page_of_browser,
+    issue_once,
     new_form_token,
 )
 from accounts.sheets import DeliverySheet, delivery_sheet
@@ -213,31 +214,32 @@ def claim(request):
         return response
     token = request.POST.get("claim_code", "").strip()
     form_token = request.POST.get("form_token", "")
-    if not (FORM_TOKEN_RE.fullmatch(browser_key) and FORM_TOKEN_RE.fullmatch(form_token)):
-        return _claim_shown_here(request, token)
-    submission = claim_submission(
-        user=None, form_token=form_token, browser_key=browser_key, kind=OneTimeReveal.Kind.CLAIMED
-    )
-    if not submission.is_repeat:
-        try:
-            with abandoned_on_refusal(submission):
-                claim_delivery_packet(token=token, origin=request_origin(request), reveal=submission.reveal)
-        except ClaimRefused as refusal:
-            return render(request, "accounts/claim.html", {"error": refusal.message}, status=410)
-    return redirect("accounts:claim-shown", uid=submission.reveal.uid)
-
-
-def _claim_shown_here(request, token: str):
-    """A browser without the page's cookie or token (one that refuses cookies, an older page): the secrets in this
-    response, as before one-time pages."""
+    origin = request_origin(request)
     try:
-        packet, opened = claim_delivery_packet(token=token, origin=request_origin(request))
+        if not (FORM_TOKEN_RE.fullmatch(browser_key) and FORM_TOKEN_RE.fullmatch(form_token)):
+            # A browser without the page's cookie or token (one that refuses cookies, an older page): the secrets in
+            # this response, as before one-time pages.
+            packet, opened = claim_delivery_packet(token=token, origin=origin)
+            return render(request, "accounts/claim_revealed.html", {"sheet": _claimed_sheet(packet, asdict(opened))})
+        page = issue_once(
+            user=None,
+            form_token=form_token,
+            browser_key=browser_key,
+            kind=OneTimeReveal.Kind.CLAIMED,
+            work=lambda reveal: claim_delivery_packet(token=token, origin=origin, reveal=reveal),
+        )
     except ClaimRefused as refusal:
         return render(request, "accounts/claim.html", {"error": refusal.message}, status=410)
-    sheet = delivery_sheet(
-        packet.ram_user, packet, password=opened.password, access_key_secret=opened.access_key_secret
+    return redirect("accounts:claim-shown", uid=page.uid)
+
+
+def _claimed_sheet(packet: DeliveryPacket, secrets: dict) -> DeliverySheet:
+    return delivery_sheet(
+        packet.ram_user,
+        packet,
+        password=secrets.get("password"),
+        access_key_secret=secrets.get("access_key_secret"),
     )
-    return render(request, "accounts/claim_revealed.html", {"sheet": sheet, "shown": None, "left_otherwise": []})
 
 
 @public
@@ -256,10 +258,6 @@ def claim_shown(request, uid):
         account=packet.account, origin=request_origin(request), label=f"claim link of {packet.ram_user.principal}"
     )
     shown = show_reveal(actor=actor, reveal=reveal)
-    sheet = delivery_sheet(
-        packet.ram_user,
-        packet,
-        password=shown.secrets.get("password"),
-        access_key_secret=shown.secrets.get("access_key_secret"),
+    return render(
+        request, "accounts/claim_revealed.html", {"sheet": _claimed_sheet(packet, shown.secrets), "shown": shown}
     )
-    return render(request, "accounts/claim_revealed.html", {"sheet": sheet, "shown": shown, "left_otherwise": []})

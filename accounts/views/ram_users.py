@@ -34,7 +34,7 @@ from accounts.services.ram_users import (
     unbind_mfa_device,
     update_ram_user,
 )
-from accounts.services.reveals import abandoned_on_refusal, claim_submission
+from accounts.services.reveals import issue_once
 from portal.caching import form_page_cache
 from portal.models import AuditEvent
 
@@ -81,22 +81,19 @@ def create_users(request):
     options = CreateUsersOptionsForm(request.POST or None, needs_otp=wants_keys)
     if request.method == "POST" and formset.is_valid() and options.is_valid():
         new_users = [new_ram_user(data) for data in formset.cleaned_data if data]
-        submission = claim_submission(
-            user=request.user,
-            form_token=options.cleaned_data["form_token"],
-            kind=OneTimeReveal.Kind.USERS_CREATED,
-            shows_packets=options.cleaned_data["deliver"] != "seal",
-        )
-        if submission.is_repeat:
-            return redirect(submission.reveal)  # the same form again: no new work, the same one-time page
         try:
-            with abandoned_on_refusal(submission):
-                create_ram_users(
+            page = issue_once(
+                user=request.user,
+                form_token=options.cleaned_data["form_token"],
+                kind=OneTimeReveal.Kind.USERS_CREATED,
+                shows_packets=options.cleaned_data["deliver"] != "seal",
+                work=lambda reveal: create_ram_users(
                     actor=actor_of(request),
                     new_users=new_users,
                     otp_code=options.cleaned_data["otp_code"],
-                    reveal=submission.reveal,
-                )
+                    reveal=reveal,
+                ),
+            )
         except BatchRejected as rejection:
             forms = [form for form in formset.forms if form.cleaned_data]
             for index, problems in rejection.row_errors.items():
@@ -105,7 +102,7 @@ def create_users(request):
             add_errors(options, error)
         else:
             # The new secrets wait, sealed, for the one-time page (or in their packets, for later).
-            return redirect(submission.reveal)
+            return redirect(page)
     return render(request, "accounts/create_users.html", {"formset": formset, "options": options})
 
 
@@ -231,30 +228,24 @@ def modify_logon_settings_view(request, pk):
             must_reset_password=data["must_reset_password"],
             must_bind_mfa=data["must_bind_mfa"],
         )
-        # Only a new password makes the form issue a secret; other changes are the same when made twice.
-        submission = None
-        if form.issues_password:
-            submission = claim_submission(
-                user=request.user,
-                form_token=data["form_token"],
-                kind=OneTimeReveal.Kind.PASSWORD_SET,
-                shows_packets=data["deliver"] != "seal",
-            )
-            if submission.is_repeat:
-                return redirect(submission.reveal)
+        actor = actor_of(request)
         try:
-            with abandoned_on_refusal(submission):
-                modify_logon_settings(
-                    actor=actor_of(request),
-                    ram_user=ram_user,
-                    change=change,
-                    reveal=submission.reveal if submission else None,
+            if form.issues_password:  # a secret: the form is sent once, and its one-time page shows the password
+                page = issue_once(
+                    user=request.user,
+                    form_token=data["form_token"],
+                    kind=OneTimeReveal.Kind.PASSWORD_SET,
+                    shows_packets=data["deliver"] != "seal",
+                    work=lambda reveal: modify_logon_settings(
+                        actor=actor, ram_user=ram_user, change=change, reveal=reveal
+                    ),
                 )
+                return redirect(page)
+            # Other changes are the same when made twice.
+            modify_logon_settings(actor=actor, ram_user=ram_user, change=change)
         except ValidationError as error:
             add_errors(form, error)
         else:
-            if submission:
-                return redirect(submission.reveal)
             messages.success(request, "The logon settings were saved.")
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return render(request, "accounts/logon_settings.html", {"form": form, "ram_user": ram_user})

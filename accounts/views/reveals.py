@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from accounts.gates import actor_of
+from accounts.actors import Actor
+from accounts.gates import actor_of, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser, User
 from accounts.services.one_time_page import Revealed, show_reveal
 from accounts.services.reveals import ABANDONED_AFTER
 from accounts.sheets import DeliverySheet, delivery_sheet
+from accounts.sign_in_steps import pending_sign_in_required
 
 Kind = OneTimeReveal.Kind
 
@@ -111,17 +113,22 @@ def _access_key_created(request, shown: Revealed):
     )
 
 
-def _backup_codes(request, shown: Revealed):
+def _backup_codes(request, shown: Revealed, *, signing_in: bool = False):
     return render(
         request,
         "accounts/backup_codes.html",
-        {
-            "shown": shown,
-            "backup_codes": shown.secrets.get("backup_codes", []),
-            "signing_in": False,
-            "left_otherwise": [],
-        },
+        {"shown": shown, "backup_codes": shown.secrets.get("backup_codes", []), "signing_in": signing_in},
     )
+
+
+@pending_sign_in_required
+@never_cache
+def sign_in_backup_codes(request, uid):
+    """The one-time page of the backup codes made at the first sign-in's enrolment, then on with the sign-in."""
+    user = request.pending_user
+    reveal = get_object_or_404(OneTimeReveal, uid=uid, user=user, kind=Kind.BACKUP_CODES)
+    shown = show_reveal(actor=Actor(account=user.account, origin=request_origin(request), user=user), reveal=reveal)
+    return _backup_codes(request, shown, signing_in=True)
 
 
 PAGES = {

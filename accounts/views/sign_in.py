@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -21,11 +21,10 @@ from accounts.forms import (
 from accounts.gates import request_origin
 from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import change_own_password
-from accounts.services.one_time_page import show_reveal
 from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.password_step import SignInRefused, check_owner_password, check_ram_user_password
 from accounts.services.primary_accounts import create_primary_account
-from accounts.services.reveals import abandoned_on_refusal, claim_submission, earlier_submission
+from accounts.services.reveals import earlier_submission, issue_once
 from accounts.sign_in_steps import (
     CHANGE_PASSWORD,
     ENROL,
@@ -164,56 +163,32 @@ def _enrol_step(request):
     if request.method == "POST":
         form = EnrolForm(request.POST)
         if form.is_valid():
-            # An owner's new device comes with backup codes: a secret-issuing form, sent once.
-            submission = (
-                claim_submission(
-                    user=user, form_token=form.cleaned_data["form_token"], kind=OneTimeReveal.Kind.BACKUP_CODES
+
+            def confirm(reveal=None) -> None:
+                confirm_totp_enrolment(
+                    actor=actor,
+                    user=user,
+                    device_id=form.cleaned_data["device_id"],
+                    code=form.cleaned_data["otp_code"],
+                    reveal=reveal,
                 )
-                if user.is_owner
-                else None
-            )
-            if submission is not None and submission.is_repeat:
-                return redirect("accounts:sign-in-backup-codes", uid=submission.reveal.uid)
+                note_step_done(request, device=Authenticator.objects.get(pk=form.cleaned_data["device_id"]))
+
             try:
-                with abandoned_on_refusal(submission):
-                    confirm_totp_enrolment(
-                        actor=actor,
-                        user=user,
-                        device_id=form.cleaned_data["device_id"],
-                        code=form.cleaned_data["otp_code"],
-                        reveal=submission.reveal if submission is not None else None,
-                    )
+                if user.is_owner:  # an owner's new device comes with backup codes: sent once, shown on its page
+                    token = form.cleaned_data["form_token"]
+                    page = issue_once(user=user, form_token=token, kind=OneTimeReveal.Kind.BACKUP_CODES, work=confirm)
+                    return redirect("accounts:sign-in-backup-codes", uid=page.uid)
+                confirm()
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                note_step_done(request, device=Authenticator.objects.get(pk=form.cleaned_data["device_id"]))
-                if submission is not None:
-                    return redirect("accounts:sign-in-backup-codes", uid=submission.reveal.uid)
                 return next_sign_in_step(request)
         # The key is not shown again: the person enters the authenticator's next code, or starts over.
         return render(request, "accounts/sign_in_enrol.html", {"form": form})
     device = start_totp_enrolment(actor=actor, user=user)
     form = EnrolForm(initial={"device_id": device.pk})
     return render(request, "accounts/sign_in_enrol.html", enrolment_context(form, device, user))
-
-
-@pending_sign_in_required
-@never_cache
-def sign_in_backup_codes(request, uid):
-    """The one-time page of the backup codes made at the first sign-in's enrolment, then on with the sign-in."""
-    user = request.pending_user
-    reveal = get_object_or_404(OneTimeReveal, uid=uid, user=user, kind=OneTimeReveal.Kind.BACKUP_CODES)
-    shown = show_reveal(actor=Actor(account=user.account, origin=request_origin(request), user=user), reveal=reveal)
-    return render(
-        request,
-        "accounts/backup_codes.html",
-        {
-            "shown": shown,
-            "backup_codes": shown.secrets.get("backup_codes", []),
-            "signing_in": True,
-            "left_otherwise": [],
-        },
-    )
 
 
 @step_required(CHANGE_PASSWORD)

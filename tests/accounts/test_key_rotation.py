@@ -10,7 +10,7 @@ from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
 from accounts.services.one_time_page import show_reveal
 from accounts.services.ram_users import NewRamUser, create_ram_users
-from accounts.services.reveals import claim_submission, new_form_token
+from accounts.services.reveals import issue_once, new_form_token
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent
@@ -34,8 +34,16 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
         for holder in (created.ram_user.user, owner.user)
     ]
     # The owner issues another key in the console: its secret waits, sealed, for the form's one-time page.
-    submission = claim_submission(user=owner.user, form_token=new_form_token(), kind="access_key_created")
-    waiting = issue_access_key(actor=owner.actor, holder=owner.user, otp_code=owner.code(), reveal=submission.reveal)
+    issued = []
+    page = issue_once(
+        user=owner.user,
+        form_token=new_form_token(),
+        kind="access_key_created",
+        work=lambda reveal: issued.append(
+            issue_access_key(actor=owner.actor, holder=owner.user, otp_code=owner.code(), reveal=reveal)
+        ),
+    )
+    [waiting] = issued
     assert {Keyring.version_of(key.sealed_secret) for key in AccessKey.objects.all()} == {1}
 
     # Key 2 arrives first in the keyring; until rotation, dropping key 1 would strand the secrets.
@@ -65,7 +73,7 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     assert packet_services._open(DeliveryPacket.objects.get(pk=created.packet.pk)).password == created.initial_password
     device = Authenticator.objects.get(pk=owner.device.pk)
     assert device.verify_token(fresh_totp_code(device))  # the same seed, now under key 2
-    shown = show_reveal(actor=owner.actor, reveal=OneTimeReveal.objects.get(pk=submission.reveal.pk))
+    shown = show_reveal(actor=owner.actor, reveal=OneTimeReveal.objects.get(pk=page.pk))
     assert shown.secrets == {"access_key_secret": waiting.secret}
 
 

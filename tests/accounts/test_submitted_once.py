@@ -1,7 +1,9 @@
 """Secret-issuing forms are idempotent per form instance: a repeated submission (a second click, a reload, two at
 once) does no new work and leads to the same one-time page, which shows the secrets once, to their issuer only."""
 
+import hashlib
 import re
+import uuid
 from datetime import timedelta
 from html import escape, unescape
 
@@ -17,7 +19,7 @@ from accounts.models import AccessKey, Authenticator, BackupCode, DeliveryPacket
 from accounts.services.access_keys import open_secret
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import email_delivery_packet, print_delivery_packets
-from accounts.services.reveals import ABANDONED_AFTER, claim_submission, expire_unseen_reveals, new_form_token
+from accounts.services.reveals import ABANDONED_AFTER, expire_unseen_reveals, new_form_token
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
 from tests.accounts.test_packets import claim_token_from, sealed_user, smtp  # noqa: F401 - the SMTP fixture
@@ -176,21 +178,32 @@ def test_new_backup_codes_submitted_twice_are_made_once_and_shown_once(owner):
     assert "Already shown." in again and not any(code in again for code in codes)
 
 
+def claimed_and_still_working(owner, token: str) -> OneTimeReveal:
+    """The claim a request makes on its form's token before its work (what a request that died leaves behind)."""
+    return OneTimeReveal.objects.create(
+        user=owner.user,
+        account=owner.account,
+        form_token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        uid=uuid.uuid4(),
+        kind=OneTimeReveal.Kind.USERS_CREATED,
+    )
+
+
 def test_a_claim_abandoned_by_a_dead_request_is_taken_over_by_the_next_submission(owner):
     token = new_form_token()
     with time_machine.travel(timezone.now() - ABANDONED_AFTER - timedelta(seconds=5)):
-        stale = claim_submission(user=owner.user, form_token=token, kind=OneTimeReveal.Kind.USERS_CREATED)
+        stale = claimed_and_still_working(owner, token)
     client = signed_in(owner)
-    page = client.get(stale.reveal.get_absolute_url()).content.decode()
+    page = client.get(stale.get_absolute_url()).content.decode()
     assert "did not finish" in page and "nothing was changed" in page
     response = client.post(reverse("accounts:create-users"), create_user_form(token))
-    assert response.status_code == 302 and response.url != stale.reveal.get_absolute_url()
+    assert response.status_code == 302 and response.url != stale.get_absolute_url()
     assert RamUser.objects.filter(name="carol").count() == 1
 
 
 def test_a_page_still_being_worked_on_says_so_and_looks_again(owner):
-    submission = claim_submission(user=owner.user, form_token=new_form_token(), kind=OneTimeReveal.Kind.USERS_CREATED)
-    page = signed_in(owner).get(submission.reveal.get_absolute_url()).content.decode()
+    working = claimed_and_still_working(owner, new_form_token())
+    page = signed_in(owner).get(working.get_absolute_url()).content.decode()
     assert "still being processed" in page and '<meta http-equiv="refresh" content="1">' in page
 
 
