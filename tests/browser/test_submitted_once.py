@@ -142,3 +142,21 @@ def test_a_password_with_spaces_at_its_ends_is_copied_and_downloaded_exactly(bro
 
     assert signs_in(owner, "spacey", SPACED) and not signs_in(owner, "spacey", SPACED.strip())
     browsing.assert_no_console_errors()
+
+
+def test_the_one_time_page_and_the_user_page_fit_a_390_pixel_screen(browsing, owner):
+    page = browsing.page
+    sign_in_owner(browsing, owner)
+    page.set_viewport_size({"width": 390, "height": 844})
+    browsing.open(reverse("accounts:create-users"))
+    fill_one_user(page, "zhangwei")
+    page.locator("[data-user-row]").first.get_by_label("Display name").fill("张伟（数据平台）")
+    page.get_by_role("button", name="OK").click()
+    expect(page.get_by_role("heading", name="1 user created")).to_be_visible()
+    expect(page.locator("[data-delivery-sheet=zhangwei]")).to_contain_text("张伟（数据平台）")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    browsing.snap("one-time-page-390")
+    page.get_by_role("link", name="zhangwei", exact=True).click()
+    expect(page.get_by_role("heading", name="张伟（数据平台）")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    browsing.snap("user-page-390")
