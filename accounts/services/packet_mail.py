@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail
-from accounts.services.packets import issue_claim_token, mark_packet_sent
+from accounts.services.claim_links import issue_claim_token, mark_packet_sent
 from accounts.sheets import delivery_sheet
 from portal.audit import Origin
 

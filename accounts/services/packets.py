@@ -7,13 +7,9 @@ printed or sent any number of times.
 """
 
 import dataclasses
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -21,10 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket, OneTimeReveal, PacketEmail, RamUser
+from accounts.models import DeliveryPacket, PacketEmail, RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
-from accounts.services.reveals import fill_reveal
-from portal.audit import Origin, record_event
+from portal.audit import record_event
 from portal.keyring import keyring
 
 State = DeliveryPacket.State
@@ -84,7 +79,7 @@ def open_packet_sample(packet: DeliveryPacket, ring) -> None:
             ring.open(getattr(packet, field), associated_data=_associated_data(packet, what))
 
 
-def _open(packet: DeliveryPacket) -> PacketSecrets:
+def open_packet_secrets(packet: DeliveryPacket) -> PacketSecrets:
     ring = keyring()
     return PacketSecrets(
         password=ring.open(packet.sealed_password, associated_data=_associated_data(packet, "password"))
@@ -98,7 +93,7 @@ def _open(packet: DeliveryPacket) -> PacketSecrets:
     )
 
 
-def _wipe(packet: DeliveryPacket, *, state: str, channel: str = "", by: str = "") -> None:
+def wipe_packet(packet: DeliveryPacket, *, state: str, channel: str = "", by: str = "") -> None:
     now = timezone.now()
     packet.sealed_password = ""
     packet.sealed_access_key_secret = ""
@@ -147,7 +142,7 @@ def supersede_packet_secrets(
         if packet.has_secrets:
             packet.save(update_fields=["sealed_password", "sealed_access_key_secret", "history"])
         else:
-            _wipe(packet, state=State.SUPERSEDED)
+            wipe_packet(packet, state=State.SUPERSEDED)
             PacketEmail.objects.filter(packet=packet, sent_at__isnull=True).delete()
         changed.append(packet.pk)
     return changed
@@ -173,8 +168,8 @@ def show_packet_secrets(*, actor: Actor, packet: DeliveryPacket) -> PacketSecret
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if not (locked.has_secrets and locked.is_printable):  # showing is another channel, like printing
             return None
-        opened = _open(locked)
-        _wipe(locked, state=State.WIPED, channel=DeliveryPacket.Channel.SHOWN, by=actor.principal)
+        opened = open_packet_secrets(locked)
+        wipe_packet(locked, state=State.WIPED, channel=DeliveryPacket.Channel.SHOWN, by=actor.principal)
         record_event(
             actor=actor, action="packet.shown", target=packet.ram_user.principal, details={"packet": packet.pk}
         )
@@ -220,9 +215,9 @@ def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str,
             )
         sheets = []
         for packet in packets:
-            opened = _open(packet)
+            opened = open_packet_secrets(packet)
             if packet.has_secrets:
-                _wipe(packet, state=State.PRINTED, channel=channel, by=actor.principal)
+                wipe_packet(packet, state=State.PRINTED, channel=channel, by=actor.principal)
             else:
                 packet.state, packet.channel = State.PRINTED, channel
                 packet.delivered_at, packet.delivered_by = timezone.now(), actor.principal
@@ -309,116 +304,9 @@ def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if not locked.is_revocable:
             raise ValidationError("Only sealed or sent packets can be revoked.")
-        locked.revoked_at = timezone.now()  # saved by _wipe
-        _wipe(locked, state=State.REVOKED)
+        locked.revoked_at = timezone.now()  # saved by wipe_packet
+        wipe_packet(locked, state=State.REVOKED)
         PacketEmail.objects.filter(packet=locked, sent_at__isnull=True).delete()
         record_event(
             actor=actor, action="packet.revoked", target=packet.ram_user.principal, details={"packet": packet.pk}
         )
-
-
-def hash_claim_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_claim_token(packet: DeliveryPacket) -> str:
-    """A fresh claim token for a packet about to be emailed; only its hash is kept. Called by the mail
-    worker inside its transaction, so the link exists only in the message being handed to the server."""
-    token = secrets.token_urlsafe(32)
-    packet.claim_token_hash = hash_claim_token(token)
-    packet.claim_expires_at = timezone.now() + timedelta(hours=settings.PORTAL_CLAIM_LINK_HOURS)
-    packet.save(update_fields=["claim_token_hash", "claim_expires_at"])
-    return token
-
-
-def mark_packet_sent(*, packet: DeliveryPacket, actor: Actor) -> None:
-    packet.state = State.SENT
-    packet.sent_at = timezone.now()
-    if not packet.has_secrets:
-        packet.channel = DeliveryPacket.Channel.EMAIL
-        packet.delivered_at = packet.sent_at
-    packet.save()
-    record_event(
-        actor=actor,
-        action="packet.sent",
-        target=packet.ram_user.principal,
-        details={"packet": packet.pk, "to": packet.email_to},
-    )
-
-
-def packet_for_claim(token: str) -> DeliveryPacket | None:
-    if not token or len(token) > 100:
-        return None
-    return (
-        DeliveryPacket.objects.filter(claim_token_hash=hash_claim_token(token))
-        .select_related("ram_user__account", "ram_user__user")
-        .first()
-    )
-
-
-class ClaimRefused(Exception):
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
-
-
-def claim_delivery_packet(
-    *, token: str, origin: Origin, reveal: OneTimeReveal | None = None
-) -> tuple[DeliveryPacket, PacketSecrets]:
-    """ "Reveal": the secrets of a sent packet, once; the link is spent and the packet wiped. With `reveal`, the
-    secrets move to the claiming browser's one-time page (sealed there until it opens), in the same transaction."""
-    refusal = None
-    with transaction.atomic():
-        found = packet_for_claim(token)
-        packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
-        if packet is None or not packet.is_claimable or packet.claim_token_hash != hash_claim_token(token):
-            raise ClaimRefused(
-                "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were replaced. "
-                "Ask your administrator for a new one."
-            )
-        actor = Actor(account=found.ram_user.account, origin=origin, label=f"claim link of {found.ram_user.principal}")
-        if packet.claim_expires_at and packet.claim_expires_at <= timezone.now():
-            # The expiry is written (this transaction commits) before the refusal is raised.
-            _wipe(packet, state=State.EXPIRED)
-            record_event(
-                actor=actor, action="packet.expired", target=found.ram_user.principal, details={"packet": packet.pk}
-            )
-            refusal = ClaimRefused("This link has expired. Ask your administrator for a new one.")
-        else:
-            opened = _open(packet)
-            _wipe(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")
-            fill_reveal(
-                reveal,
-                secrets={"password": opened.password, "access_key_secret": opened.access_key_secret},
-                facts={"packet": packet.pk},
-                account=found.ram_user.account,
-            )
-            record_event(
-                actor=actor, action="packet.claimed", target=found.ram_user.principal, details={"packet": packet.pk}
-            )
-    if refusal:
-        raise refusal
-    packet.ram_user = found.ram_user
-    return packet, opened
-
-
-def expire_stale_packets(*, now=None) -> int:
-    """Wipes sent packets whose claim link has expired (the worker runs this now and then)."""
-    now = now or timezone.now()
-    expired = 0
-    for packet in DeliveryPacket.objects.filter(state=State.SENT, claim_expires_at__lte=now).select_related(
-        "ram_user__account"
-    ):
-        with transaction.atomic():
-            locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
-            if locked.state != State.SENT:
-                continue
-            _wipe(locked, state=State.EXPIRED)
-            record_event(
-                actor=Actor(account=packet.ram_user.account, origin=Origin(channel="command"), label="mail worker"),
-                action="packet.expired",
-                target=packet.ram_user.principal,
-                details={"packet": packet.pk},
-            )
-            expired += 1
-    return expired

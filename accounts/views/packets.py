@@ -19,10 +19,9 @@ from accounts.forms import EmailPacketForm
 from accounts.gates import actor_of, ram_reader_required, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
 from accounts.pdf import delivery_sheets_pdf
+from accounts.services.claim_links import ClaimRefused, claim_delivery_packet
 from accounts.services.one_time_page import show_reveal
 from accounts.services.packets import (
-    ClaimRefused,
-    claim_delivery_packet,
     email_delivery_packet,
     instructions_packet,
     packets_for_users,

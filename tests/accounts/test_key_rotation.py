@@ -70,7 +70,10 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
     assert check_keyring(None) == [] and check_keyring_opens_stored_secrets(None) == []
     for item in issued:
         assert open_secret(AccessKey.objects.get(pk=item.access_key.pk)) == item.secret
-    assert packet_services._open(DeliveryPacket.objects.get(pk=created.packet.pk)).password == created.initial_password
+    assert (
+        packet_services.open_packet_secrets(DeliveryPacket.objects.get(pk=created.packet.pk)).password
+        == created.initial_password
+    )
     device = Authenticator.objects.get(pk=owner.device.pk)
     assert device.verify_token(fresh_totp_code(device))  # the same seed, now under key 2
     shown = show_reveal(actor=owner.actor, reveal=OneTimeReveal.objects.get(pk=page.pk))

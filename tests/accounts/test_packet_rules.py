@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import DeliveryPacket
+from accounts.services.claim_links import claim_delivery_packet, expire_stale_packets
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import (
-    claim_delivery_packet,
     email_delivery_packet,
-    expire_stale_packets,
     instructions_packet,
     print_delivery_packets,
     revoke_delivery_packet,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import DeliveryPacket, PacketEmail
+from accounts.services import claim_links
 from accounts.services import packets as packet_services
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import email_delivery_packet, revoke_delivery_packet
@@ -92,7 +93,7 @@ def test_secrets_are_sealed_in_the_packet_at_creation(owner):
     assert packet.has_password and packet.access_key_id == created.access_key.access_key_id
     assert created.initial_password not in packet.sealed_password
     assert created.access_key_secret not in packet.sealed_access_key_secret
-    opened = packet_services._open(packet)
+    opened = packet_services.open_packet_secrets(packet)
     assert opened.password == created.initial_password
     assert opened.access_key_secret == created.access_key_secret
     assert AuditEvent.objects.get(action="ram_user.create").details["delivery_packet"] == packet.pk
@@ -158,7 +159,7 @@ def test_the_worker_expires_stale_links(owner, smtp, settings):
     email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
     deliver_due_emails()
     with time_machine.travel(timezone.now() + timedelta(hours=settings.PORTAL_CLAIM_LINK_HOURS + 1)):
-        assert packet_services.expire_stale_packets() == 1
+        assert claim_links.expire_stale_packets() == 1
     assert DeliveryPacket.objects.get(pk=created.packet.pk).state == State.EXPIRED
 
 

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from accounts.models import AccessKey, DeliveryPacket, PrimaryAccount
 from accounts.services.access_keys import open_secret
 from accounts.services.packet_mail import deliver_due_emails
-from accounts.services.packets import _open
+from accounts.services.packets import open_packet_secrets
 from tests.browser.conftest import ARTIFACTS, Browsing, sign_in_owner
 from tests.conftest import fresh_totp_code
 
@@ -212,7 +212,7 @@ def test_owner_emails_bobs_sealed_packet_and_bob_claims_it_once(browsing, owner,
 
     packet = DeliveryPacket.objects.select_related("ram_user").get(ram_user__name="bob")
     assert packet.state == DeliveryPacket.State.SEALED and packet.has_secrets
-    sealed = _open(packet)  # what only the claim page may show
+    sealed = open_packet_secrets(packet)  # what only the claim page may show
     assert sealed.password and sealed.access_key_secret
     assert sealed.password not in page.content() and sealed.access_key_secret not in page.content()
     bob = packet.ram_user

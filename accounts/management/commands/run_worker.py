@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from accounts.services.claim_links import expire_stale_packets
 from accounts.services.packet_mail import deliver_due_emails
-from accounts.services.packets import expire_stale_packets
 from accounts.services.reveals import expire_unseen_reveals
 
 
