@@ -18,6 +18,14 @@ class Actor:
         return self.user.principal if self.user is not None else self.label
 
     @property
+    def person(self) -> User:
+        """The signed-in person acting. For changes only a person can make (their own password, their own
+        sessions); an actor without one reaching such a change is a programming error, refused loudly."""
+        if self.user is None:
+            raise PermissionError(f"{self.label} is not a person and cannot make this change.")
+        return self.user
+
+    @property
     def account_id(self) -> str:
         return self.account.account_id
 

@@ -6,11 +6,18 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from accounts.actors import Actor
-from accounts.models import AccessKey
+from accounts.models import AccessKey, User
 from accounts.permissions import can_read_ram, can_write_ram
 from accounts.services.access_keys import record_access_key_use
 from accounts.services.reveals import earlier_submission
 from portal.audit import Origin
+from portal.requests import PortalRequest
+
+
+class SignedInRequest(PortalRequest):
+    """A request past `SignInRequiredMiddleware` (every view not marked public): its user finished signing in."""
+
+    user: User
 
 
 def client_ip(request) -> str:

@@ -23,9 +23,14 @@ class Origin:
 
 
 class AuditActor(Protocol):
-    principal: str
-    account_id: str
-    origin: Origin
+    @property
+    def principal(self) -> str: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def origin(self) -> Origin: ...
 
 
 def record_event(

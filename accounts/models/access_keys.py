@@ -24,7 +24,10 @@ def _access_key_by_id(columns, table) -> str:
     )
 
 
-class AccessKeyManager(models.Manager.from_queryset(AccessKeyQuerySet)):
+_AccessKeyManagerBase = models.Manager.from_queryset(AccessKeyQuerySet)
+
+
+class AccessKeyManager(_AccessKeyManagerBase):
     def for_signature(self, access_key_id: str) -> "AccessKey | None":
         """The key with its holder and the holder's account (as owner or as RAM user), in one statement:
         every signed request starts here (plain SQL, see portal.rows)."""

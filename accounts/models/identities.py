@@ -137,7 +137,10 @@ def _ram_user_by_name(columns, table) -> str:
     )
 
 
-class RamUserManager(models.Manager.from_queryset(RamUserQuerySet)):
+_RamUserManagerBase = models.Manager.from_queryset(RamUserQuerySet)
+
+
+class RamUserManager(_RamUserManagerBase):
     def named(self, *, account: PrimaryAccount, name: str) -> "RamUser | None":
         """The account's RAM user of this name (any case) with its identity, in one statement: every API
         action that names a user starts here (plain SQL, see portal.rows)."""
