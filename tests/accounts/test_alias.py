@@ -1,6 +1,6 @@
 """The enterprise alias ("Update default domain"): format, OTP, the logon link, holds, uniqueness and races."""
 
-import time
+import threading
 import uuid
 from datetime import timedelta
 
@@ -466,20 +466,35 @@ def test_a_taker_arriving_before_the_release_commits_still_meets_the_hold(transa
     taker = make_owner("taker@race.example", "Taker")
     set_alias(holder, "acme")
 
+    release_written, taker_arrived = threading.Event(), threading.Event()
+
     def record_then_linger(**kwargs):
         event = record_event(**kwargs)
         if kwargs["details"]["new"] == "acme-new":
-            time.sleep(0.5)  # the release stays uncommitted a while
+            release_written.set()
+            # The release stays uncommitted until the taker has run everything before its first write.
+            assert taker_arrived.wait(timeout=30), "the taker never reached its write"
         return event
 
+    def signal_first_write(execute, sql, params, many, context):
+        # SQLite's transactions begin with their write lock (BEGIN IMMEDIATE); PostgreSQL's first write here is the
+        # alias update, which waits on the unique index while the release is uncommitted. Every statement before
+        # it has then seen the release's change uncommitted.
+        if sql.startswith(("BEGIN", "UPDATE")):
+            taker_arrived.set()
+        return execute(sql, params, many, context)
+
     monkeypatch.setattr("accounts.services.alias.record_event", record_then_linger)
-    calls = iter([("release", holder, "acme-new", 0), ("take", taker, "acme", 0.2)])
+    calls = iter([("release", holder, "acme-new"), ("take", taker, "acme")])
 
     def tagged():
-        name, person, alias, delay = next(calls)
-        time.sleep(delay)
+        name, person, alias = next(calls)
         try:
-            return name, set_enterprise_alias(actor=operator_actor(person.account), otp_code=None, alias=alias)
+            if name == "release":
+                return name, set_enterprise_alias(actor=operator_actor(person.account), otp_code=None, alias=alias)
+            assert release_written.wait(timeout=30), "the release never wrote"
+            with connection.execute_wrapper(signal_first_write):
+                return name, set_enterprise_alias(actor=operator_actor(person.account), otp_code=None, alias=alias)
         except ValidationError as error:
             return name, error
 

@@ -87,11 +87,27 @@ def test_backup_code_works_once(owner):
     codes = client.post(
         reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)}, follow=True
     ).context["backup_codes"]
-    for expected in (302, 200):
-        other = Client()
-        sign_in_owner(other, owner)
-        response = other.post(reverse("accounts:sign-in-verify"), {"otp_code": codes[0]})
-        assert response.status_code == expected
+    backup_device = BackupCodeDevice.objects.get(user=owner.user)
+    first = Client()
+    sign_in_owner(first, owner)
+    response = first.post(reverse("accounts:sign-in-verify"), {"otp_code": codes[0]})
+    assert response.status_code == 302 and response.url == reverse("accounts:overview")
+    assert first.get(reverse("accounts:overview")).status_code == 200
+    remaining = sorted(backup_device.codes.values_list("pk", flat=True))
+    assert len(remaining) == 9  # the used one, and only it, is gone
+    failures_before = AuditEvent.objects.filter(action="otp.failed", actor=owner.account.principal).count()
+
+    second = Client()
+    sign_in_owner(second, owner)
+    response = second.post(reverse("accounts:sign-in-verify"), {"otp_code": codes[0]})
+    assert response.status_code == 200
+    assert "otp_code" in response.context["form"].errors
+    # Still not signed in: the gate sends the second browser back to the sign-in page.
+    assert second.get(reverse("accounts:overview")).status_code == 302
+    assert "_auth_user_id" not in second.session
+    # Nothing more was deleted, and the failure is on the record.
+    assert sorted(backup_device.codes.values_list("pk", flat=True)) == sorted(remaining)
+    assert AuditEvent.objects.filter(action="otp.failed", actor=owner.account.principal).count() == failures_before + 1
 
 
 def test_ram_user_signs_in_with_user_name_or_logon_name(ram_user):

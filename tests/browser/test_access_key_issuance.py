@@ -84,9 +84,12 @@ def test_owner_creates_an_access_key_for_alice_sees_the_secret_once_and_download
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download CSV File").click()
     download = download_info.value
-    page.wait_for_timeout(300)  # a request the click might have caused would have started by now
+    # A marker request sent after the click: whatever the click's handler had started leaves the page before it.
+    with page.expect_request(lambda request: request.url.endswith("/healthz?after-download")):
+        page.evaluate("fetch('/healthz?after-download')")
     page.remove_listener("request", record)
-    assert [request.url for request in requests if not request.url.startswith("blob:")] == []
+    sent = [request.url for request in requests if not request.url.startswith("blob:")]
+    assert len(sent) == 1 and sent[0].endswith("/healthz?after-download"), sent
     assert download.suggested_filename == f"AccessKey_{access_key_id}.csv"
     content = Path(download.path()).read_text(encoding="utf-8")
     assert content.splitlines() == [CSV_HEADER, f"{access_key_id},{secret}"]
