@@ -85,7 +85,8 @@ def test_its_owner_gets_in_with_the_right_password_and_a_code_in_one_step(owner,
         sign_in_page(owner), {"login": "alice", "password": RAM_PASSWORD, "otp_code": fresh_totp_code(alice.device)}
     )
     assert signed.status_code == 302 and signed.url == reverse("accounts:my-credentials")  # no second code step
-    assert client.get(reverse("accounts:my-credentials")).status_code == 200
+    mine = client.get(reverse("accounts:my-credentials"))
+    assert mine.status_code == 200 and alice.ram_user.logon_name in mine.content.decode()
     assert AuditEvent.objects.filter(action="sign_in.success", actor=alice.ram_user.principal).count() == 1
     # Still locked for everyone else: the lock was passed, not lifted.
     assert IdentityLock.objects.get(identity=f"{owner.account.account_id}:alice").locked_until > timezone.now()
@@ -207,7 +208,9 @@ def test_codes_past_the_lock_are_limited_per_lock_and_odd_digits_are_no_error(ow
     response = Client(REMOTE_ADDR=address(821)).post(
         sign_in_page(owner), {"login": "alice", "password": RAM_PASSWORD, "otp_code": "²²²²²²"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 200  # the sign-in page again, with the refusal: no error page
+    assert GUESSING_LOCKED_CODES_SPENT in response.content.decode()
+    assert "_auth_user_id" not in response.wsgi_request.session
 
 
 def test_an_administrator_clears_the_lock_and_it_is_audited(owner, alice):
@@ -259,6 +262,7 @@ def test_changing_ones_own_password_is_no_way_around_the_bound(owner, alice):
     actor = Actor(account=owner.account, origin=Origin(channel="api", source_ip=address(960)), user=alice.user)
     with pytest.raises(ValidationError, match="Too many wrong passwords were tried for you"):
         change_own_password(actor=actor, current_password=RAM_PASSWORD, new_password="Harvest-Quartz-Beacon-3318")
+    alice.user.refresh_from_db()
     assert alice.user.check_password(RAM_PASSWORD)
 
 

@@ -18,7 +18,8 @@ def signed_in_at_logon_link(person) -> Client:
         {"login": person.ram_user.name, "password": person.password},
     )
     client.get(response.url)
-    assert client.get(reverse("accounts:my-credentials")).status_code == 200
+    mine = client.get(reverse("accounts:my-credentials"))
+    assert mine.status_code == 200 and person.ram_user.logon_name in mine.content.decode()
     return client
 
 

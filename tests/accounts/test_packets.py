@@ -330,12 +330,16 @@ def test_a_pdf_that_cannot_be_made_wipes_nothing(owner, settings):
 
 
 def test_the_packet_list_pages_instead_of_hiding_older_packets(owner):
-    for index in range(3):
-        sealed_user(owner, f"user{index}")
+    packets = [sealed_user(owner, f"user{index}").packet for index in range(3)]
     client = signed_in(owner)
     first = client.get(reverse("accounts:packet-list"))
     assert first.context["page"].paginator.count == DeliveryPacket.objects.filter(account=owner.account).count()
-    assert client.get(reverse("accounts:packet-list"), {"page": "999"}).status_code == 200
+    # A page past the end shows the last one, not an error or an empty list.
+    past_the_end = client.get(reverse("accounts:packet-list"), {"page": "999"})
+    assert past_the_end.context["page"].number == past_the_end.context["page"].paginator.num_pages
+    assert re.search(r"<h1[^>]*>Delivery packets</h1>", past_the_end.content.decode())
+    for packet in packets:
+        assert f'data-packet="{packet.pk}"' in past_the_end.content.decode()
 
 
 def test_the_overview_counts_packets_waiting_and_offers_create_user_only_to_writers(owner, ram_reader):

@@ -22,14 +22,16 @@ def change_password(client, current=RAM_PASSWORD, new=NEW_PASSWORD):
 
 def test_a_ram_user_changes_their_password_with_the_current_one(ram_user):
     client = signed_in(ram_user)
-    assert change_password(client, current="not-the-password").status_code == 200
+    refused = change_password(client, current="not-the-password")
+    assert refused.status_code == 200 and "The current password is incorrect." in refused.content.decode()
     ram_user.user.refresh_from_db()
     assert ram_user.user.check_password(RAM_PASSWORD)
     assert change_password(client).status_code == 302
     ram_user.user.refresh_from_db()
     assert ram_user.user.check_password(NEW_PASSWORD)
     # The session that made the change carries on.
-    assert client.get(reverse("accounts:my-credentials")).status_code == 200
+    mine = client.get(reverse("accounts:my-credentials"))
+    assert mine.status_code == 200 and ram_user.ram_user.logon_name in mine.content.decode()
 
 
 def test_password_change_not_allowed_hides_the_link_and_refuses_the_url(owner, ram_user):
@@ -58,6 +60,7 @@ def test_a_ram_user_binds_then_replaces_their_mfa_device(ram_user):
         {"device_id": second.pk, "otp_code": totp_code(second), "current_otp_code": "000000"},
     )
     assert refused.status_code == 200
+    assert "The code from your current authenticator is wrong or used." in refused.content.decode()
     assert Authenticator.objects.get(pk=first.pk).confirmed
     # The wrong code throttles the old device for a moment (django-otp doubles the wait per failure).
     with time_machine.travel(timezone.now() + timedelta(seconds=31)):

@@ -62,7 +62,8 @@ def test_a_request_signed_twenty_minutes_ago_is_refused(owner, owner_key):
     assert everything() == before
     # Within the window a clock that is a little off is fine.
     fine = Client().post(f"/?{signed_query(*owner_key, CREATE_ALICE, at=datetime.now(UTC) - timedelta(minutes=14))}")
-    assert fine.status_code == 200
+    assert fine.status_code == 200 and fine.json()["User"]["UserName"] == "alice"
+    assert RamUser.objects.filter(account=owner.account, name="alice").count() == 1
 
 
 def test_a_tampered_parameter_breaks_the_signature(owner, owner_key):

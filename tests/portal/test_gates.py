@@ -14,6 +14,7 @@ from portal.models import AuditEvent
 from projects.matrix import Role
 from projects.models import Project
 from projects.services import add_member, create_project
+from tests.accounts.test_smoke_pages import heading_and_text
 from tests.conftest import make_ram_user, signed_in
 from tests.db_state import database_state
 
@@ -186,10 +187,6 @@ PUBLIC_ANSWERS = {
 }
 
 
-def test_every_public_page_has_a_stated_answer():
-    assert set(PUBLIC_ANSWERS) == PUBLIC
-
-
 @pytest.mark.parametrize("name", sorted(PUBLIC))
 def test_anonymous_get_of_public_pages(ram_user, name):
     url = url_for(name, pk=ram_user.ram_user.pk, domain=ram_user.account.default_domain)
@@ -204,7 +201,9 @@ def test_anonymous_get_of_public_pages(ram_user, name):
 
 def test_self_sign_up_page_opens_when_the_setting_allows_it(db, settings):
     settings.PORTAL_SELF_SIGN_UP = True
-    assert Client().get(reverse("accounts:sign-up")).status_code == 200
+    heading, page = heading_and_text(Client().get(reverse("accounts:sign-up")))
+    assert heading == "Create a primary account"
+    assert 'name="email"' in page and 'name="password"' in page
 
 
 # Form data that would make each POST do something if the CSRF check were missing.
@@ -388,10 +387,40 @@ def test_plain_ram_user_is_refused_every_administration_page(owner, ram_user, na
     assert database_state() == before
 
 
+# What each of a plain RAM user's own pages shows alice: its heading, and a fact about her or what she may do.
+OWN_PAGES = {
+    "accounts:my-credentials": ("My credentials", lambda alice: alice.ram_user.logon_name),
+    "accounts:change-password": ("Change password", lambda alice: 'autocomplete="current-password"'),
+    "accounts:bind-mfa": ("Bind an MFA device", lambda alice: "QR code for your authenticator app"),
+    "accounts:using-the-apis": ("Using the APIs", lambda alice: alice.ram_user.principal),
+    "projects:project-list": ("Projects", lambda alice: "You are not a member of any project yet."),
+    "projects:permissions": ("Permissions", lambda alice: "Configuration of an IP address whitelist"),
+}
+
+
 # (A one-time page exists only after one's own submission: tests/accounts/test_submitted_once.py.)
 @pytest.mark.parametrize("name", sorted(SELF_SERVICE - {"accounts:sign-out-everywhere", "accounts:one-time-reveal"}))
 def test_plain_ram_user_opens_their_own_pages(ram_user, name):
-    assert signed_in(ram_user).get(reverse(name)).status_code == 200
+    heading, page = heading_and_text(signed_in(ram_user).get(reverse(name)))
+    expected_heading, fact = OWN_PAGES[name]
+    assert heading == expected_heading
+    assert fact(ram_user) in page
+
+
+# What each read page shows a RAM reader: its heading, and a fact about the account or alice (who holds
+# AliyunDataWorksFullAccess in the test below).
+READ_PAGE_FACTS = {
+    "accounts:overview": ("Overview", lambda owner, alice: owner.account.account_id),
+    "accounts:user-list": ("Users", lambda owner, alice: alice.ram_user.logon_name),
+    "accounts:user-detail": ("Alice", lambda owner, alice: "AliyunDataWorksFullAccess"),
+    "accounts:security-settings": ("RAM user security settings", lambda owner, alice: "Logon IP masks"),
+    "accounts:password-policy": ("Password policy", lambda owner, alice: 'name="minimum_length" value="12"'),
+    "accounts:update-default-domain": ("Update default domain", lambda owner, alice: owner.account.default_domain),
+    "accounts:policy-list": ("Policies", lambda owner, alice: "AliyunDataWorksFullAccess"),
+    "accounts:audit-trail": ("Audit trail", lambda owner, alice: alice.ram_user.principal),
+    "accounts:packet-list": ("Delivery packets", lambda owner, alice: f">{alice.ram_user.name}</a>"),
+    "projects:check-permissions": ("Check permissions", lambda owner, alice: "There are no projects yet"),
+}
 
 
 @pytest.mark.parametrize("name", ADMIN_NAMES)
@@ -411,6 +440,11 @@ def test_read_only_ram_user_reads_but_changes_nothing(owner, ram_reader, ram_use
     before = database_state()
     get = client.get(url)
     assert get.status_code == (200 if name in READ_PAGES else 403)
+    if name in READ_PAGES - {"accounts:audit-export"}:  # (the export is a CSV file: tests/accounts/test_audit.py)
+        heading, page = heading_and_text(get)
+        expected_heading, fact = READ_PAGE_FACTS[name]
+        assert heading.startswith(expected_heading)
+        assert fact(owner, ram_user) in page
     post = client.post(url, data)
     if name in READ_PAGES - OWNER_ONLY_CHANGES:
         assert post.status_code in (200, 405)

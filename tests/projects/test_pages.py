@@ -17,6 +17,7 @@ from projects.matrix import MATRIX, ROLE_LABELS, Channel, Role
 from projects.models import CrossProjectAccess, Project, ProjectMember, RoleGrant
 from projects.permissions import check_permission
 from projects.services import add_member, create_project
+from tests.accounts.test_smoke_pages import heading_and_text
 from tests.conftest import make_ram_user, signed_in
 from tests.db_state import actions_since, last_event_id
 
@@ -102,8 +103,11 @@ def test_check_permissions_names_an_unknown_user(keyed_owner, project):
     assert not decisions_shown(text_of(response))
 
 
-def test_check_permissions_is_for_the_owner_and_ram_readers(ram_reader, ram_user):
-    assert signed_in(ram_reader).get(reverse("projects:check-permissions")).status_code == 200
+def test_check_permissions_is_for_the_owner_and_ram_readers(project, ram_reader, ram_user):
+    heading, page = heading_and_text(signed_in(ram_reader).get(reverse("projects:check-permissions")))
+    assert heading == "Check permissions"
+    assert f'<option value="{project.pk}">sales_dw</option>' in page  # the account's project, to check in
+    assert '<option value="alice">' in page  # and its users, suggested
     assert signed_in(ram_user).get(reverse("projects:check-permissions")).status_code == 403
 
 
