@@ -5,7 +5,7 @@ keys, and the key views all read it."""
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.models import AccessKey
+from accounts.models import AccessKey, User
 
 RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
 
@@ -18,7 +18,7 @@ def key_url_name(scope: str, verb: str) -> str:
     return f"{verb}-{SCOPE_URLS[scope][1]}access-key"
 
 
-def access_key_panel(holder, scope: str, pk: int | None = None) -> dict:
+def access_key_panel(holder: User, scope: str, pk: int | None = None) -> dict[str, object]:
     """What the AccessKey panel of a page shows: the keys with their action URLs, and whether more fit."""
     holder_args = [pk] if pk is not None else []
     keys = list(AccessKey.objects.of_user(holder))

@@ -5,5 +5,5 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and RAM users"
 
-    def ready(self):
+    def ready(self) -> None:
         from accounts import checks  # noqa: F401 - registers the system checks

@@ -1,4 +1,5 @@
 from django.contrib.auth.backends import BaseBackend
+from django.http import HttpRequest
 
 from accounts.models import User
 
@@ -9,10 +10,10 @@ class PortalBackend(BaseBackend):
     Passwords are checked by the sign-in services (with locking and timing care), not here.
     """
 
-    def authenticate(self, request, **credentials):
+    def authenticate(self, request: HttpRequest | None, **credentials: object) -> None:
         return None
 
-    def get_user(self, user_id):
+    def get_user(self, user_id: int) -> User | None:
         return (
             User.objects.select_related(
                 "owned_account__security_settings",

@@ -1,14 +1,18 @@
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from django.apps import AppConfig
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connection
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
 from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
 
-def _samples(rows, field: str, ring: Keyring) -> list:
+def _samples[M: Model](rows: QuerySet[M], field: str, ring: Keyring) -> list[M]:
     """One row sealed with each key version of the keyring, and one sealed with a version it does not hold."""
     sealed_with = [Q(**{f"{field}__startswith": f"v{version}$"}) for version, _ in ring.keys]
     found = [rows.filter(lookup).first() for lookup in sealed_with]
@@ -16,8 +20,23 @@ def _samples(rows, field: str, ring: Keyring) -> list:
     return [row for row in found if row is not None]
 
 
+class _SealedKind(NamedTuple):
+    """Sampled rows of one model (see `_kind`), how to open one, and what an error calls it."""
+
+    samples: list[Any]
+    open: Callable[[Any], object]
+    name: Callable[[Any], str]
+
+
+def _kind[M: Model](samples: list[M], open_sample: Callable[[M], object], name: Callable[[M], str]) -> _SealedKind:
+    # Each kind is checked against its own model here; only the list of kinds mixes them.
+    return _SealedKind(samples, open_sample, name)
+
+
 @checks.register(checks.Tags.security)
-def check_keyring_opens_stored_secrets(app_configs, **kwargs):
+def check_keyring_opens_stored_secrets(
+    app_configs: Sequence[AppConfig] | None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """A wrong key, or a dropped one still in use, stops start-up: one sample per key version is opened."""
     try:
         ring = keyring()
@@ -38,24 +57,24 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
     try:
         # (samples, how to open one, what the error calls it)
         kinds = [
-            (
+            _kind(
                 _samples(AccessKey.objects.all(), AccessKey.SEALED_FIELD, ring),
                 lambda key: ring.open(key.sealed_secret, associated_data=key.associated_data),
                 lambda key: f"the AccessKey secrets sealed with key version {Keyring.version_of(key.sealed_secret)}",
             ),
-            (
+            _kind(
                 # Seeds still in clear (hex, never starting with "v") are the sealing migration's to convert: a
                 # check that refused them would stop the very `migrate` that seals them.
                 _samples(Authenticator.objects.filter(key__startswith="v"), Authenticator.SEALED_FIELD, ring),
                 lambda device: ring.open_bytes(device.key, associated_data=device.associated_data),
                 lambda device: f"the TOTP seed of {device}",
             ),
-            (
+            _kind(
                 _samples(OneTimeReveal.objects.exclude(sealed_secrets=""), OneTimeReveal.SEALED_FIELD, ring),
                 lambda reveal: ring.open(reveal.sealed_secrets, associated_data=reveal.associated_data),
                 lambda reveal: f"the secrets waiting for the one-time page {reveal.uid}",
             ),
-            (
+            _kind(
                 _samples(DeliveryPacket.objects.exclude(sealed_password=""), "sealed_password", ring),
                 lambda packet: open_packet_sample(packet, ring),
                 lambda packet: f"the sealed delivery packet {packet.pk}",
@@ -69,7 +88,7 @@ def check_keyring_opens_stored_secrets(app_configs, **kwargs):
                 id="accounts.W001",
             )
         ]
-    errors = []
+    errors: list[checks.CheckMessage] = []
     for samples, open_sample, name in kinds:
         for sample in samples:
             try:

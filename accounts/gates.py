@@ -1,8 +1,11 @@
 """Gates for views, and the Actor a request acts as."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 
 from accounts.actors import Actor
@@ -20,19 +23,24 @@ class SignedInRequest(PortalRequest):
     user: User
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+# A view behind sign-in: its first argument is the signed-in request; the gates keep the rest of its signature.
+type SignedInView[**P, R: HttpResponseBase] = Callable[Concatenate[SignedInRequest, P], R]
 
 
-def request_origin(request) -> Origin:
+def client_ip(request: HttpRequest) -> str:
+    address: str | None = request.META.get("REMOTE_ADDR")
+    return address or "0.0.0.0"
+
+
+def request_origin(request: HttpRequest) -> Origin:
     return Origin(channel="console", source_ip=client_ip(request), request_id=getattr(request, "request_id", ""))
 
 
-def actor_of(request) -> Actor:
+def actor_of(request: SignedInRequest) -> Actor:
     return Actor(account=request.user.account, origin=request_origin(request), user=request.user)
 
 
-def signed_request_actor(request, access_key: AccessKey, *, service: str) -> Actor:
+def signed_request_actor(request: PortalRequest, access_key: AccessKey, *, service: str) -> Actor:
     """The actor of a request whose signature `access_key` has verified (either API); its use is recorded."""
     record_access_key_use(access_key=access_key, channel="api", service=service)
     user = access_key.user
@@ -40,10 +48,12 @@ def signed_request_actor(request, access_key: AccessKey, *, service: str) -> Act
     return Actor(account=user.account, origin=origin, user=user)
 
 
-def _gate(check, message):
-    def decorator(view):
+def _gate[**P, R: HttpResponseBase](
+    check: Callable[[User], bool], message: str
+) -> Callable[[SignedInView[P, R]], SignedInView[P, R]]:
+    def decorator(view: SignedInView[P, R]) -> SignedInView[P, R]:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: SignedInRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
             if not check(request.user):
                 raise PermissionDenied(message)
             return view(request, *args, **kwargs)
@@ -59,13 +69,15 @@ owner_required = _gate(lambda user: user.is_owner, "Only the primary account's o
 ram_user_required = _gate(lambda user: not user.is_owner, "This page is for RAM users.")
 
 
-def repeats_go_to_their_page(view):
+def repeats_go_to_their_page[**P, R: HttpResponseBase](
+    view: SignedInView[P, R],
+) -> SignedInView[P, R | HttpResponseRedirect]:
     """A repeated submission of a secret-issuing form (its token claimed before) goes straight to the one-time page of
     the first, before the form is looked at: whatever the form would now say of itself (a used code, a device bound
     meanwhile, a password field the browser left empty) must not stand in the way of the secrets or hide them."""
 
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: SignedInRequest, /, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponseRedirect:
         if request.method == "POST" and request.user.is_authenticated:
             earlier = earlier_submission(user=request.user, form_token=request.POST.get("form_token", ""))
             if earlier is not None:

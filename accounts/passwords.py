@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
 
-from accounts.models import PasswordPolicy, User
+from accounts.models import PasswordPolicy, PrimaryAccount, User
 
 SYMBOLS = "!@#$%^&*()-_=+[]{};:,.?"
 MAXIMUM_LENGTH = 128
@@ -17,7 +17,7 @@ MINIMUM_CONTEXT_WORD_LENGTH = 3
 _common_passwords = CommonPasswordValidator()
 
 
-def policy_for(account) -> PasswordPolicy:
+def policy_for(account: PrimaryAccount) -> PasswordPolicy:
     """The account's password policy as it is now in the database (not as cached on an account object)."""
     return PasswordPolicy.objects.get(account=account)
 
@@ -57,8 +57,10 @@ def password_problems(
     return problems
 
 
-def validate_password(password: str, **kwargs) -> None:
-    problems = password_problems(password, **kwargs)
+def validate_password(
+    password: str, *, policy: PasswordPolicy, context_words: tuple[str, ...] = (), user: User | None = None
+) -> None:
+    problems = password_problems(password, policy=policy, context_words=context_words, user=user)
     if problems:
         raise ValidationError(problems, code="weak_password")
 

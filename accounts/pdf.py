@@ -11,7 +11,7 @@ LABEL_WIDTH = 55
 
 
 class _SheetPdf(FPDF):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(format="A4")
         fonts = Path(settings.PORTAL_PDF_FONT_DIR)
         self.add_font("Sans", "", str(fonts / "DejaVuSans.ttf"))

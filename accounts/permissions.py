@@ -6,16 +6,19 @@ from accounts.actors import Actor
 from accounts.models import PolicyAttachment, RamUser, User
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
 
+_POLICY_NAMES_CACHE = "_attached_policy_names"
+
 
 def attached_policy_names(user: User) -> frozenset[str]:
     if user.is_owner:
         return frozenset()
-    # Cached on the instance: one query per request however many checks a page makes.
-    if not hasattr(user, "_attached_policy_names"):
-        user._attached_policy_names = frozenset(
-            PolicyAttachment.objects.filter(ram_user__user=user).values_list("policy_name", flat=True)
-        )
-    return user._attached_policy_names
+    # Cached on the instance: one query per request however many checks a page makes. (The model does not declare
+    # the attribute: it is this module's cache, so it is read and written by name.)
+    cached: frozenset[str] | None = getattr(user, _POLICY_NAMES_CACHE, None)
+    if cached is None:
+        cached = frozenset(PolicyAttachment.objects.filter(ram_user__user=user).values_list("policy_name", flat=True))
+        setattr(user, _POLICY_NAMES_CACHE, cached)
+    return cached
 
 
 def _granted_by_policy(user: User, capability: str) -> bool:

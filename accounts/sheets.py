@@ -1,6 +1,7 @@
 """What a delivery sheet (print, PDF, email, claim page) says about a RAM user, from live data."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urlencode
 
 from accounts.models import DeliveryPacket, RamUser
@@ -20,7 +21,7 @@ class DeliverySheet:
     must_reset_password: bool
     must_bind_mfa: bool
     issued_by: str
-    issued_at: object
+    issued_at: datetime | None
     access_key_id: str
     # Never in a repr: a sheet may end up in a log record or an error report.
     password: str | None = field(default=None, repr=False)

@@ -5,10 +5,13 @@ becomes authenticated only when every step is done.
 """
 
 import time
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp import login as otp_login
@@ -19,9 +22,10 @@ from accounts.gates import request_origin
 from accounts.models import Authenticator, User
 from accounts.permissions import can_read_ram
 from accounts.services.guessing import known_device_mark
-from accounts.services.otp import has_mfa_device
+from accounts.services.otp import MfaDevice, has_mfa_device
 from accounts.services.password_step import identity_of, is_password_expired, record_sign_in
 from portal.gates import public
+from portal.requests import PortalRequest
 
 PENDING_KEY = "pending_sign_in"
 PENDING_MAX_AGE_SECONDS = 600
@@ -34,14 +38,38 @@ KNOWN_DEVICE_SECONDS = 180 * 24 * 3600
 KNOWN_DEVICE_MARKS = 10
 
 
-def known_devices(request) -> frozenset[str]:
+class PendingSignIn(TypedDict):
+    """What the session keeps under PENDING_KEY while a sign-in is under way."""
+
+    user_id: int
+    auth_hash: str  # the user's session hash when the step was taken: a password changed meanwhile ends it
+    started: float  # time.time()
+    otp_passed: bool
+    device: str | None  # the persistent ID of the device whose code was verified
+
+
+class SignInRequest(PortalRequest):
+    """A request continuing a sign-in begun with a correct password (`pending_sign_in_required`)."""
+
+    pending_user: User
+    # Set in the request that verified a code or looked for devices, so that later steps need not look again.
+    verified_device: MfaDevice
+    has_mfa_device: bool
+
+
+type SignInView[**P] = Callable[Concatenate[SignInRequest, P], HttpResponseBase]
+type RequestView[**P] = Callable[Concatenate[HttpRequest, P], HttpResponseBase]
+
+
+def known_devices(request: HttpRequest) -> frozenset[str]:
+    # (With a default, a missing or tampered cookie reads as "": never None.)
     value = request.get_signed_cookie(
         KNOWN_DEVICE_COOKIE, default="", salt=KNOWN_DEVICE_COOKIE, max_age=KNOWN_DEVICE_SECONDS
     )
-    return frozenset(mark for mark in value.split(",") if mark)
+    return frozenset(mark for mark in (value or "").split(",") if mark)
 
 
-def _remember_known_device(request, response, user: User) -> None:
+def _remember_known_device(request: HttpRequest, response: HttpResponseBase, user: User) -> None:
     mark = known_device_mark(identity_of(user), user)
     marks = [mark, *(known for known in known_devices(request) if known != mark)]
     response.set_signed_cookie(
@@ -55,33 +83,36 @@ def _remember_known_device(request, response, user: User) -> None:
     )
 
 
-def begin_sign_in(request, user: User, *, device: Device | None = None):
+def begin_sign_in(request: HttpRequest, user: User, *, device: MfaDevice | None = None) -> HttpResponseRedirect:
     """After a correct password: the pending sign-in, and a redirect to its first due step (or, with none due,
     the completed sign-in). `device`: a code of it was verified with the password (past the guessing lock)."""
     if request.session.session_key is not None:
         # A session that already exists (perhaps one planted by someone else) gets a new key; a new one is
         # made with a fresh key when it is first saved.
         request.session.cycle_key()
-    request.session[PENDING_KEY] = {
+    pending: PendingSignIn = {
         "user_id": user.pk,
         "auth_hash": user.get_session_auth_hash(),
         "started": time.time(),
         "otp_passed": device is not None,
         "device": device.persistent_id if device is not None else None,
     }
-    request.pending_user = user
+    request.session[PENDING_KEY] = pending
+    # From here on the request continues this sign-in: it gets what SignInRequest declares, just below.
+    signing_in = cast(SignInRequest, request)
+    signing_in.pending_user = user
     if device is not None:
-        request.verified_device = device
-    return next_sign_in_step(request)
+        signing_in.verified_device = device
+    return next_sign_in_step(signing_in)
 
 
-def pending_sign_in_required(view):
+def pending_sign_in_required[**P](view: SignInView[P]) -> RequestView[P]:
     """The view continues a sign-in begun with a correct password; else back to the start."""
 
     @public
     @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        state = request.session.get(PENDING_KEY)
+    def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        state: PendingSignIn | None = request.session.get(PENDING_KEY)
         user = None
         if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
             user = (
@@ -89,17 +120,19 @@ def pending_sign_in_required(view):
                 .filter(pk=state["user_id"], is_active=True)
                 .first()
             )
-        if user is None or user.get_session_auth_hash() != state["auth_hash"]:
+        if user is None or state is None or user.get_session_auth_hash() != state["auth_hash"]:
             request.session.pop(PENDING_KEY, None)
             return redirect("accounts:owner-sign-in")
-        request.pending_user = user
-        return view(request, *args, **kwargs)
+        # The request continues this sign-in: it gets what SignInRequest declares, just below.
+        signing_in = cast(SignInRequest, request)
+        signing_in.pending_user = user
+        return view(signing_in, *args, **kwargs)
 
     return wrapped
 
 
-def note_step_done(request, *, device: Device | None = None) -> None:
-    state = request.session[PENDING_KEY]
+def note_step_done(request: SignInRequest, *, device: MfaDevice | None = None) -> None:
+    state: PendingSignIn = request.session[PENDING_KEY]
     if device is not None:
         state["device"] = device.persistent_id
         state["otp_passed"] = True
@@ -111,14 +144,14 @@ def note_step_done(request, *, device: Device | None = None) -> None:
 VERIFY, ENROL, CHANGE_PASSWORD = "accounts:sign-in-verify", "accounts:sign-in-enrol", "accounts:sign-in-change-password"
 
 
-def due_step(request) -> str | None:
+def due_step(request: SignInRequest) -> str | None:
     """The one step the pending user must take now (its URL name), or None when sign-in can complete.
 
     Every step's view checks that it is the due one: otherwise a correct password alone would let anyone
     jump to enrolment (replacing the real authenticator) or to the password change, skipping the code.
     """
     user = request.pending_user
-    state = request.session[PENDING_KEY]
+    state: PendingSignIn = request.session[PENDING_KEY]
     # Asked again after a step in the same request: a device found stays found, while enrolment may add one.
     has_device = getattr(request, "has_mfa_device", False) or has_mfa_device(user)
     request.has_mfa_device = has_device
@@ -137,13 +170,13 @@ def due_step(request) -> str | None:
     return None
 
 
-def step_required(step: str):
+def step_required[**P](step: str) -> Callable[[SignInView[P]], RequestView[P]]:
     """The view is the given sign-in step; when another step is due, the person is sent there."""
 
-    def decorator(view):
+    def decorator(view: SignInView[P]) -> RequestView[P]:
         @pending_sign_in_required
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: SignInRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
             if due_step(request) != step:
                 return next_sign_in_step(request)
             return view(request, *args, **kwargs)
@@ -153,14 +186,14 @@ def step_required(step: str):
     return decorator
 
 
-def next_sign_in_step(request):
+def next_sign_in_step(request: SignInRequest) -> HttpResponseRedirect:
     """A redirect to the next step the pending user must take, or the completed sign-in."""
     user = request.pending_user
     step = due_step(request)
     if step is not None:
         return redirect(step)
-    state = request.session[PENDING_KEY]
-    device = getattr(request, "verified_device", None)
+    state: PendingSignIn = request.session[PENDING_KEY]
+    device: MfaDevice | None = getattr(request, "verified_device", None)
     if device is None or device.persistent_id != state["device"]:
         device = Device.from_persistent_id(state["device"]) if state["device"] else None
     del request.session[PENDING_KEY]
@@ -191,7 +224,7 @@ def _remembered_value(user: User) -> str:
     return f"{user.pk}:{device_ids}:{user.session_generation}"
 
 
-def is_mfa_remembered(request, user: User) -> bool:
+def is_mfa_remembered(request: HttpRequest, user: User) -> bool:
     """A RAM user's browser that passed MFA within 7 days skips the code, where the settings allow it."""
     if user.is_owner or not user.ram_user.account.security_settings.remember_mfa_for_7_days:
         return False

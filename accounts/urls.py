@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
 from accounts.access_key_pages import SCOPE_URLS, key_url_name
 from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, reveals, sign_in
@@ -6,7 +6,7 @@ from accounts.views import access_keys, account, alias, audit, me, packets, ram_
 app_name = "accounts"
 
 
-def access_key_paths(scope: str) -> list:
+def access_key_paths(scope: str) -> list[URLPattern]:
     """ "Create AccessKey", "Enable", "Disable" and "Delete" for one kind of key holder."""
     prefix = SCOPE_URLS[scope][0]
     views = {

@@ -5,5 +5,5 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal kernel"
 
-    def ready(self):
+    def ready(self) -> None:
         from portal import checks  # noqa: F401 - registers the system checks

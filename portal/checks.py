@@ -1,3 +1,7 @@
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
@@ -8,7 +12,7 @@ HINT = "Set PORTAL_KEYRING in the environment (or run `manage.py demo_keyring` f
 
 
 @checks.register(checks.Tags.security)
-def check_keyring(app_configs, **kwargs):
+def check_keyring(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
     """A missing or malformed keyring stops start-up, not the first request that needs a secret.
 
     In development (DEBUG on) a keyring that is simply not set yet is a warning, so that commands which need

@@ -1,7 +1,11 @@
 """Marks for views that the deny-by-default gate lets through without a completed sign-in."""
 
+from collections.abc import Callable
 
-def public(view):
+from django.http import HttpResponseBase
+
+
+def public[V: Callable[..., HttpResponseBase]](view: V) -> V:
     """Anyone may open this view: sign-in pages, static files, signed API endpoints."""
-    view.is_public = True
+    view.is_public = True  # type: ignore[attr-defined]  # a mark on the function, read by the middleware
     return view

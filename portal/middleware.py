@@ -1,17 +1,23 @@
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+
+from portal.requests import PortalRequest
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 
 class RequestIdMiddleware:
     """Gives every request an ID (RAM-style) that the audit trail and the response both carry."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: PortalRequest) -> HttpResponseBase:
         request.request_id = str(uuid.uuid4()).upper()
         response = self.get_response(request)
         response["X-Request-Id"] = request.request_id
@@ -25,13 +31,15 @@ class SignInRequiredMiddleware:
     so an authenticated user here is a verified one.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
         if getattr(view_func, "is_public", False):
             return None
         if request.path.startswith(settings.STATIC_URL):
@@ -44,10 +52,10 @@ class SignInRequiredMiddleware:
 class RejectNulMiddleware:
     """A NUL character is never valid input, and PostgreSQL refuses it with an error: answer 400 up front."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         # (The RAM API, answered before this, refuses NUL itself, in RAM's error shape.)
         values = [request.path, *(value for _, values in request.GET.lists() for value in values)]
         if request.method == "POST" and request.content_type in (

@@ -1,11 +1,13 @@
+from typing import Any, NoReturn
+
 from django.db import models
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("Audit events are append-only.")
 
 
@@ -39,15 +41,15 @@ class AuditEvent(models.Model):
             models.Index(fields=["account_id", "actor"], name="audit_account_actor"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise TypeError("Audit events are append-only.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only.")
 
 
@@ -61,5 +63,5 @@ class SeenNonce(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["access_key_id", "nonce"], name="unique_nonce_per_key")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.access_key_id}/{self.nonce}"

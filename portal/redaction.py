@@ -8,9 +8,11 @@ hidden wherever a request is logged or reported, in development as in production
 
 import logging
 import re
+from collections.abc import ItemsView
+from typing import Any
 from urllib.parse import quote, quote_plus, unquote_plus
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 # Lower case. The one-time codes of BindMFADevice are spent once used, but they are codes all the same; a
@@ -60,13 +62,14 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
-def _secret_values(request) -> set[str]:
+def _secret_values(request: HttpRequest | None) -> set[str]:
     """The request's secret parameter values, in every form a report may show them: as sent (percent-encoded),
     decoded, and as Python's repr writes them."""
     if request is None:
         return set()
-    values = set()
-    for query in (request.GET, getattr(request, "_post", None) or {}):
+    values: set[str] = set()
+    # The POST items only if the request read them: reading them here could fail anew inside the report.
+    for query in (request.GET, getattr(request, "_post", None) or QueryDict()):
         for name in query:
             if is_secret_parameter(name):
                 for value in query.getlist(name):
@@ -78,10 +81,10 @@ def _secret_values(request) -> set[str]:
 class _RedactedRequest:
     """What a report shows for a request held in a local variable: its method and redacted path."""
 
-    def __init__(self, request: HttpRequest):
+    def __init__(self, request: HttpRequest) -> None:
         self.text = f"<{type(request).__name__}: {request.method} {redact_text(request.get_full_path())!r}>"
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return self.text
 
 
@@ -89,14 +92,15 @@ class PortalExceptionReporterFilter(SafeExceptionReporterFilter):
     """Django's filter, plus the secret parameters of a request: hidden in its metadata, its POST items and any
     local variable that holds one of their values, whether DEBUG is on or off."""
 
-    def get_safe_request_meta(self, request):
-        meta = super().get_safe_request_meta(request)
+    def get_safe_request_meta(self, request: HttpRequest | None) -> dict[str, Any]:
+        # Django's reporter passes None when there is no request, and its filter answers {} for it.
+        meta = super().get_safe_request_meta(request)  # type: ignore[arg-type]
         for key in ("QUERY_STRING", "RAW_URI", "REQUEST_URI"):
             if isinstance(meta.get(key), str):
                 meta[key] = redact_text(meta[key]) if key != "QUERY_STRING" else redact_query(meta[key])
         return meta
 
-    def get_post_parameters(self, request):
+    def get_post_parameters(self, request: HttpRequest | None) -> Any:
         cleansed = super().get_post_parameters(request)
         if request is None or not any(is_secret_parameter(name) for name in cleansed):
             return cleansed
@@ -106,25 +110,25 @@ class PortalExceptionReporterFilter(SafeExceptionReporterFilter):
                 cleansed[name] = self.cleansed_substitute
         return cleansed
 
-    def get_traceback_frame_variables(self, request, tb_frame):
+    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: Any) -> ItemsView[str, Any]:
         variables = super().get_traceback_frame_variables(request, tb_frame)
         secrets = _secret_values(request)
 
-        def shown(value):
+        def shown(value: object) -> object:
             if isinstance(value, HttpRequest):
                 return _RedactedRequest(value)
             if secrets and any(secret in text for text in (str(value), repr(value)) for secret in secrets):
                 return self.cleansed_substitute
             return value
 
-        return [(name, shown(value)) for name, value in variables]
+        return {name: shown(value) for name, value in variables}.items()
 
 
 class PortalExceptionReporter(ExceptionReporter):
     """Django's report (the debug page and the administrators' email) with the request's GET items and URL
     redacted as well: Django shows those unfiltered."""
 
-    def get_traceback_data(self):
+    def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
         if self.request is not None:
             data["request_GET_items"] = [

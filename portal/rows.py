@@ -10,10 +10,23 @@ ordinary model instances: the database's converters are applied and the fetched 
 further query. Being below Django's cursor, these statements do not appear in `connection.queries`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
+from django.db.models.fields.mixins import FieldCacheMixin
+
+# A row's parameters, as the driver takes them.
+Params = Sequence[object]
+# What a statement's builder is given: `columns(Model, alias)` and `table(Model)`.
+Columns = Callable[[type[Model], str], str]
+Table = Callable[[type[Model]], str]
+# The driver's own cursor (sqlite3's or psycopg's): below Django's types.
+Cursor = Any
 
 # The parts of Django below its public API that these statements rely on (tests/api/test_signed_request_reads.py
 # checks each of them against the installed Django, so that an upgrade that changes one fails loudly there).
@@ -33,12 +46,17 @@ DJANGO_INTERNALS = {
 }
 
 
-def _connection():
+def _connection() -> BaseDatabaseWrapper:
     # Once per call: each attribute read on django.db.connection goes through a context-local lookup.
     return connections[DEFAULT_DB_ALIAS]
 
 
-def statement(build: Callable[..., str]) -> Callable[[], str]:
+def _column_name(field: "Field[Any, Any]") -> str:
+    assert field.column is not None, "a concrete field has a column: that is what concrete means to Django"
+    return field.column
+
+
+def statement(build: Callable[[Columns, Table], str]) -> Callable[[], str]:
     """Decorates `build(columns, table)`, which writes one SQL statement with `%s` for each parameter: the
     statement in the driver's own parameter style, built once per database vendor. `columns(Model, alias)`
     lists a model's concrete fields under a table alias (in the order `fetch_instances` reads them);
@@ -51,7 +69,7 @@ def statement(build: Callable[..., str]) -> Callable[[], str]:
             quote = connection.ops.quote_name
 
             def columns(model: type[Model], alias: str) -> str:
-                return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+                return ", ".join(f"{alias}.{quote(_column_name(field))}" for field in model._meta.concrete_fields)
 
             text = build(columns, lambda model: quote(model._meta.db_table))
             if connection.vendor == "sqlite":  # sqlite3 takes "?" where Django's cursor would turn %s into one
@@ -62,7 +80,7 @@ def statement(build: Callable[..., str]) -> Callable[[], str]:
     return sql
 
 
-def _run(connection, sql: str, params: list):
+def _run(connection: BaseDatabaseWrapper, sql: str, params: Params) -> Cursor:
     # The checks Django's own cursor makes before each statement: the connection belongs to this thread,
     # it is alive, and no failed statement has doomed the transaction it would run in.
     connection.validate_thread_sharing()
@@ -81,14 +99,17 @@ def _run(connection, sql: str, params: list):
 
 # (model, vendor) → the field names, the primary key's position and, by position, the converters the ORM
 # would apply to each column.
-_readers: dict[tuple[type[Model], str], tuple[list[str], int, list[tuple[int, list, object]]]] = {}
+_Converter = Callable[[Any, Col, BaseDatabaseWrapper], Any]
+_readers: dict[tuple[type[Model], str], tuple[list[str], int, list[tuple[int, list[_Converter], Col]]]] = {}
 
 
-def _reader(model: type[Model], connection):
+def _reader(
+    model: type[Model], connection: BaseDatabaseWrapper
+) -> tuple[list[str], int, list[tuple[int, list[_Converter], Col]]]:
     key = (model, connection.vendor)
     if key not in _readers:
         fields = model._meta.concrete_fields
-        converters = []
+        converters: list[tuple[int, list[_Converter], Col]] = []
         for position, field in enumerate(fields):
             column = field.get_col(model._meta.db_table)
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
@@ -99,7 +120,7 @@ def _reader(model: type[Model], connection):
     return _readers[key]
 
 
-def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model | None] | None:
+def fetch_instances(sql: str, params: Params, *models: type[Model]) -> list[Model | None] | None:
     """The first row of `sql` as one instance per model, from consecutive runs of columns (as `columns`
     lays them out); None for a model whose primary key is NULL (an outer join that found nothing). None
     when there is no row."""
@@ -111,7 +132,8 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
         cursor.close()
     if row is None:
         return None
-    made, start = [], 0
+    made: list[Model | None] = []
+    start = 0
     for model in models:
         names, pk_position, converters = _reader(model, connection)
         values = list(row[start : start + len(names)])
@@ -126,19 +148,36 @@ def fetch_instances(sql: str, params: list, *models: type[Model]) -> list[Model 
     return made
 
 
-def execute(sql: str, params: list) -> int:
+def execute(sql: str, params: Params) -> int:
     """Runs one statement; the number of rows it changed."""
     cursor = _run(_connection(), sql, params)
     try:
-        return cursor.rowcount
+        changed: int = cursor.rowcount
+        return changed
     finally:
         cursor.close()
 
 
-def adapt_datetime(value):
+def adapt_datetime(value: datetime) -> object:
+    """`value` as the driver takes it for a DateTimeField column."""
     return _connection().ops.adapt_datetimefield_value(value)
 
 
 def cache_relation(instance: Model, name: str, value: Model | None) -> None:
     """Records `instance.<name>` as fetched, as `select_related` does (None: known to be absent)."""
-    instance._meta.get_field(name).set_cached_value(instance, value)
+    field = instance._meta.get_field(name)
+    if not isinstance(field, FieldCacheMixin):
+        raise TypeError(f"{type(instance).__name__}.{name} is not a relation")
+    field.set_cached_value(instance, value)
+
+
+def instance_of[M: Model](model: type[M], made: Model | None) -> M:
+    """One of `fetch_instances`' instances that the statement's inner join guarantees, as its model."""
+    if not isinstance(made, model):
+        raise TypeError(f"expected a {model.__name__}, the statement gave {made!r}")
+    return made
+
+
+def optional_instance_of[M: Model](model: type[M], made: Model | None) -> M | None:
+    """One of `fetch_instances`' instances from an outer join: None when the join found nothing."""
+    return None if made is None else instance_of(model, made)

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, unquote
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.models import SeenNonce
-from portal.rows import adapt_datetime, execute, statement
+from portal.rows import Columns, Table, adapt_datetime, execute, statement
 
 ACS3 = "ACS3-HMAC-SHA256"
 MAX_CLOCK_SKEW = timedelta(minutes=15)
@@ -69,15 +70,15 @@ def _parse_time(value: str) -> datetime | None:
         return None
 
 
-def _lower_headers(request) -> dict[str, str]:
+def _lower_headers(request: HttpRequest) -> dict[str, str]:
     return {key.lower(): value for key, value in request.headers.items()}
 
 
-def parse_signed_request(request, params: dict[str, str]) -> SignedRequest:
+def parse_signed_request(request: HttpRequest, params: dict[str, str]) -> SignedRequest:
     """How the request says it is signed; SignatureError when it does not say so properly."""
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith(ACS3 + " "):
-        fields = {}
+        fields: dict[str, str] = {}
         for part in authorization[len(ACS3) + 1 :].split(","):
             name, _, value = part.strip().partition("=")
             fields[name] = value
@@ -107,14 +108,14 @@ def parse_signed_request(request, params: dict[str, str]) -> SignedRequest:
     raise SignatureError("MissingAccessKeyId", "The request is not signed with an AccessKey.", status=400)
 
 
-def acs3_signature(request, signed: SignedRequest, secret: str, query: dict[str, str]) -> str:
+def acs3_signature(request: HttpRequest, signed: SignedRequest, secret: str, query: dict[str, str]) -> str:
     headers = _lower_headers(request)
     canonical_query = "&".join(f"{key}={percent_encode(query[key])}" for key in sorted(query))
     canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed.signed_headers)
     payload_hash = headers.get("x-acs-content-sha256") or hashlib.sha256(request.body).hexdigest()
     canonical_request = "\n".join(
         [
-            request.method,
+            request.method or "",
             request.path or "/",
             canonical_query,
             canonical_headers,
@@ -134,7 +135,9 @@ def rpc_signature(method: str, params: dict[str, str], secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify_signature(request, signed: SignedRequest, secret: str, *, query: dict[str, str], params: dict[str, str]):
+def verify_signature(
+    request: HttpRequest, signed: SignedRequest, secret: str, *, query: dict[str, str], params: dict[str, str]
+) -> None:
     """SignatureError unless the signature matches, the time is within ±15 minutes and the nonce is new."""
     if signed.scheme == "acs3":
         # Every x-acs-* header the request carries must be signed (the SDKs sign them all): otherwise a
@@ -148,7 +151,7 @@ def verify_signature(request, signed: SignedRequest, secret: str, *, query: dict
             raise SignatureError("SignatureDoesNotMatch", "The body does not match x-acs-content-sha256.")
         expected = acs3_signature(request, signed, secret, query)
     else:
-        expected = rpc_signature(request.method, params, secret)
+        expected = rpc_signature(request.method or "", params, secret)
     if not hmac.compare_digest(expected.encode(), signed.signature.encode()):
         raise SignatureError(
             "SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards.", status=400
@@ -164,7 +167,7 @@ def verify_signature(request, signed: SignedRequest, secret: str, *, query: dict
 
 
 @statement
-def _insert_nonce(columns, table) -> str:
+def _insert_nonce(columns: Columns, table: Table) -> str:
     # One statement: the unique constraint decides between concurrent requests, and a conflict leaves any
     # surrounding transaction usable. Plain SQL, as the other statements on every signed request (portal.rows).
     return (
@@ -188,7 +191,7 @@ def remember_nonce(access_key_id: str, nonce: str, now: datetime) -> None:
 ODPS = "ODPS"
 
 
-def parse_odps_authorization(request) -> SignedRequest:
+def parse_odps_authorization(request: HttpRequest) -> SignedRequest:
     """How an ODPS request says it is signed; SignatureError (with MaxCompute's codes) when it does not say so."""
     scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
     access_key_id, _, signature = credential.rpartition(":")
@@ -219,7 +222,7 @@ def _header_text(value: str) -> str:
         return value
 
 
-def odps_canonical_string(request, resource_path: str) -> str:
+def odps_canonical_string(request: HttpRequest, resource_path: str) -> str:
     """MaxCompute's string to sign; `resource_path` is the path relative to the endpoint the client was given."""
     params = dict(parse_qsl(unquote(request.META.get("QUERY_STRING", "")), keep_blank_values=True))
     resource = resource_path
@@ -232,7 +235,7 @@ def odps_canonical_string(request, resource_path: str) -> str:
             signed_headers[name] = _header_text(value)
     signed_headers["date"] = request.headers.get("Date", "")
     signed_headers |= {key: value for key, value in params.items() if key.startswith("x-odps-")}
-    lines = [request.method]
+    lines = [request.method or ""]
     for name in sorted(signed_headers):
         lines.append(f"{name}:{signed_headers[name]}" if name.startswith("x-odps-") else signed_headers[name])
     lines.append(resource)
@@ -244,7 +247,7 @@ def odps_signature(canonical_string: str, secret: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-def verify_odps_signature(request, signed: SignedRequest, secret: str, *, resource_path: str) -> None:
+def verify_odps_signature(request: HttpRequest, signed: SignedRequest, secret: str, *, resource_path: str) -> None:
     """SignatureError unless the signature matches, Content-MD5 (if sent) matches the body and the Date is
     within ±15 minutes."""
     expected = odps_signature(odps_canonical_string(request, resource_path), secret)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.urls import reverse
 
@@ -19,7 +21,7 @@ class CreateProjectForm(forms.Form):
     )
     description = forms.CharField(label="Description", max_length=256, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = helper("Create Project")
 
@@ -37,7 +39,7 @@ class ProjectSettingsForm(forms.Form):
     is_data_protection_on = forms.BooleanField(label="Data protection", required=False)
     quota = forms.CharField(label="Quota group", max_length=64)
 
-    def __init__(self, *args, project: Project, allowed_fields: set[str], **kwargs):
+    def __init__(self, *args: Any, project: Project, allowed_fields: set[str], **kwargs: Any) -> None:
         kwargs.setdefault(
             "initial",
             {
@@ -53,8 +55,8 @@ class ProjectSettingsForm(forms.Form):
         self.helper = helper("OK")
         self.helper.form_action = reverse("projects:update-project-settings", args=[project.pk])
 
-    def clean_ip_whitelist(self):
-        raw = self.cleaned_data["ip_whitelist"]
+    def clean_ip_whitelist(self) -> list[str]:
+        raw: str = self.cleaned_data["ip_whitelist"]
         return [part for part in raw.replace(",", "\n").split() if part]
 
 
@@ -68,14 +70,14 @@ class AddMemberForm(forms.Form):
         label="Roles", choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, project: Project, **kwargs):
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
         self.fields["ram_user"].widget.attrs.update({"list": CANDIDATES_LIST_ID, "autocomplete": "off"})
         self.helper = helper("Add Member")
         self.helper.form_action = reverse("projects:add-member", args=[project.pk])
 
-    def clean_ram_user(self):
+    def clean_ram_user(self) -> RamUser:
         name = self.cleaned_data["ram_user"].strip().split("@")[0]
         ram_user = RamUser.objects.named(account=self.project.account, name=name)
         if ram_user is None:
@@ -102,12 +104,12 @@ class CrossProjectForm(forms.Form):
         empty_label=None,
     )
 
-    def __init__(self, *args, project: Project, **kwargs):
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         already = project.incoming_access.values("source")
-        self.fields["source"].queryset = (
-            Project.objects.for_account(project.account).exclude(pk=project.pk).exclude(pk__in=already)
-        )
+        source = self.fields["source"]
+        assert isinstance(source, forms.ModelChoiceField)  # the field declared above, as this form's copy
+        source.queryset = Project.objects.for_account(project.account).exclude(pk=project.pk).exclude(pk__in=already)
         self.helper = helper("Authorise", css_class="btn-outline-primary")
         self.helper.form_action = reverse("projects:authorize-cross-project", args=[project.pk])
 
@@ -119,13 +121,13 @@ class RevokeCrossProjectForm(forms.Form):
 class DeleteProjectForm(forms.Form):
     confirm_name = forms.CharField(label="Type the project name to confirm", max_length=28)
 
-    def __init__(self, *args, project: Project, **kwargs):
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
         self.helper = helper("Delete", css_class="btn-danger")
 
-    def clean_confirm_name(self):
-        value = self.cleaned_data["confirm_name"]
+    def clean_confirm_name(self) -> str:
+        value: str = self.cleaned_data["confirm_name"]
         if value != self.project.name:
             raise forms.ValidationError(f"Type {self.project.name} exactly.")
         return value
@@ -139,11 +141,14 @@ class CheckPermissionsForm(forms.Form):
     )
     project = forms.ModelChoiceField(label="Project", queryset=Project.objects.none(), empty_label=None)
 
-    def __init__(self, *args, account: PrimaryAccount, **kwargs):
+    def __init__(self, *args: Any, account: PrimaryAccount, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.account = account
+        self.projects = Project.objects.for_account(account)
         self.fields["user"].widget.attrs.update({"list": USERS_LIST_ID, "autocomplete": "off"})
-        self.fields["project"].queryset = Project.objects.for_account(account)
+        project = self.fields["project"]
+        assert isinstance(project, forms.ModelChoiceField)  # the field declared above, as this form's copy
+        project.queryset = self.projects
         self.helper = helper("Check", css_class="btn-primary")
         self.helper.form_method = "get"
         self.helper.disable_csrf = True
@@ -152,6 +157,7 @@ class CheckPermissionsForm(forms.Form):
         """The owner by "owner", its principal or email; a RAM user by name, logon name or principal."""
         value = self.cleaned_data["user"].strip()
         owner = self.account.owner
+        assert owner.email is not None, "an owner signs in by email (accounts.services.primary_accounts)"
         if value.lower() in {"owner", self.account.principal.lower(), owner.email.lower()}:
             return owner
         name = value.removeprefix(f"RAM${self.account.account_id}:").split("@")[0]
@@ -165,7 +171,7 @@ class RevokeAndDeleteUserForm(DeleteRamUserForm):
     """The one action that leaves no orphan; its fields sit on the delete page beside the plain "Delete" form's,
     so its IDs differ while its field names stay the ones the action reads."""
 
-    def __init__(self, *args, ram_user: RamUser, **kwargs):
+    def __init__(self, *args: Any, ram_user: RamUser, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "revoke-%s")
         super().__init__(*args, ram_user=ram_user, **kwargs)
         self.fields["otp_code"].widget.attrs.pop("autofocus", None)

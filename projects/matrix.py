@@ -36,7 +36,7 @@ ALL_ROLES = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
 ADMIN_DEV = frozenset({Role.ADMIN, Role.DEV})
 ADMIN_DEV_PE_DEPLOY = frozenset({Role.ADMIN, Role.DEV, Role.PE, Role.DEPLOY})
-NOBODY = frozenset()
+NOBODY: frozenset[Role] = frozenset()
 
 
 class Dependency(StrEnum):
@@ -54,7 +54,7 @@ class MatrixRow:
     channel: Channel
     channel_label: str  # as the seed names where it is operated
     owner: bool  # "Supported" for the Alibaba Cloud account (as project owner)
-    ram_roles: frozenset  # the RAM user roles that may; empty means "Not supported"
+    ram_roles: frozenset[Role]  # the RAM user roles that may; empty means "Not supported"
     ram_roles_label: str  # as the seed words them
     dependency: Dependency = Dependency.NONE
 
@@ -68,9 +68,18 @@ CLI = "MaxCompute CLI and MaxCompute Studio"
 BOTH = "DataWorks, MaxCompute CLI, and MaxCompute Studio"
 
 
-def _rows(operation, category, description, where, owner, roles, roles_label, dependency=Dependency.NONE):  # noqa: PLR0917 - the seed table's columns, in order
+def _rows(  # noqa: PLR0917 - the seed table's columns, in order
+    operation: str,
+    category: str,
+    description: str,
+    where: str,
+    owner: bool,
+    roles: frozenset[Role],
+    roles_label: str,
+    dependency: Dependency = Dependency.NONE,
+) -> list[MatrixRow]:
     """The seed's one line, as one row per channel it names."""
-    channels = {
+    channels: dict[str, list[tuple[Channel, str]]] = {
         DW: [(Channel.CONSOLE, DW)],
         CLI: [(Channel.API, CLI)],
         BOTH: [(Channel.CONSOLE, DW), (Channel.API, CLI)],

@@ -1,3 +1,5 @@
+from typing import Self
+
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -9,11 +11,11 @@ from projects.matrix import Role
 PROJECT_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]{2,27}$"
 
 
-class ProjectQuerySet(models.QuerySet):
-    def for_account(self, account: PrimaryAccount):
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def for_account(self, account: PrimaryAccount) -> Self:
         return self.filter(account=account)
 
-    def visible_to(self, user: User):
+    def visible_to(self, user: User) -> Self:
         """The projects `user` may see: all of its account's for the owner and RAM readers, otherwise the ones it is
         a member of. Anything else answers like a missing project."""
         projects = self.for_account(user.account)
@@ -43,7 +45,7 @@ class Project(models.Model):
         constraints = [models.UniqueConstraint(Lower("name"), name="unique_project_name_ignoring_case")]
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
 
@@ -59,7 +61,7 @@ class ProjectMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "ram_user"], name="unique_project_member")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"membership of project {self.project.name}"
 
 
@@ -75,7 +77,7 @@ class RoleGrant(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "role"], name="unique_role_per_member")]
         ordering = ["role"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.role} in {self.member}"
 
 
@@ -93,5 +95,5 @@ class CrossProjectAccess(models.Model):
             models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="cross_project_not_self"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.source} → {self.target}"

@@ -18,6 +18,7 @@ where, as "[line,column]", and what was expected there.
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NoReturn
 
 from projects.matrix import Channel
 
@@ -107,6 +108,14 @@ class Command:
     def rule(self) -> CommandRule:
         return COMMAND_RULES[self.verb]
 
+    @property
+    def named_principal(self) -> Principal:
+        """The principal of a command whose grammar requires one (add user, remove user, grant, revoke, show grants
+        for); asking any other command for it is a programming error, refused loudly."""
+        if self.principal is None:
+            raise ValueError(f"The command {self.verb!r} names no principal.")
+        return self.principal
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -154,7 +163,7 @@ class _Cursor:
     def peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
 
-    def fail(self, expected: str):
+    def fail(self, expected: str) -> NoReturn:
         token = self.peek()
         found = f'found "{token.text}"' if token else "found the end of the command"
         raise CommandParseError(f"expected {expected}, {found}", *((token.line, token.column) if token else self.end))
@@ -185,9 +194,10 @@ class _Cursor:
 
 def _principal(cursor: _Cursor) -> Principal:
     expected = f"a principal ({PRINCIPAL_FORMS})"
-    if cursor.peek() is None or cursor.peek().text in {",", ";"}:
+    token = cursor.peek()
+    if token is None or token.text in {",", ";"}:
         cursor.fail(expected)
-    text = cursor.peek().text
+    text = token.text
     for pattern in (_RAM_PRINCIPAL, _ACCOUNT_PRINCIPAL):
         match = pattern.fullmatch(text)
         if match:

@@ -1,10 +1,11 @@
 """The one function that reads the permission matrix and decides."""
 
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 
-from accounts.models import AccessKey, User
+from accounts.models import AccessKey, PrimaryAccount, User
 from accounts.permissions import can_create_projects
-from projects.matrix import MATRIX_INDEX, ROLE_LABELS, Channel, Dependency, MatrixRow
+from projects.matrix import MATRIX_INDEX, ROLE_LABELS, Channel, Dependency, MatrixRow, Role
 from projects.models import CrossProjectAccess, Project, RoleGrant
 
 
@@ -18,8 +19,17 @@ class Decision:
         return self.allowed
 
 
-def _cached(cache: dict | None, key, compute):
-    # A page that asks many questions passes one dict; a service asks afresh every time.
+@dataclass
+class PermissionCache:
+    """The answers one page reuses however many questions it asks: a user's roles in a project, the roles that
+    reach a project, and whether an account has an enabled AccessKey. A service asks afresh every time."""
+
+    roles: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    reaching: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    account_keys: dict[int, bool] = field(default_factory=dict)
+
+
+def _cached[K: Hashable, V](cache: dict[K, V] | None, key: K, compute: Callable[[], V]) -> V:
     if cache is None:
         return compute()
     if key not in cache:
@@ -27,10 +37,10 @@ def _cached(cache: dict | None, key, compute):
     return cache[key]
 
 
-def roles_in(user: User, project: Project, cache: dict | None = None) -> frozenset[str]:
+def roles_in(user: User, project: Project, cache: PermissionCache | None = None) -> frozenset[str]:
     return _cached(
-        cache,
-        ("roles", user.pk, project.pk),
+        cache.roles if cache is not None else None,
+        (user.pk, project.pk),
         lambda: frozenset(
             RoleGrant.objects.filter(member__project=project, member__ram_user__user=user).values_list(
                 "role", flat=True
@@ -39,10 +49,10 @@ def roles_in(user: User, project: Project, cache: dict | None = None) -> frozens
     )
 
 
-def _roles_reaching(user: User, target: Project, cache: dict | None) -> frozenset[str]:
+def _roles_reaching(user: User, target: Project, cache: PermissionCache | None) -> frozenset[str]:
     """Roles the user holds in projects whose members the owner has authorised to reach `target`."""
 
-    def compute():
+    def compute() -> frozenset[str]:
         sources = CrossProjectAccess.objects.filter(target=target).values_list("source", flat=True)
         return frozenset(
             RoleGrant.objects.filter(member__project__in=sources, member__ram_user__user=user).values_list(
@@ -50,23 +60,23 @@ def _roles_reaching(user: User, target: Project, cache: dict | None) -> frozense
             )
         )
 
-    return _cached(cache, ("reaching", user.pk, target.pk), compute)
+    return _cached(cache.reaching if cache is not None else None, (user.pk, target.pk), compute)
 
 
-def has_enabled_account_access_key(account, cache: dict | None = None) -> bool:
+def has_enabled_account_access_key(account: PrimaryAccount, cache: PermissionCache | None = None) -> bool:
     return _cached(
-        cache,
-        ("account_key", account.pk),
+        cache.account_keys if cache is not None else None,
+        account.pk,
         lambda: AccessKey.objects.filter(user=account.owner_id, status=AccessKey.Status.ACTIVE).exists(),
     )
 
 
-def _role_words(roles) -> str:
-    return ", ".join(sorted(ROLE_LABELS[role] for role in roles))
+def _role_words(roles: Iterable[str]) -> str:
+    return ", ".join(sorted(ROLE_LABELS[Role(role)] for role in roles))
 
 
 def check_permission(
-    principal: User, project: Project | None, operation: str, channel: str, *, cache: dict | None = None
+    principal: User, project: Project | None, operation: str, channel: str, *, cache: PermissionCache | None = None
 ) -> Decision:
     """Whether `principal` may perform `operation` in `project` through `channel`, and why (seed 002)."""
     row = MATRIX_INDEX.get((operation, Channel(channel)))

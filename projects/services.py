@@ -2,6 +2,8 @@
 
 import ipaddress
 import re
+from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -59,7 +61,7 @@ def create_project(*, actor: Actor, name: str, description: str = "") -> Project
             project = Project.objects.create(
                 account=actor.account, name=name, description=description or "", created_by=actor.principal
             )
-            details = {"description": description}
+            details: dict[str, object] = {"description": description}
             if actor.user is not None and not actor.user.is_owner:
                 creator = ProjectMember.objects.create(
                     project=project, ram_user=actor.user.ram_user, added_by=actor.principal
@@ -101,6 +103,15 @@ def normalise_ip_whitelist(entries: list[str]) -> list[str]:
     return cleaned
 
 
+class ProjectSettings(TypedDict, total=False):
+    """The settings the matrix reserves to the owner, each one a field of `Project`; any of them may be given."""
+
+    ip_whitelist: list[str]
+    is_full_table_scan_allowed: bool
+    is_data_protection_on: bool
+    quota: str
+
+
 SETTING_OPERATIONS = {
     "ip_whitelist": "ip_whitelist",
     "is_full_table_scan_allowed": "full_table_scan",
@@ -109,7 +120,7 @@ SETTING_OPERATIONS = {
 }
 
 
-def update_project_settings(*, actor: Actor, project: Project, values: dict) -> Project:
+def update_project_settings(*, actor: Actor, project: Project, values: ProjectSettings) -> Project:
     """The settings the matrix reserves to the owner; each changed one is checked against its own row."""
     if "ip_whitelist" in values:
         values = {**values, "ip_whitelist": normalise_ip_whitelist(values["ip_whitelist"])}
@@ -133,7 +144,7 @@ def _member_or_none(project: Project, ram_user: RamUser) -> ProjectMember | None
     return ProjectMember.objects.filter(project=project, ram_user=ram_user).first()
 
 
-def add_member(*, actor: Actor, project: Project, ram_user: RamUser, roles: list[str] = ()) -> ProjectMember:
+def add_member(*, actor: Actor, project: Project, ram_user: RamUser, roles: Sequence[str] = ()) -> ProjectMember:
     """ "Add Member": a RAM user of the same account joins, with the given roles."""
     ensure_allowed(actor, project, "member_management")
     ensure_same_account(actor, ram_user)
@@ -155,7 +166,7 @@ def add_member(*, actor: Actor, project: Project, ram_user: RamUser, roles: list
     return member
 
 
-def _valid_roles(roles) -> list[str]:
+def _valid_roles(roles: Iterable[str]) -> list[str]:
     unknown = sorted(set(roles) - {role.value for role in Role})
     if unknown:
         raise ValidationError({"roles": [f"Unknown role: {', '.join(unknown)}."]})

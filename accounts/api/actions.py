@@ -6,6 +6,7 @@ from accounts.actors import Actor
 from accounts.api.registry import (
     ApiError,
     Params,
+    ResponseFields,
     action,
     find_user,
     has_code,
@@ -25,7 +26,7 @@ from accounts.services.ram_users import (
 )
 
 
-def user_fields(ram_user: RamUser) -> dict:
+def user_fields(ram_user: RamUser) -> ResponseFields:
     return {
         "UserId": str(ram_user.pk),
         "UserName": ram_user.name,
@@ -40,7 +41,7 @@ def user_fields(ram_user: RamUser) -> dict:
 
 
 @action("CreateUser")
-def create_user(actor: Actor, params: Params) -> dict:
+def create_user(actor: Actor, params: Params) -> ResponseFields:
     new = NewRamUser(
         name=params.required("UserName"),
         display_name=params.get("DisplayName") or params.required("UserName"),
@@ -64,13 +65,13 @@ def create_user(actor: Actor, params: Params) -> dict:
 
 
 @action("GetUser")
-def get_user(actor: Actor, params: Params) -> dict:
+def get_user(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     return {"User": user_fields(find_user(actor, params))}
 
 
 @action("UpdateUser")
-def update_user(actor: Actor, params: Params) -> dict:
+def update_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     try:
@@ -93,7 +94,7 @@ def update_user(actor: Actor, params: Params) -> dict:
 
 
 @action("DeleteUser")
-def delete_user(actor: Actor, params: Params) -> dict:
+def delete_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     if ram_user.user.has_usable_password() and ram_user.is_console_logon_enabled:
@@ -102,14 +103,14 @@ def delete_user(actor: Actor, params: Params) -> dict:
         delete_ram_user(actor=actor, ram_user=ram_user, otp_code=None)
     except DeleteConflict as conflict:
         kind = "AccessKey" if any(b.startswith("AccessKey") for b in conflict.blockers) else "Project"
-        raise ApiError(f"DeleteConflict.User.{kind}", conflict.message, 409) from None
+        raise ApiError(f"DeleteConflict.User.{kind}", str(conflict.message), 409) from None
     except (PermissionDenied, ValidationError) as error:
         raise translate(error) from None
     return {}
 
 
 @action("ListUsers")
-def list_users(actor: Actor, params: Params) -> dict:
+def list_users(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     max_items = params.integer("MaxItems", 100, low=1, high=1000)
     marker = params.get("Marker")
@@ -119,7 +120,7 @@ def list_users(actor: Actor, params: Params) -> dict:
     page = list(users[: max_items + 1])
     truncated = len(page) > max_items
     page = page[:max_items]
-    body = {"IsTruncated": truncated, "Users": {"User": [user_fields(ram_user) for ram_user in page]}}
+    body: ResponseFields = {"IsTruncated": truncated, "Users": {"User": [user_fields(ram_user) for ram_user in page]}}
     if truncated:
         body["Marker"] = page[-1].name
     return body

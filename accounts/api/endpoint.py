@@ -4,21 +4,23 @@ A thin adapter: check the signature, find the key's holder, call the same servic
 answer in RAM's JSON shapes with a RequestId on every response.
 """
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from accounts.actors import Actor
 from accounts.api import actions, keys, logon, mfa, policies, settings  # noqa: F401 - registers the actions
-from accounts.api.registry import ACTIONS, ApiError, Params
+from accounts.api.registry import ACTIONS, ApiError, Params, ResponseFields
 from accounts.gates import signed_request_actor
 from accounts.models import AccessKey
 from accounts.services.access_keys import open_secret
+from portal.middleware import GetResponse
+from portal.requests import PortalRequest
 from portal.signing import SignatureError, parse_signed_request, verify_signature
 
 API_VERSION = "2015-05-01"
 HOST_ID = "ram.aliyuncs.com"
 
 
-def is_api_call(request) -> bool:
+def is_api_call(request: HttpRequest) -> bool:
     return request.path_info == "/" and ("Action" in request.GET or "x-acs-action" in request.headers)
 
 
@@ -31,35 +33,35 @@ class RamApiMiddleware:
     security middleware's headers and HTTPS redirect, the request ID) runs before this one.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: PortalRequest) -> HttpResponseBase:
         if is_api_call(request):
             request.get_host()  # ALLOWED_HOSTS holds here too (CommonMiddleware, which checks it, comes later)
             return rpc_endpoint(request)
         return self.get_response(request)
 
 
-def _params(request) -> dict[str, str]:
+def _params(request: HttpRequest) -> dict[str, str]:
     params = {key: request.GET[key] for key in request.GET}
     if request.content_type == "application/x-www-form-urlencoded":
         params.update({key: request.POST[key] for key in request.POST})
     return params
 
 
-def _answer(request, body: dict, status: int = 200) -> JsonResponse:
+def _answer(request: PortalRequest, body: ResponseFields, status: int = 200) -> JsonResponse:
     response = JsonResponse({"RequestId": request.request_id, **body}, status=status)
     response["Cache-Control"] = "no-store"
     response["Content-Length"] = str(len(response.content))
     return response
 
 
-def _error(request, code: str, message: str, status: int) -> JsonResponse:
+def _error(request: PortalRequest, code: str, message: str, status: int) -> JsonResponse:
     return _answer(request, {"HostId": HOST_ID, "Code": code, "Message": message}, status)
 
 
-def rpc_endpoint(request):
+def rpc_endpoint(request: PortalRequest) -> JsonResponse:
     params = _params(request)
     try:
         name = params.get("Action") or request.headers.get("x-acs-action", "")
@@ -81,7 +83,7 @@ def rpc_endpoint(request):
         return _error(request, error.code, error.message, error.status)
 
 
-def authenticate(request, params: dict[str, str]) -> Actor:
+def authenticate(request: PortalRequest, params: dict[str, str]) -> Actor:
     """The actor a correctly signed request acts as; SignatureError or ApiError otherwise."""
     signed = parse_signed_request(request, params)
     access_key = AccessKey.objects.for_signature(signed.access_key_id)

@@ -9,6 +9,7 @@ from accounts.actors import Actor
 from accounts.api.registry import (
     ApiError,
     Params,
+    ResponseFields,
     action,
     error_code,
     find_user,
@@ -29,21 +30,23 @@ def key_holder(actor: Actor, params: Params) -> User:
     naming someone else needs read access before any lookup."""
     name = params.get("UserName")
     if not name or is_self(actor, name):
-        return actor.user
+        return actor.person
     require_reader(actor)
     return find_user(actor, params).user
 
 
 def find_key(holder: User, params: Params) -> AccessKey:
     access_key_id = params.required("UserAccessKeyId")
-    access_key = AccessKey.objects.filter(user=holder, access_key_id=access_key_id).select_related("user").first()
+    access_key: AccessKey | None = (
+        AccessKey.objects.filter(user=holder, access_key_id=access_key_id).select_related("user").first()
+    )
     if access_key is None:
         raise ApiError("EntityNotExist.User.AccessKey", f"The AccessKey does not exist: {access_key_id}.", 404)
     return access_key
 
 
 @action("CreateAccessKey")
-def create_access_key(actor: Actor, params: Params) -> dict:
+def create_access_key(actor: Actor, params: Params) -> ResponseFields:
     holder = key_holder(actor, params)
     try:
         issued = issue_access_key(actor=actor, holder=holder, otp_code=None)
@@ -68,7 +71,7 @@ def create_access_key(actor: Actor, params: Params) -> dict:
 
 
 @action("ListAccessKeys")
-def list_access_keys(actor: Actor, params: Params) -> dict:
+def list_access_keys(actor: Actor, params: Params) -> ResponseFields:
     holder = key_holder(actor, params)
     keys = [
         {"AccessKeyId": key.access_key_id, "Status": key.status, "CreateDate": iso(key.created_at)}
@@ -78,7 +81,7 @@ def list_access_keys(actor: Actor, params: Params) -> dict:
 
 
 @action("UpdateAccessKey")
-def update_access_key(actor: Actor, params: Params) -> dict:
+def update_access_key(actor: Actor, params: Params) -> ResponseFields:
     holder = key_holder(actor, params)
     access_key = find_key(holder, params)
     status = params.required("Status")
@@ -92,7 +95,7 @@ def update_access_key(actor: Actor, params: Params) -> dict:
 
 
 @action("DeleteAccessKey")
-def delete_access_key_action(actor: Actor, params: Params) -> dict:
+def delete_access_key_action(actor: Actor, params: Params) -> ResponseFields:
     holder = key_holder(actor, params)
     access_key = find_key(holder, params)
     try:
@@ -111,6 +114,6 @@ def delete_access_key_action(actor: Actor, params: Params) -> dict:
 
 
 @action("GetAccessKeyLastUsed")
-def get_access_key_last_used(actor: Actor, params: Params) -> dict:
+def get_access_key_last_used(actor: Actor, params: Params) -> ResponseFields:
     access_key = find_key(key_holder(actor, params), params)
     return {"AccessKeyLastUsed": {"LastUsedDate": iso(access_key.last_used_at)}}

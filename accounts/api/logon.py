@@ -3,12 +3,22 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
-from accounts.api.registry import ApiError, Params, action, find_user, iso, readable_user, require_writer, translate
+from accounts.api.registry import (
+    ApiError,
+    Params,
+    ResponseFields,
+    action,
+    find_user,
+    iso,
+    readable_user,
+    require_writer,
+    translate,
+)
 from accounts.models import RamUser
 from accounts.services.logon import LogonChange, change_own_password, ensure_self_service, modify_logon_settings
 
 
-def login_profile(ram_user: RamUser) -> dict:
+def login_profile(ram_user: RamUser) -> ResponseFields:
     return {
         "UserName": ram_user.name,
         "PasswordResetRequired": ram_user.must_reset_password,
@@ -31,7 +41,7 @@ def _modify(actor: Actor, ram_user: RamUser, change: LogonChange) -> RamUser:
 
 
 @action("CreateLoginProfile")
-def create_login_profile(actor: Actor, params: Params) -> dict:
+def create_login_profile(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     password = params.required("Password")
@@ -49,7 +59,7 @@ def create_login_profile(actor: Actor, params: Params) -> dict:
 
 
 @action("GetLoginProfile")
-def get_login_profile(actor: Actor, params: Params) -> dict:
+def get_login_profile(actor: Actor, params: Params) -> ResponseFields:
     ram_user = readable_user(actor, params)
     if not ram_user.is_console_logon_enabled:
         raise no_login_profile(ram_user)
@@ -57,7 +67,7 @@ def get_login_profile(actor: Actor, params: Params) -> dict:
 
 
 @action("UpdateLoginProfile")
-def update_login_profile(actor: Actor, params: Params) -> dict:
+def update_login_profile(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     change = LogonChange(
@@ -73,7 +83,7 @@ def update_login_profile(actor: Actor, params: Params) -> dict:
 
 
 @action("DeleteLoginProfile")
-def delete_login_profile(actor: Actor, params: Params) -> dict:
+def delete_login_profile(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     if not ram_user.is_console_logon_enabled:
@@ -83,17 +93,17 @@ def delete_login_profile(actor: Actor, params: Params) -> dict:
 
 
 @action("ChangePassword")
-def change_password(actor: Actor, params: Params) -> dict:
+def change_password(actor: Actor, params: Params) -> ResponseFields:
     """The calling RAM user's own console password, where the security settings allow it."""
     old_password = params.required("OldPassword")
     new_password = params.required("NewPassword")
-    if actor.user.is_owner:
+    if actor.person.is_owner:
         raise ApiError(
             "NoPermission",
             "ChangePassword is for RAM users; the primary account changes its password in the console.",
             403,
         )
-    ram_user = actor.user.ram_user
+    ram_user = actor.person.ram_user
     try:
         ensure_self_service(actor, "allow_change_password")
         if not ram_user.is_console_logon_enabled:

@@ -17,6 +17,7 @@ from accounts.actors import Actor
 from accounts.api.registry import (
     ApiError,
     Params,
+    ResponseFields,
     action,
     error_code,
     find_user,
@@ -58,7 +59,8 @@ def find_device(actor: Actor, params: Params) -> Authenticator:
 
 
 def bound_device(ram_user: RamUser) -> Authenticator:
-    device = Authenticator.objects.filter(user=ram_user.user, confirmed=True).first()
+    # (Annotated: the model's manager comes from django-otp, which ships no types.)
+    device: Authenticator | None = Authenticator.objects.filter(user=ram_user.user, confirmed=True).first()
     if device is None:
         raise ApiError("EntityNotExist.User.MFADevice", f"The user {ram_user.name} has no MFA device.", 404)
     return device
@@ -75,7 +77,7 @@ def qr_code_png(account: PrimaryAccount, device: Authenticator, seed: str) -> st
 
 
 @action("CreateVirtualMFADevice")
-def create_virtual_mfa_device_action(actor: Actor, params: Params) -> dict:
+def create_virtual_mfa_device_action(actor: Actor, params: Params) -> ResponseFields:
     name = params.required("VirtualMFADeviceName")
     try:
         device = create_virtual_mfa_device(actor=actor, name=name)
@@ -97,7 +99,7 @@ def create_virtual_mfa_device_action(actor: Actor, params: Params) -> dict:
 
 
 @action("BindMFADevice")
-def bind_mfa_device(actor: Actor, params: Params) -> dict:
+def bind_mfa_device(actor: Actor, params: Params) -> ResponseFields:
     if not is_self(actor, params.required("UserName")):
         require_writer(actor)
     ram_user = find_user(actor, params)
@@ -123,7 +125,7 @@ def bind_mfa_device(actor: Actor, params: Params) -> dict:
 
 
 @action("UnbindMFADevice")
-def unbind_mfa_device_action(actor: Actor, params: Params) -> dict:
+def unbind_mfa_device_action(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
     serial = serial_number(actor.account, bound_device(ram_user))
@@ -135,19 +137,19 @@ def unbind_mfa_device_action(actor: Actor, params: Params) -> dict:
 
 
 @action("GetUserMFAInfo")
-def get_user_mfa_info(actor: Actor, params: Params) -> dict:
+def get_user_mfa_info(actor: Actor, params: Params) -> ResponseFields:
     ram_user = readable_user(actor, params)
     device = bound_device(ram_user)
     return {"MFADevice": {"SerialNumber": serial_number(actor.account, device), "Type": DEVICE_TYPE}}
 
 
 @action("ListVirtualMFADevices")
-def list_virtual_mfa_devices(actor: Actor, params: Params) -> dict:
+def list_virtual_mfa_devices(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     devices = devices_of_account(actor.account).select_related("user__ram_user").order_by("name", "pk")
-    listed = []
+    listed: list[ResponseFields] = []
     for device in devices:
-        entry = {"SerialNumber": serial_number(actor.account, device)}
+        entry: ResponseFields = {"SerialNumber": serial_number(actor.account, device)}
         if device.confirmed:
             ram_user = device.user.ram_user
             entry["ActivateDate"] = iso(device.created_at)
@@ -161,7 +163,7 @@ def list_virtual_mfa_devices(actor: Actor, params: Params) -> dict:
 
 
 @action("DeleteVirtualMFADevice")
-def delete_virtual_mfa_device_action(actor: Actor, params: Params) -> dict:
+def delete_virtual_mfa_device_action(actor: Actor, params: Params) -> ResponseFields:
     device = find_device(actor, params)
     try:
         delete_virtual_mfa_device(actor=actor, device=device)

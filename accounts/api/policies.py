@@ -10,6 +10,7 @@ from accounts.actors import Actor
 from accounts.api.registry import (
     ApiError,
     Params,
+    ResponseFields,
     action,
     find_user,
     has_code,
@@ -44,21 +45,21 @@ def find_policy(params: Params) -> SystemPolicy:
 
 
 @action("ListPolicies")
-def list_policies(actor: Actor, params: Params) -> dict:
+def list_policies(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     kind = policy_type(params, required=False)
     max_items = params.integer("MaxItems", 100, low=1, high=1000)
     marker = params.get("Marker")
-    policies = [] if kind == "Custom" else sorted(SYSTEM_POLICIES, key=lambda policy: policy.name)
+    policies: list[SystemPolicy] = [] if kind == "Custom" else sorted(SYSTEM_POLICIES, key=lambda policy: policy.name)
     policies = [policy for policy in policies if policy.name > marker] if marker else policies
     page, truncated = policies[:max_items], len(policies) > max_items
-    counts = dict(
+    counts: dict[str, int] = dict(
         PolicyAttachment.objects.filter(ram_user__account=actor.account)
         .values_list("policy_name")
         .annotate(count=Count("pk"))
         .values_list("policy_name", "count")
     )
-    body = {
+    body: ResponseFields = {
         "IsTruncated": truncated,
         "Policies": {
             "Policy": [
@@ -79,7 +80,7 @@ def list_policies(actor: Actor, params: Params) -> dict:
 
 
 @action("AttachPolicyToUser")
-def attach_policy_to_user(actor: Actor, params: Params) -> dict:
+def attach_policy_to_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     policy = find_policy(params)
     ram_user = find_user(actor, params)
@@ -97,7 +98,7 @@ def attach_policy_to_user(actor: Actor, params: Params) -> dict:
 
 
 @action("DetachPolicyFromUser")
-def detach_policy_from_user(actor: Actor, params: Params) -> dict:
+def detach_policy_from_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     policy = find_policy(params)
     ram_user = find_user(actor, params)
@@ -115,7 +116,7 @@ def detach_policy_from_user(actor: Actor, params: Params) -> dict:
 
 
 @action("ListPoliciesForUser")
-def list_policies_for_user(actor: Actor, params: Params) -> dict:
+def list_policies_for_user(actor: Actor, params: Params) -> ResponseFields:
     ram_user = readable_user(actor, params)
     return {
         "Policies": {

@@ -1,7 +1,9 @@
 """The RAM OpenAPI's actions: each a function of (actor, params) → response fields, registered by name."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import overload
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -12,19 +14,24 @@ from accounts.permissions import can_read_ram, ensure_can_write_ram
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 NO_PERMISSION = "You are not authorized to do this action. You should be authorized by RAM."
 
-ACTIONS: dict[str, Callable[[Actor, "Params"], dict]] = {}
+# What an action answers: RAM's response fields (the endpoint adds the RequestId), all of them JSON.
+type JsonValue = str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None
+type ResponseFields = dict[str, JsonValue]
+type Handler = Callable[[Actor, Params], ResponseFields]
+
+ACTIONS: dict[str, Handler] = {}
 
 
 class ApiError(Exception):
     """An answer in RAM's error shape: Code, Message and the HTTP status."""
 
-    def __init__(self, code: str, message: str, status: int = 400):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
         self.code, self.message, self.status = code, message, status
         super().__init__(message)
 
 
-def action(name: str):
-    def register(function):
+def action(name: str) -> Callable[[Handler], Handler]:
+    def register(function: Handler) -> Handler:
         ACTIONS[name] = function
         return function
 
@@ -52,6 +59,10 @@ class Params:
             )
         return value
 
+    @overload
+    def boolean(self, name: str, default: bool) -> bool: ...
+    @overload
+    def boolean(self, name: str, default: None = None) -> bool | None: ...
     def boolean(self, name: str, default: bool | None = None) -> bool | None:
         value = self.values.get(name)
         if value is None or value == "":
@@ -60,7 +71,15 @@ class Params:
             return value.lower() == "true"
         raise ApiError(f"InvalidParameter.{name}", f"The parameter {name} must be true or false.")
 
-    def integer(self, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None):
+    @overload
+    def integer(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int: ...
+    @overload
+    def integer(
+        self, name: str, default: None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None: ...
+    def integer(
+        self, name: str, default: int | None = None, *, low: int | None = None, high: int | None = None
+    ) -> int | None:
         value = self.values.get(name)
         if value is None or value == "":
             return default
@@ -73,7 +92,7 @@ class Params:
         return number
 
 
-def iso(value) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.strftime(DATE_FORMAT) if value else None
 
 

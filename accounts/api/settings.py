@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
-from accounts.api.registry import ApiError, Params, action, require_reader, translate
+from accounts.api.registry import ApiError, Params, ResponseFields, action, require_reader, translate
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.services.alias import ALIAS_TAKEN, clear_enterprise_alias, set_enterprise_alias
 from accounts.services.security import update_password_policy, update_security_settings
@@ -43,14 +43,14 @@ def _parameters_of(fields: dict[str, str]) -> dict[str, str]:
 
 
 @action("GetAccountAlias")
-def get_account_alias(actor: Actor, params: Params) -> dict:
+def get_account_alias(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     # Without an alias, the account ID is what names the account in its logon domain, as in RAM.
     return {"AccountAlias": actor.account.alias or actor.account.account_id}
 
 
 @action("SetAccountAlias")
-def set_account_alias(actor: Actor, params: Params) -> dict:
+def set_account_alias(actor: Actor, params: Params) -> ResponseFields:
     alias = params.required("AccountAlias")
     try:
         set_enterprise_alias(actor=actor, otp_code=None, alias=alias)
@@ -65,7 +65,7 @@ def set_account_alias(actor: Actor, params: Params) -> dict:
 
 
 @action("ClearAccountAlias")
-def clear_account_alias(actor: Actor, params: Params) -> dict:
+def clear_account_alias(actor: Actor, params: Params) -> ResponseFields:
     try:
         clear_enterprise_alias(actor=actor, otp_code=None)
     except (PermissionDenied, ValidationError) as error:
@@ -76,7 +76,7 @@ def clear_account_alias(actor: Actor, params: Params) -> dict:
 # --- Security preference ("Update RAM User Security Settings") ---
 
 
-def security_preference(settings: SecuritySettings) -> dict:
+def security_preference(settings: SecuritySettings) -> ResponseFields:
     return {
         "SecurityPreference": {
             "LoginProfilePreference": {
@@ -94,14 +94,14 @@ def security_preference(settings: SecuritySettings) -> dict:
 
 
 @action("GetSecurityPreference")
-def get_security_preference(actor: Actor, params: Params) -> dict:
+def get_security_preference(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     return security_preference(SecuritySettings.objects.get(account=actor.account))
 
 
 @action("SetSecurityPreference")
-def set_security_preference(actor: Actor, params: Params) -> dict:
-    values = {}
+def set_security_preference(actor: Actor, params: Params) -> ResponseFields:
+    values: dict[str, bool | int | list[str]] = {}
     for parameter, field in SECURITY_PREFERENCE_BOOLEANS.items():
         if (value := params.boolean(parameter)) is not None:
             values[field] = value
@@ -121,26 +121,26 @@ def set_security_preference(actor: Actor, params: Params) -> dict:
 # --- Password policy ---
 
 
-def password_policy(policy: PasswordPolicy) -> dict:
+def password_policy(policy: PasswordPolicy) -> ResponseFields:
     fields = {**PASSWORD_POLICY_NUMBERS, **PASSWORD_POLICY_BOOLEANS}
     return {"PasswordPolicy": {parameter: getattr(policy, field) for parameter, field in fields.items()}}
 
 
 @action("GetPasswordPolicy")
-def get_password_policy(actor: Actor, params: Params) -> dict:
+def get_password_policy(actor: Actor, params: Params) -> ResponseFields:
     require_reader(actor)
     return password_policy(PasswordPolicy.objects.get(account=actor.account))
 
 
 @action("SetPasswordPolicy")
-def set_password_policy(actor: Actor, params: Params) -> dict:
-    values = {}
+def set_password_policy(actor: Actor, params: Params) -> ResponseFields:
+    values: dict[str, bool | int] = {}
     for parameter, field in PASSWORD_POLICY_BOOLEANS.items():
         if (value := params.boolean(parameter)) is not None:
             values[field] = value
     for parameter, field in PASSWORD_POLICY_NUMBERS.items():
-        if (value := params.integer(parameter)) is not None:
-            values[field] = value
+        if (number := params.integer(parameter)) is not None:
+            values[field] = number
     try:
         policy = update_password_policy(actor=actor, otp_code=None, values=values)
     except (PermissionDenied, ValidationError) as error:

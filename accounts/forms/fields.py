@@ -1,6 +1,8 @@
 """What the portal's forms share: the submit helper, one-time code and form-token fields, and putting a
 service's refusal beside the fields."""
 
+from typing import Any
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -23,14 +25,14 @@ class OneTimeCodeInput(forms.TextInput):
     """Never renders what was typed: a used code is worth nothing, and a backup code must not be shown again
     (SPEC §3 rule 1) when a form comes back with an error or a reloaded form is posted twice."""
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> None:
         return None
 
 
 class OtpCodeField(forms.CharField):
     widget = OneTimeCodeInput
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "Verification code")
         kwargs.setdefault("help_text", OTP_HELP)
         kwargs.setdefault("max_length", 16)
@@ -44,15 +46,15 @@ class FormTokenField(forms.CharField):
 
     widget = forms.HiddenInput
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, max_length=64, initial=new_form_token, **kwargs)
 
-    def clean(self, value):
-        value = super().clean(value)
-        return value if FORM_TOKEN_RE.fullmatch(value) else new_form_token()
+    def clean(self, value: Any) -> str:
+        token: str = super().clean(value)
+        return token if FORM_TOKEN_RE.fullmatch(token) else new_form_token()
 
 
-def add_errors(form, error: ValidationError) -> None:
+def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Puts a service's ValidationError beside the form's fields (or at the top)."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():

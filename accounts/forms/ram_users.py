@@ -1,10 +1,13 @@
 """Forms of administering RAM users: Create User, Modify Logon Settings, AccessKeys, packets, policies."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.conf import settings
 
 from accounts.forms.fields import FormTokenField, OtpCodeField, helper
 from accounts.forms.sign_in import OtpForm
+from accounts.models import RamUser
 from accounts.policies import SYSTEM_POLICY_CHOICES
 
 DELIVERY_CHOICES = [
@@ -34,7 +37,7 @@ class CreateUsersOptionsForm(forms.Form):
     )
     form_token = FormTokenField()
 
-    def __init__(self, *args, needs_otp: bool = False, **kwargs):
+    def __init__(self, *args: Any, needs_otp: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["otp_code"].widget.attrs.pop("autofocus", None)
         if needs_otp:
@@ -81,14 +84,22 @@ class NewRamUserForm(forms.Form):
     must_bind_mfa = forms.BooleanField(label="Require MFA at next logon", required=False)
     create_access_key = forms.BooleanField(label="Create AccessKey (programmatic access)", required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("console_logon") and data.get("password_mode") == "custom" and not data.get("password"):
             self.add_error("password", "Enter the custom password, or choose to generate one.")
         return data
 
 
-class BaseNewRamUserFormSet(forms.BaseFormSet):
+if TYPE_CHECKING:
+    # django-stubs makes BaseFormSet generic in its form; Django's own class takes no type arguments at run time.
+    _NewRamUserFormSetBase = forms.BaseFormSet[NewRamUserForm]
+else:
+    _NewRamUserFormSetBase = forms.BaseFormSet
+
+
+class BaseNewRamUserFormSet(_NewRamUserFormSetBase):
     pass
 
 
@@ -140,7 +151,7 @@ class LogonSettingsForm(forms.Form):
     deliver = delivery_field()
     form_token = FormTokenField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = helper("OK")
         self.helper.form_tag = False  # the page's own form element: sent once, with a note when sent before
@@ -148,10 +159,12 @@ class LogonSettingsForm(forms.Form):
     @property
     def issues_password(self) -> bool:
         data = self.cleaned_data
-        return data["is_enabled"] and data["password_mode"] in ("generate", "custom")
+        is_enabled: bool = data["is_enabled"]
+        return is_enabled and data["password_mode"] in ("generate", "custom")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("is_enabled") and data.get("password_mode") == "custom" and not data.get("password"):
             self.add_error("password", "Enter the custom password, or choose another option.")
         return data
@@ -161,13 +174,13 @@ class DeleteRamUserForm(forms.Form):
     confirm_name = forms.CharField(label="Type the user name to confirm", max_length=64)
     otp_code = OtpCodeField()
 
-    def __init__(self, *args, ram_user, **kwargs):
+    def __init__(self, *args: Any, ram_user: RamUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ram_user = ram_user
         self.helper = helper("Delete", css_class="btn-danger")
 
-    def clean_confirm_name(self):
-        value = self.cleaned_data["confirm_name"]
+    def clean_confirm_name(self) -> str:
+        value: str = self.cleaned_data["confirm_name"]
         if value != self.ram_user.name:
             raise forms.ValidationError(f"Type {self.ram_user.name} exactly.")
         return value

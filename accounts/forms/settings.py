@@ -1,5 +1,7 @@
 """Forms of the account's settings: security settings, password policy, enterprise alias, audit filters."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.conf import settings
 
@@ -7,8 +9,15 @@ from accounts.forms.fields import OtpCodeField, helper
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.services.alias import alias_problems
 
+if TYPE_CHECKING:
+    # django-stubs makes ModelForm generic in its model; Django's own class takes no type arguments at run time.
+    _SecuritySettingsModelForm = forms.ModelForm[SecuritySettings]
+    _PasswordPolicyModelForm = forms.ModelForm[PasswordPolicy]
+else:
+    _SecuritySettingsModelForm = _PasswordPolicyModelForm = forms.ModelForm
 
-class SecuritySettingsForm(forms.ModelForm):
+
+class SecuritySettingsForm(_SecuritySettingsModelForm):
     logon_ip_masks = forms.CharField(
         label="Logon IP masks",
         required=False,
@@ -35,19 +44,19 @@ class SecuritySettingsForm(forms.ModelForm):
             "session_hours": "Logon session duration (hours, 1–24)",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["session_hours"].widget.attrs.update({"min": 1, "max": 24})
         if not self.is_bound:
             self.initial["logon_ip_masks"] = "\n".join(self.instance.logon_ip_masks)
         self.helper = helper("Update RAM User Security Settings")
 
-    def clean_logon_ip_masks(self):
-        raw = self.cleaned_data["logon_ip_masks"]
+    def clean_logon_ip_masks(self) -> list[str]:
+        raw: str = self.cleaned_data["logon_ip_masks"]
         return [part for part in raw.replace(",", "\n").split() if part]
 
 
-class PasswordPolicyForm(forms.ModelForm):
+class PasswordPolicyForm(_PasswordPolicyModelForm):
     otp_code = OtpCodeField()
 
     class Meta:
@@ -75,7 +84,7 @@ class PasswordPolicyForm(forms.ModelForm):
             "hard_expiry": "Block sign-in when the password has expired",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = helper("OK")
 
@@ -100,7 +109,7 @@ class EnterpriseAliasForm(forms.Form):
     )
     otp_code = OtpCodeField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["alias"].help_text = (
             "3–50 lowercase letters, digits and single hyphens, not starting or ending with a hyphen. "
@@ -109,8 +118,8 @@ class EnterpriseAliasForm(forms.Form):
         self.fields["otp_code"].widget.attrs.pop("autofocus", None)
         self.helper = helper("OK")
 
-    def clean_alias(self):
-        alias = self.cleaned_data["alias"].strip().lower()
+    def clean_alias(self) -> str:
+        alias: str = self.cleaned_data["alias"].strip().lower()
         problems = alias_problems(alias)
         if problems:
             raise forms.ValidationError(problems)
@@ -120,7 +129,7 @@ class EnterpriseAliasForm(forms.Form):
 class ClearEnterpriseAliasForm(forms.Form):
     otp_code = OtpCodeField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "clear")  # its code field sits on the page beside the alias form's
         super().__init__(*args, **kwargs)
         self.fields["otp_code"].widget.attrs.pop("autofocus", None)

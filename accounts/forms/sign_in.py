@@ -1,12 +1,13 @@
 """Forms of signing in and of one's own credentials: password step, codes, enrolment, new passwords."""
 
 from base64 import b32encode
+from typing import Any
 
 import segno
 from django import forms
 
 from accounts.forms.fields import FormTokenField, OtpCodeField
-from accounts.models import Authenticator
+from accounts.models import Authenticator, User
 
 
 class SignInForm(forms.Form):
@@ -17,7 +18,7 @@ class SignInForm(forms.Form):
         label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
 
-    def __init__(self, *args, needs_code: bool = False, **kwargs):
+    def __init__(self, *args: Any, needs_code: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if needs_code:
             self.ask_for_code()
@@ -63,8 +64,9 @@ class EnrolForm(forms.Form):
     otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
     form_token = FormTokenField()  # an owner's new device brings new backup codes, shown once
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.has_error("device_id"):
             # The field is hidden, so its own error would never be seen: say it where the person looks.
             self.add_error("otp_code", "This enrolment has expired; scan the new QR code.")
@@ -86,14 +88,15 @@ class NewPasswordForm(forms.Form):
         label="Confirm new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
             self.add_error("confirm_password", "The two passwords do not match.")
         return data
 
 
-def enrolment_context(form, device: Authenticator, user) -> dict:
+def enrolment_context(form: EnrolForm, device: Authenticator, user: User) -> dict[str, Any]:
     """What an enrolment page shows beside its form: the new key as a QR code and as text, shown this once."""
     base32_key = b32encode(device.bin_key).decode().rstrip("=")
     return {

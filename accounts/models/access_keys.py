@@ -3,16 +3,16 @@
 from django.db import models
 
 from accounts.models.identities import PrimaryAccount, RamUser, User
-from portal.rows import cache_relation, fetch_instances, statement
+from portal.rows import Columns, Table, cache_relation, fetch_instances, instance_of, optional_instance_of, statement
 
 
-class AccessKeyQuerySet(models.QuerySet):
-    def of_user(self, user: User):
+class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
+    def of_user(self, user: User) -> "AccessKeyQuerySet":
         return self.filter(user=user).order_by("created_at", "pk")
 
 
 @statement
-def _access_key_by_id(columns, table) -> str:
+def _access_key_by_id(columns: Columns, table: Table) -> str:
     return (
         f"SELECT {columns(AccessKey, 'k')}, {columns(User, 'u')},"  # noqa: S608 - names from the models' metadata; values are parameters
         f" {columns(PrimaryAccount, 'o')}, {columns(RamUser, 'r')}, {columns(PrimaryAccount, 'a')}"
@@ -27,7 +27,7 @@ def _access_key_by_id(columns, table) -> str:
 _AccessKeyManagerBase = models.Manager.from_queryset(AccessKeyQuerySet)
 
 
-class AccessKeyManager(_AccessKeyManagerBase):
+class AccessKeyManager(_AccessKeyManagerBase["AccessKey"]):
     def for_signature(self, access_key_id: str) -> "AccessKey | None":
         """The key with its holder and the holder's account (as owner or as RAM user), in one statement:
         every signed request starts here (plain SQL, see portal.rows)."""
@@ -36,7 +36,12 @@ class AccessKeyManager(_AccessKeyManagerBase):
         )
         if found is None:
             return None
-        access_key, user, owned_account, ram_user, account = found
+        access_key, user = instance_of(AccessKey, found[0]), instance_of(User, found[1])
+        owned_account, ram_user = (
+            optional_instance_of(PrimaryAccount, found[2]),
+            optional_instance_of(RamUser, found[3]),
+        )
+        account = optional_instance_of(PrimaryAccount, found[4])
         cache_relation(access_key, "user", user)
         cache_relation(user, "owned_account", owned_account)
         cache_relation(user, "ram_user", ram_user)
@@ -71,7 +76,7 @@ class AccessKey(models.Model):
 
     objects = AccessKeyManager()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"AccessKey {self.access_key_id}"
 
     @property

@@ -8,8 +8,8 @@ from django.urls import reverse
 from accounts.models.identities import PrimaryAccount, RamUser, User
 
 
-class DeliveryPacketQuerySet(models.QuerySet):
-    def for_account(self, account: PrimaryAccount):
+class DeliveryPacketQuerySet(models.QuerySet["DeliveryPacket"]):
+    def for_account(self, account: PrimaryAccount) -> "DeliveryPacketQuerySet":
         return self.filter(account=account)
 
 
@@ -71,7 +71,7 @@ class DeliveryPacket(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["account", "-created_at"], name="packet_account_time")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"delivery packet {self.pk} for {self.ram_user_id}"
 
     @property
@@ -128,7 +128,7 @@ class PacketEmail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"email of packet {self.packet_id} to {self.to}"
 
 
@@ -183,7 +183,7 @@ class OneTimeReveal(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"one-time reveal {self.uid}"
 
     def get_absolute_url(self) -> str:

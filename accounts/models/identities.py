@@ -10,12 +10,12 @@ from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
 from accounts.policies import SYSTEM_POLICY_CHOICES
-from portal.rows import cache_relation, fetch_instances, statement
+from portal.rows import Columns, Table, cache_relation, fetch_instances, instance_of, statement
 
 USER_NAME_RE = r"^[A-Za-z0-9._-]{1,64}$"
 
 
-class PrimaryAccountQuerySet(models.QuerySet):
+class PrimaryAccountQuerySet(models.QuerySet["PrimaryAccount"]):
     def by_logon_domain(self, domain: str) -> "PrimaryAccount | None":
         """The account whose default domain or current alias is `domain` (any case), else None."""
         domain = (domain or "").lower()
@@ -44,7 +44,7 @@ class PrimaryAccount(models.Model):
             models.UniqueConstraint(Lower("alias"), name="unique_enterprise_alias_ignoring_case"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} ({self.account_id})"
 
     @property
@@ -69,12 +69,13 @@ class PrimaryAccount(models.Model):
         return f"ALIYUN${self.account_id}"
 
 
-class UserManager(BaseUserManager):
-    def get_by_natural_key(self, email):
-        return self.get(email=email.lower())
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, email: str | None) -> "User":
+        return self.get(email=(email or "").lower())
 
 
-class User(AbstractBaseUser):
+# django-otp ships no types, so the plugin cannot see its devices' reverse managers (backupcodedevice_set).
+class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
     """A sign-in identity: the owner of a primary account (by email) or a RAM user (via `ram_user`)."""
 
     email = models.EmailField(unique=True, null=True, blank=True)
@@ -90,10 +91,10 @@ class User(AbstractBaseUser):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="unique_owner_email_ignoring_case")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.email or f"user {self.pk}"
 
-    def get_session_auth_hash(self):
+    def get_session_auth_hash(self) -> str:
         # The password hash alone would keep sessions alive when console logon is disabled without a
         # password change; the generation counter ends them too.
         return salted_hmac(
@@ -103,7 +104,7 @@ class User(AbstractBaseUser):
             algorithm="sha256",
         ).hexdigest()
 
-    def get_username(self):
+    def get_username(self) -> str:
         return self.display
 
     @property
@@ -120,16 +121,19 @@ class User(AbstractBaseUser):
 
     @property
     def display(self) -> str:
-        return self.email if self.is_owner else self.ram_user.logon_name
+        if self.is_owner:
+            assert self.email is not None, "an owner signs in by email (accounts.services.primary_accounts)"
+            return self.email
+        return self.ram_user.logon_name
 
 
-class RamUserQuerySet(models.QuerySet):
-    def for_account(self, account: PrimaryAccount):
+class RamUserQuerySet(models.QuerySet["RamUser"]):
+    def for_account(self, account: PrimaryAccount) -> "RamUserQuerySet":
         return self.filter(account=account)
 
 
 @statement
-def _ram_user_by_name(columns, table) -> str:
+def _ram_user_by_name(columns: Columns, table: Table) -> str:
     # The expression of the unique constraint in the WHERE clause, so that its index answers.
     return (
         f"SELECT {columns(RamUser, 'r')}, {columns(User, 'u')} FROM {table(RamUser)} r"  # noqa: S608 - names from the models' metadata; values are parameters
@@ -140,7 +144,7 @@ def _ram_user_by_name(columns, table) -> str:
 _RamUserManagerBase = models.Manager.from_queryset(RamUserQuerySet)
 
 
-class RamUserManager(_RamUserManagerBase):
+class RamUserManager(_RamUserManagerBase["RamUser"]):
     def named(self, *, account: PrimaryAccount, name: str) -> "RamUser | None":
         """The account's RAM user of this name (any case) with its identity, in one statement: every API
         action that names a user starts here (plain SQL, see portal.rows)."""
@@ -151,7 +155,7 @@ class RamUserManager(_RamUserManagerBase):
         found = fetch_instances(_ram_user_by_name(), [account.pk, name.lower()], RamUser, User)
         if found is None:
             return None
-        ram_user, user = found
+        ram_user, user = instance_of(RamUser, found[0]), instance_of(User, found[1])
         cache_relation(ram_user, "account", account)
         cache_relation(ram_user, "user", user)
         cache_relation(user, "ram_user", ram_user)
@@ -184,7 +188,7 @@ class RamUser(models.Model):
         indexes = [models.Index(fields=["account", "name"], name="ram_user_account_name")]
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.logon_name
 
     @property
@@ -208,7 +212,7 @@ class PolicyAttachment(models.Model):
         ]
         ordering = ["policy_name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.policy_name} → {self.ram_user_id}"
 
 
@@ -223,5 +227,5 @@ class AliasHold(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("alias"), name="unique_alias_hold_ignoring_case")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.alias} held until {self.held_until:%Y-%m-%d}"

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+from typing import Any
 
 from django.db import models
 from django_otp.models import Device, DeviceManager, ThrottlingMixin, TimestampMixin
@@ -17,11 +18,12 @@ def authenticator_associated_data(user_id: int) -> str:
 
 
 class AuthenticatorManager(DeviceManager):
-    def create(self, **kwargs):
+    def create(self, **kwargs: Any) -> "Authenticator":
         # django-otp's default seed is hex in clear, which `bin_key` would refuse to open at the first code.
         if not SEALED_RE.match(kwargs.get("key") or ""):
             raise ValueError("An authenticator's seed must be sealed: create it with services.otp.new_authenticator.")
-        return super().create(**kwargs)
+        device: Authenticator = super().create(**kwargs)
+        return device
 
 
 class Authenticator(TOTPDevice):
@@ -39,7 +41,7 @@ class Authenticator(TOTPDevice):
     class Meta:
         proxy = True
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"authenticator {self.pk}"
 
     @property
@@ -67,10 +69,10 @@ def hash_backup_code(code: str) -> str:
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     """Ten single-use backup codes, stored only as hashes."""
 
-    def get_throttle_factor(self):
+    def get_throttle_factor(self) -> int:
         return 1
 
-    def verify_token(self, token):
+    def verify_token(self, token: object) -> bool:
         is_allowed, _ = self.verify_is_allowed()
         if not is_allowed:
             return False
@@ -89,5 +91,5 @@ class BackupCode(models.Model):
     device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
     code_hash = models.CharField(max_length=64)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"backup code of device {self.device_id}"

@@ -20,7 +20,7 @@ class SecuritySettings(models.Model):
     logon_ip_masks = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"security settings of {self.account_id}"
 
 
@@ -41,7 +41,7 @@ class PasswordPolicy(models.Model):
     hard_expiry = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"password policy of {self.account_id}"
 
 
@@ -55,7 +55,7 @@ class PasswordHistoryEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"earlier password of {self.user_id}"
 
 
@@ -77,7 +77,7 @@ class SignInLock(models.Model):
             models.UniqueConstraint(fields=["identity", "source_ip"], name="unique_sign_in_lock"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.identity} from {self.source_ip}"
 
 
@@ -91,5 +91,5 @@ class IdentityLock(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     code_failures = models.PositiveSmallIntegerField(default=0)  # wrong MFA codes sent past this lock
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.identity} from every source"

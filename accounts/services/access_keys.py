@@ -128,7 +128,9 @@ def create_access_key_locked(*, actor: Actor, holder: User) -> tuple[AccessKey, 
     return access_key, secret
 
 
-def set_access_key_status(*, actor: Actor, access_key: AccessKey, is_active: bool, otp_code: str | None = None):
+def set_access_key_status(
+    *, actor: Actor, access_key: AccessKey, is_active: bool, otp_code: str | None = None
+) -> AccessKey:
     """ "Enable" or "Disable" a key; disabling stops it signing requests at once."""
     holder = access_key.user
     ensure_can_manage_keys_of(actor, holder)

@@ -6,7 +6,7 @@ the packet once and wipes it; links past their time are wiped by the worker.
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -75,7 +75,12 @@ def claim_delivery_packet(
     with transaction.atomic():
         found = packet_for_claim(token)
         packet = DeliveryPacket.objects.select_for_update().filter(pk=found.pk).first() if found else None
-        if packet is None or not packet.is_claimable or packet.claim_token_hash != hash_claim_token(token):
+        if (
+            found is None
+            or packet is None
+            or not packet.is_claimable
+            or packet.claim_token_hash != hash_claim_token(token)
+        ):
             raise ClaimRefused(
                 "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were replaced. "
                 "Ask your administrator for a new one."
@@ -106,7 +111,7 @@ def claim_delivery_packet(
     return packet, opened
 
 
-def expire_stale_packets(*, now=None) -> int:
+def expire_stale_packets(*, now: datetime | None = None) -> int:
     """Wipes sent packets whose claim link has expired (the worker runs this now and then)."""
     now = now or timezone.now()
     expired = 0

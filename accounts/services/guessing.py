@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import IdentityLock, SignInLock
+from accounts.models import IdentityLock, SignInLock, User
 
 LOCK_DURATION = timedelta(hours=1)
 IDENTITY_MAX_FAILURES = 20
@@ -99,7 +99,9 @@ class IdentityReservation:
 def _lock_duration(failures: int) -> timedelta:
     if failures >= IDENTITY_FAILURES_BEFORE_LOCKED_FOR_GOOD:
         return LOCKED_FOR_GOOD
-    return min(LOCK_DURATION * 2 ** (failures // IDENTITY_MAX_FAILURES - 1), IDENTITY_LONGEST_LOCK)
+    # (A power of an int may be a float to the type checker; times a timedelta it is a timedelta either way.)
+    doubled: timedelta = LOCK_DURATION * 2 ** (failures // IDENTITY_MAX_FAILURES - 1)
+    return min(doubled, IDENTITY_LONGEST_LOCK)
 
 
 def reserve_identity_attempt(*, identity: str) -> IdentityReservation:
@@ -161,7 +163,7 @@ def locked_sources(identity: str) -> int:
     return SignInLock.objects.filter(identity=identity, locked_until__gt=timezone.now()).count()
 
 
-def known_device_mark(identity: str, user) -> str:
+def known_device_mark(identity: str, user: User | None) -> str:
     """What a browser keeps, signed, to show that the identity signed in there. A keyed hash, so that the cookie
     does not name the account or the person; bound to the user's password and session generation, so that a new
     password or "sign out everywhere" makes every browser unknown again. Empty (matching nothing) without a user."""

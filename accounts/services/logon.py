@@ -90,7 +90,7 @@ def modify_logon_settings(
         elif not user.has_usable_password():
             raise ValidationError({"password": ["Set a password or generate one to enable console logon."]})
     packet = None
-    superseded = []
+    superseded: list[int] = []
     with transaction.atomic():
         # Only the RAM user's row is locked (not the joined identity and account rows): every path that changes a
         # RAM user's password takes this lock first, so two of them never wait on each other crosswise.
@@ -144,7 +144,7 @@ def change_own_password(
     """A user replaces their own password: where the settings allow it, or when a reset is required."""
     if not is_forced_reset:
         ensure_self_service(actor, "allow_change_password")
-    user = actor.user
+    user = actor.person
     # The same lock as sign-in: whoever holds a session or a key cannot guess the password endlessly.
     identity = identity_of(user)
     source_ip = source_key(actor.origin.source_ip)
@@ -159,7 +159,9 @@ def change_own_password(
         raise ValidationError({"current_password": ["The current password is incorrect."]})
     clear_failures(identity=identity, source_ip=source_ip)
     clear_identity_failures(identity=identity, reservation=reservation)
+    words: tuple[str, ...]
     if user.is_owner:
+        assert user.email is not None, "an owner signs in by email (accounts.services.primary_accounts)"
         policy, words = PasswordPolicy(), (user.email.split("@")[0], actor.account.name)
     else:
         ram_user = user.ram_user
@@ -190,9 +192,10 @@ def change_own_password(
 
 
 def sign_out_everywhere(*, actor: Actor) -> None:
+    user = actor.person
     with transaction.atomic():
-        end_sessions(actor.user)
-        record_event(actor=actor, action="sign_out.everywhere", target=actor.user.display)
+        end_sessions(user)
+        record_event(actor=actor, action="sign_out.everywhere", target=user.display)
 
 
 def ensure_self_service(actor: Actor, setting: str) -> None:

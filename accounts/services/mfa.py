@@ -28,15 +28,17 @@ def device_name_of(account: PrimaryAccount, serial: str) -> str | None:
     return serial.removeprefix(prefix) if serial.startswith(prefix) else None
 
 
-def devices_of_account(account: PrimaryAccount) -> QuerySet:
+def devices_of_account(account: PrimaryAccount) -> QuerySet[Authenticator]:
     """The account's virtual MFA devices: its RAM users', and unbound ones the owner created.
 
     The owner's own authenticator is not a RAM device: it guards the primary account and stays out of reach.
     """
-    return Authenticator.objects.filter(
+    # (Named: the model's manager comes from django-otp, which ships no types.)
+    devices: QuerySet[Authenticator] = Authenticator.objects.filter(
         Q(user__ram_user__account=account)
         | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
     )
+    return devices
 
 
 def ensure_can_manage_mfa_of(actor: Actor, holder: User) -> None:
@@ -70,14 +72,18 @@ def create_virtual_mfa_device(*, actor: Actor, name: str) -> Authenticator:
     return device
 
 
-def bind_virtual_mfa_device(*, actor: Actor, device: Authenticator, ram_user: RamUser, code: str, next_code: str):
+def bind_virtual_mfa_device(
+    *, actor: Actor, device: Authenticator, ram_user: RamUser, code: str, next_code: str
+) -> None:
     """Binds an unbound device to a RAM user who has none, with two consecutive codes from it."""
     ensure_same_account(actor, ram_user)
     ensure_can_manage_mfa_of(actor, ram_user.user)
     if actor.user is not None and not can_write_ram(actor.user) and device.user_id != actor.user.pk:
         raise PermissionDenied("You can bind only a device you created.")
     with transaction.atomic():
-        locked = Authenticator.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        locked: Authenticator | None = (
+            Authenticator.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        )
         if locked is None:
             raise ValidationError("This virtual MFA device does not exist or is bound.", code="device_gone")
         if has_mfa_device(ram_user.user):
@@ -93,7 +99,7 @@ def delete_virtual_mfa_device(*, actor: Actor, device: Authenticator) -> None:
     """Deletes an unbound device; a bound one is unbound first (which deletes it)."""
     ensure_can_manage_mfa_of(actor, device.user)
     with transaction.atomic():
-        locked = Authenticator.objects.select_for_update().filter(pk=device.pk).first()
+        locked: Authenticator | None = Authenticator.objects.select_for_update().filter(pk=device.pk).first()
         if locked is None:
             return
         if locked.confirmed:

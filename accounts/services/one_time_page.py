@@ -3,6 +3,7 @@ once, then only its facts."""
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ Kind, State = OneTimeReveal.Kind, OneTimeReveal.State
 class Revealed:
     reveal: OneTimeReveal
     is_first_showing: bool
-    secrets: dict = field(default_factory=dict)
+    secrets: dict[str, Any] = field(default_factory=dict)  # as sealed by fill_reveal, read back from JSON
     packet_secrets: dict[int, PacketSecrets] = field(default_factory=dict)  # by packet ID, those shown now
     packets: list[DeliveryPacket] = field(default_factory=list)
 
@@ -52,7 +53,7 @@ def show_reveal(*, actor: Actor, reveal: OneTimeReveal) -> Revealed:
             record_event(
                 actor=actor,
                 action="secrets.shown",
-                target=actor.user.display,
+                target=actor.person.display,  # the issuer: a claim's page (no person) records nothing here
                 details={"kind": locked.kind} | {key: value for key, value in locked.facts.items() if key != "packets"},
             )
         return shown

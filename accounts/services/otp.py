@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django_otp.oath import TOTP
 
 from accounts.actors import Actor
@@ -26,9 +27,13 @@ BACKUP_CODE_COUNT = 10
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 OWNER_DEVICE_NAME = "Authenticator"
 
+# What accepts a code: an authenticator or the backup codes. (Both derive from django-otp's models, which ship no
+# types: their managers answer Any, so what they return is given its type where it is read.)
+type MfaDevice = Authenticator | BackupCodeDevice
+
 
 class OtpRejected(ValidationError):
-    def __init__(self, message="The verification code is wrong or has already been used."):
+    def __init__(self, message: str = "The verification code is wrong or has already been used.") -> None:
         super().__init__({"otp_code": [message]}, code="otp_rejected")
 
 
@@ -40,7 +45,8 @@ def new_authenticator(*, user: User, name: str, confirmed: bool = False) -> Auth
 
 
 def has_mfa_device(user: User) -> bool:
-    return Authenticator.objects.filter(user=user, confirmed=True).exists()
+    has_device: bool = Authenticator.objects.filter(user=user, confirmed=True).exists()
+    return has_device
 
 
 def start_totp_enrolment(*, actor: Actor, user: User) -> Authenticator:
@@ -72,7 +78,9 @@ def confirm_totp_enrolment(
     hashes.
     """
     with transaction.atomic():
-        device = Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
+        device: Authenticator | None = (
+            Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
+        )
         if device is None:
             raise ValidationError(
                 {"otp_code": ["This enrolment has expired; scan the new QR code."]}, code="enrolment_expired"
@@ -99,16 +107,17 @@ def confirm_totp_enrolment(
 def regenerate_backup_codes(*, actor: Actor, otp_code: str, reveal: OneTimeReveal | None = None) -> list[str]:
     """Ten new backup codes replace the old ones; the form's one-time page (`reveal`) shows them once."""
     require_otp(actor=actor, otp_code=otp_code)
+    user = actor.person  # one's own backup codes
     with transaction.atomic():
-        codes = _replace_backup_codes(actor.user)
-        record_event(actor=actor, action="mfa.backup_codes_regenerated", target=actor.user.display)
+        codes = _replace_backup_codes(user)
+        record_event(actor=actor, action="mfa.backup_codes_regenerated", target=user.display)
         fill_reveal(reveal, secrets={"backup_codes": codes})
     return codes
 
 
 def _replace_backup_codes(user: User) -> list[str]:
     BackupCodeDevice.objects.filter(user=user).delete()
-    device = BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True)
+    device: BackupCodeDevice = BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True)
     codes = []
     for _ in range(BACKUP_CODE_COUNT):
         raw = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(10))
@@ -117,12 +126,13 @@ def _replace_backup_codes(user: User) -> list[str]:
     return codes
 
 
-def verify_otp(*, user: User, code: str, origin: Origin):
+def verify_otp(*, user: User, code: str, origin: Origin) -> MfaDevice | None:
     """The device that accepts the code, or None. Rows are locked so that a code is never accepted twice.
 
     The check commits on its own: a failure must count towards throttling even when the caller stops.
     """
     code = (code or "").strip().replace(" ", "")
+    devices: QuerySet[Authenticator] | QuerySet[BackupCodeDevice]
     with transaction.atomic():
         if code.isdigit() and len(code) == 6:
             devices = Authenticator.objects.select_for_update().filter(user=user, confirmed=True)
@@ -137,7 +147,7 @@ def verify_otp(*, user: User, code: str, origin: Origin):
     return None
 
 
-def verify_code_past_guessing_lock(*, user: User, code: str):
+def verify_code_past_guessing_lock(*, user: User, code: str) -> MfaDevice | None:
     """The device that accepts the code, for a sign-in whose identity is locked against password guessing
     (accounts.services.guessing); else None. Never accepted twice, but a wrong code does not throttle the device:
     strangers guessing there would otherwise lock its owner out of this one way past the lock. Guesses here are
@@ -145,7 +155,10 @@ def verify_code_past_guessing_lock(*, user: User, code: str):
     code = (code or "").strip().replace(" ", "")
     with transaction.atomic():
         if code.isascii() and code.isdigit() and len(code) == 6:  # ("²²²²²²" is digits to isdigit(), not to int())
-            for device in Authenticator.objects.select_for_update().filter(user=user, confirmed=True):
+            authenticators: QuerySet[Authenticator] = Authenticator.objects.select_for_update().filter(
+                user=user, confirmed=True
+            )
+            for device in authenticators:
                 totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
                 totp.time = time.time()
                 if totp.verify(int(code), device.tolerance, device.last_t + 1):
@@ -154,10 +167,13 @@ def verify_code_past_guessing_lock(*, user: User, code: str):
                     device.save()
                     return device
         elif 0 < len(code) <= 16:
-            for device in BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True):
-                used, _ = device.codes.filter(code_hash=hash_backup_code(code)).delete()
+            backup_code_devices: QuerySet[BackupCodeDevice] = BackupCodeDevice.objects.select_for_update().filter(
+                user=user, confirmed=True
+            )
+            for backup_code_device in backup_code_devices:
+                used, _ = backup_code_device.codes.filter(code_hash=hash_backup_code(code)).delete()
                 if used:
-                    return device
+                    return backup_code_device
     return None
 
 

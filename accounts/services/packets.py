@@ -8,7 +8,9 @@ printed or sent any number of times.
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import overload
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,7 +22,7 @@ from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail, RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from portal.audit import record_event
-from portal.keyring import keyring
+from portal.keyring import Keyring, keyring
 
 State = DeliveryPacket.State
 DELIVERABLE_STATES = (State.SEALED, State.SENT)
@@ -37,7 +39,12 @@ def _associated_data(packet: DeliveryPacket, what: str) -> str:
 
 
 def seal_delivery_packet(
-    *, actor: Actor, ram_user: RamUser, password: str | None = None, access_key_id: str = "", access_key_secret=None
+    *,
+    actor: Actor,
+    ram_user: RamUser,
+    password: str | None = None,
+    access_key_id: str = "",
+    access_key_secret: str | None = None,
 ) -> DeliveryPacket:
     """A new sealed packet for secrets just created. Called inside the creating service's transaction,
     whose audit event names the packet."""
@@ -63,7 +70,7 @@ def seal_delivery_packet(
 SEALED_PACKET_FIELDS = {"sealed_password": "password", "sealed_access_key_secret": "access_key_secret"}
 
 
-def reseal_packet(packet: DeliveryPacket, ring) -> None:
+def reseal_packet(packet: DeliveryPacket, ring: Keyring) -> None:
     """Re-seals the packet's secrets with the keyring's newest key (`rotate_secret_keys`)."""
     for field, what in SEALED_PACKET_FIELDS.items():
         sealed = getattr(packet, field)
@@ -72,7 +79,7 @@ def reseal_packet(packet: DeliveryPacket, ring) -> None:
             setattr(packet, field, ring.seal(secret, associated_data=_associated_data(packet, what)))
 
 
-def open_packet_sample(packet: DeliveryPacket, ring) -> None:
+def open_packet_sample(packet: DeliveryPacket, ring: Keyring) -> None:
     """Raises SecretUnreadable when the keyring cannot open the packet (the start-up check)."""
     for field, what in SEALED_PACKET_FIELDS.items():
         if getattr(packet, field):
@@ -148,7 +155,7 @@ def supersede_packet_secrets(
     return changed
 
 
-def _locked_packets(actor: Actor, packet_ids) -> list[DeliveryPacket]:
+def _locked_packets(actor: Actor, packet_ids: list[int]) -> list[DeliveryPacket]:
     packets = list(
         DeliveryPacket.objects.select_for_update()
         .filter(account=actor.account, pk__in=packet_ids)
@@ -188,7 +195,23 @@ class PrintedSheet:
     secrets: PacketSecrets
 
 
-def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str, render=None):
+@overload
+def print_delivery_packets(*, actor: Actor, packet_ids: list[int], channel: str) -> list[PrintedSheet]: ...
+
+
+@overload
+def print_delivery_packets[Document](
+    *, actor: Actor, packet_ids: list[int], channel: str, render: Callable[[list[PrintedSheet]], Document]
+) -> Document: ...
+
+
+def print_delivery_packets[Document](
+    *,
+    actor: Actor,
+    packet_ids: list[int],
+    channel: str,
+    render: Callable[[list[PrintedSheet]], Document] | None = None,
+) -> Document | list[PrintedSheet]:
     """The packets' sheets, with their secrets this one time; sealed packets are wiped as they leave.
 
     A packet whose secrets have already left is refused, so a second download of a secret-bearing PDF fails.
@@ -252,10 +275,10 @@ def packets_for_users(*, actor: Actor, ram_user_ids: list[int]) -> list[int]:
     users = list(RamUser.objects.for_account(actor.account).filter(pk__in=ram_user_ids).order_by("name"))
     if len(users) != len(set(ram_user_ids)):
         raise ValidationError("Some of these users do not exist.")
-    sealed = {}
+    sealed: dict[int, list[int]] = {}
     for packet in DeliveryPacket.objects.filter(ram_user__in=users, state=State.SEALED).order_by("pk"):
         sealed.setdefault(packet.ram_user_id, []).append(packet.pk)
-    chosen = []
+    chosen: list[int] = []
     for ram_user in users:
         chosen.extend(sealed.get(ram_user.pk) or [instructions_packet(actor=actor, ram_user=ram_user).pk])
     return chosen

@@ -9,7 +9,6 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_otp.models import Device
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -35,7 +34,7 @@ from accounts.services.guessing import (
     reserve_identity_attempt,
     source_key,
 )
-from accounts.services.otp import verify_code_past_guessing_lock
+from accounts.services.otp import MfaDevice, verify_code_past_guessing_lock
 from portal.audit import Origin, record_event
 
 OWNER_MAX_FAILED_ATTEMPTS = 5
@@ -63,7 +62,7 @@ class SignInRefused(Exception):
 @dataclass(frozen=True)
 class PasswordChecked:
     user: User
-    device: Device | None = None  # a code verified in the same step (passing the lock on guessing)
+    device: MfaDevice | None = None  # a code verified in the same step (passing the lock on guessing)
 
 
 def is_password_expired(user: User, account: PrimaryAccount, *, policy: PasswordPolicy | None = None) -> bool:
@@ -101,6 +100,7 @@ def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: st
 def identity_of(user: User) -> str:
     """The name the guessing bounds count a user's sign-ins under (unknown names are counted the same way)."""
     if user.is_owner:
+        assert user.email is not None, "an owner signs in by email (accounts.services.primary_accounts)"
         return owner_identity(user.email)
     return ram_identity(user.ram_user.account.account_id, user.ram_user.name)
 
@@ -115,9 +115,10 @@ def _check_password_step(
     origin: Origin,
     known_devices: frozenset[str],
     otp_code: str | None,
-) -> Device | None:
+) -> PasswordChecked:
     """The password step within the guessing bounds (accounts.services.guessing); `user` is None when no one
-    may sign in under this name. Returns the device whose code passed the identity's lock, if it was locked."""
+    may sign in under this name, and is refused. Returns who passed, with the device whose code passed the identity's
+    lock if it was locked."""
     source_ip = source_key(origin.source_ip)
     # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
     if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
@@ -144,12 +145,18 @@ def _check_password_step(
         raise SignInRefused()
     clear_failures(identity=identity, source_ip=source_ip)
     clear_identity_failures(identity=identity, reservation=reservation)
-    return None
+    return PasswordChecked(user=user)
 
 
 def _pass_guessing_lock(
-    *, identity: str, user: User | None, password: str, account, origin: Origin, otp_code: str | None
-) -> Device:
+    *,
+    identity: str,
+    user: User | None,
+    password: str,
+    account: PrimaryAccount | None,
+    origin: Origin,
+    otp_code: str | None,
+) -> PasswordChecked:
     """The way past an identity's lock on guessing: a fresh code of one of its MFA devices, then the password.
 
     The code is checked first and only a valid one earns a password check; it is spent even when the password
@@ -162,7 +169,7 @@ def _pass_guessing_lock(
         _record_failure(account, origin, identity, "guessing_locked")
         raise SignInRefused(GUESSING_LOCKED_CODES_SPENT, needs_code=True)
     device = verify_code_past_guessing_lock(user=user, code=otp_code) if user is not None else None
-    if device is None:
+    if user is None or device is None:
         _record_failure(account, origin, identity, "wrong_code")
         raise SignInRefused(GUESSING_LOCKED, needs_code=True)
     if not user.check_password(password or ""):
@@ -170,7 +177,7 @@ def _pass_guessing_lock(
         raise SignInRefused(GUESSING_LOCKED, needs_code=True)
     code_attempt_succeeded(identity=identity)
     clear_failures(identity=identity, source_ip=source_key(origin.source_ip))
-    return device
+    return PasswordChecked(user=user, device=device)
 
 
 def check_owner_password(
@@ -185,7 +192,7 @@ def check_owner_password(
     email = (email or "").strip().lower()
     user = User.objects.filter(email=email, is_active=True).select_related("owned_account").first()
     account = user.owned_account if user is not None and user.is_owner else None
-    device = _check_password_step(
+    return _check_password_step(
         identity=owner_identity(email),
         max_attempts=OWNER_MAX_FAILED_ATTEMPTS,
         user=user if account else None,
@@ -195,7 +202,6 @@ def check_owner_password(
         known_devices=known_devices,
         otp_code=otp_code,
     )
-    return PasswordChecked(user=user, device=device)
 
 
 def split_logon_name(login: str, account: PrimaryAccount) -> str | None:
@@ -227,20 +233,20 @@ def check_ram_user_password(
     policy = policy_for(account)
     ram_user = RamUser.objects.named(account=account, name=name)
     is_allowed = ram_user is not None and ram_user.is_console_logon_enabled and ram_user.user.is_active
-    device = _check_password_step(
+    checked = _check_password_step(
         identity=identity,
         max_attempts=policy.max_failed_attempts,
-        user=ram_user.user if is_allowed else None,
+        user=ram_user.user if ram_user is not None and is_allowed else None,
         password=password,
         account=account,
         origin=origin,
         known_devices=known_devices,
         otp_code=otp_code,
     )
-    if policy.hard_expiry and is_password_expired(ram_user.user, account, policy=policy):
+    if policy.hard_expiry and is_password_expired(checked.user, account, policy=policy):
         _record_failure(account, origin, identity, "password_expired")
         raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
-    return PasswordChecked(user=ram_user.user, device=device)
+    return checked
 
 
 def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
@@ -262,4 +268,4 @@ def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
 def record_sign_in(*, actor: Actor) -> None:
     # Django's login() has already stamped last_login.
     with transaction.atomic():
-        record_event(actor=actor, action="sign_in.success", target=actor.user.display)
+        record_event(actor=actor, action="sign_in.success", target=actor.person.display)

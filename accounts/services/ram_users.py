@@ -31,7 +31,9 @@ from accounts.services.reveals import fill_reveal
 from portal.audit import record_event
 
 LOGON_NAME_MAX = 128
-EMAIL_MAX = RamUser._meta.get_field("email").max_length
+_email_max_length = RamUser._meta.get_field("email").max_length
+assert _email_max_length is not None, "an EmailField has a max_length (254 unless set)"
+EMAIL_MAX: int = _email_max_length
 MOBILE_PHONE_RE = re.compile(r"^\+?(\d{1,4}-)?\d{5,20}$")
 
 
@@ -251,13 +253,16 @@ def update_ram_user(
     """Changes the user's profile; a new name must stay unique in the account."""
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
-    problems = profile_problems(
-        account=actor.account,
-        name=name,
-        display_name=display_name,
-        email=email,
-        mobile_phone=mobile_phone,
-        comments=comments,
+    # (A taken name goes in below as an error with its code, beside the plain messages.)
+    problems: dict[str, list[str] | list[ValidationError]] = dict(
+        profile_problems(
+            account=actor.account,
+            name=name,
+            display_name=display_name,
+            email=email,
+            mobile_phone=mobile_phone,
+            comments=comments,
+        )
     )
     same_name = RamUser.objects.named(account=actor.account, name=name) if "name" not in problems else None
     if same_name is not None and same_name.pk != ram_user.pk:

@@ -14,15 +14,15 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket, OneTimeReveal, User
+from accounts.models import DeliveryPacket, OneTimeReveal, PrimaryAccount, User
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
@@ -124,13 +124,14 @@ def is_page_of_browser(reveal: OneTimeReveal, browser_key: str) -> bool:
 def fill_reveal(
     reveal: OneTimeReveal | None,
     *,
-    packets: list[DeliveryPacket] = (),
-    secrets: dict | None = None,
-    facts: dict | None = None,
-    account=None,
+    packets: Sequence[DeliveryPacket | None] = (),
+    secrets: dict[str, object] | None = None,
+    facts: dict[str, object] | None = None,
+    account: PrimaryAccount | None = None,
 ) -> None:
-    """Records what the page shows: packets whose secrets it opens, secrets kept nowhere else (sealed here), and
-    plain facts. Called inside the issuing service's transaction, so the work and its page commit together."""
+    """Records what the page shows: packets whose secrets it opens (None for a secret that went in no packet),
+    secrets kept nowhere else (sealed here), and plain facts. Called inside the issuing service's transaction, so the
+    work and its page commit together."""
     if reveal is None:
         return
     reveal.facts = {**(facts or {}), "packets": [packet.pk for packet in packets if packet is not None]}
@@ -147,7 +148,7 @@ def fill_reveal(
         raise ValidationError("This took too long and was given up; nothing was changed. Submit the form again.")
 
 
-def expire_unseen_reveals(*, now=None) -> int:
+def expire_unseen_reveals(*, now: datetime | None = None) -> int:
     """Wipes secrets sealed for a page that their issuer never opened (the worker runs this now and then). Pages
     whose secrets are in delivery packets keep them there: the packets can still be printed or emailed."""
     now = now or timezone.now()
@@ -161,6 +162,8 @@ def expire_unseen_reveals(*, now=None) -> int:
                 sealed_secrets="", state=State.EXPIRED
             ):
                 continue
+            # A page is ready once its work filled it in (fill_reveal), which gave it its account.
+            assert reveal.account is not None
             record_event(
                 actor=Actor(account=reveal.account, origin=Origin(channel="command"), label="mail worker"),
                 action="secrets.expired_unseen",

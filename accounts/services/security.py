@@ -1,6 +1,8 @@
 """Account-wide security settings and password policy ("Update RAM User Security Settings")."""
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -52,10 +54,16 @@ def normalise_ip_masks(masks: list[str]) -> list[str]:
     return cleaned
 
 
-def _apply(actor: Actor, model, fields: tuple[str, ...], values: dict, action: str):
+# `values` hold model fields by name, each of its field's own type (a form's cleaned data, an API's parameters).
+type FieldValues = Mapping[str, Any]
+
+
+def _apply[Row: (SecuritySettings, PasswordPolicy)](
+    actor: Actor, model: type[Row], fields: tuple[str, ...], values: FieldValues, action: str
+) -> Row:
     with transaction.atomic():
         row = model.objects.select_for_update().get(account=actor.account)
-        changed = {}
+        changed: dict[str, object] = {}
         for field in fields:
             if field in values and getattr(row, field) != values[field]:
                 changed[field] = values[field]
@@ -69,7 +77,7 @@ def _apply(actor: Actor, model, fields: tuple[str, ...], values: dict, action: s
     return row
 
 
-def update_security_settings(*, actor: Actor, otp_code: str | None, values: dict) -> SecuritySettings:
+def update_security_settings(*, actor: Actor, otp_code: str | None, values: FieldValues) -> SecuritySettings:
     """Changes what RAM users may do for themselves; the owner's code is checked first."""
     ensure_owner(actor)
     if "logon_ip_masks" in values:
@@ -78,7 +86,7 @@ def update_security_settings(*, actor: Actor, otp_code: str | None, values: dict
     return _apply(actor, SecuritySettings, SECURITY_SETTING_FIELDS, values, "security_settings.update")
 
 
-def update_password_policy(*, actor: Actor, otp_code: str | None, values: dict) -> PasswordPolicy:
+def update_password_policy(*, actor: Actor, otp_code: str | None, values: FieldValues) -> PasswordPolicy:
     """Changes the password rules for RAM users; the owner's code is checked first."""
     ensure_owner(actor)
     require_otp(actor=actor, otp_code=otp_code)

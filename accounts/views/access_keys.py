@@ -1,17 +1,20 @@
 """AccessKey pages, for three kinds of holder: a RAM user (administrators), the primary account (its owner),
 and the signed-in RAM user itself (where the security settings allow it)."""
 
+from typing import Protocol
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access_key_pages import ACCOUNT, RAM_USER
+from accounts.actors import Actor
 from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm, add_errors
-from accounts.gates import actor_of, repeats_go_to_their_page
-from accounts.models import AccessKey, OneTimeReveal, RamUser
+from accounts.gates import SignedInRequest, actor_of, repeats_go_to_their_page
+from accounts.models import AccessKey, OneTimeReveal, RamUser, User
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
@@ -19,7 +22,13 @@ from accounts.services.reveals import issue_once
 from portal.caching import form_page_cache
 
 
-def key_holder(request, scope: str, pk: int | None):
+class KeyChange(Protocol):
+    """A change to one AccessKey, made by a service that checks the actor's code where the change needs one."""
+
+    def __call__(self, *, actor: Actor, access_key: AccessKey, otp_code: str | None) -> None: ...
+
+
+def key_holder(request: SignedInRequest, scope: str, pk: int | None) -> tuple[User, str]:
     """Whose keys these are and where their page is; refuses (403/404) what the signed-in user may not manage."""
     user = request.user
     if scope == RAM_USER:
@@ -39,7 +48,7 @@ def key_holder(request, scope: str, pk: int | None):
 @form_page_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
-def create_access_key(request, scope, pk=None):
+def create_access_key(request: SignedInRequest, scope: str, pk: int | None = None) -> HttpResponse:
     """ "Create AccessKey": the actor's code in the same form; the secret appears once, on the form's one-time page."""
     holder, back_url = key_holder(request, scope, pk)
     if not has_mfa_device(request.user):
@@ -64,7 +73,9 @@ def create_access_key(request, scope, pk=None):
     return render(request, "accounts/create_access_key.html", {"form": form, "holder": holder, "back_url": back_url})
 
 
-def _change_key(request, scope, pk, key_id, *, change, done_message):
+def _change_key(
+    request: SignedInRequest, scope: str, pk: int | None, key_id: str, *, change: KeyChange, done_message: str
+) -> HttpResponse:
     holder, back_url = key_holder(request, scope, pk)  # refuses before the method is looked at, as gates do
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -80,23 +91,23 @@ def _change_key(request, scope, pk, key_id, *, change, done_message):
     return redirect(back_url)
 
 
-def enable_access_key(request, scope, key_id, pk=None):
-    def enable(**kwargs):
-        set_access_key_status(is_active=True, **kwargs)
+def enable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: int | None = None) -> HttpResponse:
+    def enable(*, actor: Actor, access_key: AccessKey, otp_code: str | None) -> None:
+        set_access_key_status(actor=actor, access_key=access_key, otp_code=otp_code, is_active=True)
 
     return _change_key(request, scope, pk, key_id, change=enable, done_message="AccessKey {access_key_id} was enabled.")
 
 
-def disable_access_key(request, scope, key_id, pk=None):
-    def disable(**kwargs):
-        set_access_key_status(is_active=False, **kwargs)
+def disable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: int | None = None) -> HttpResponse:
+    def disable(*, actor: Actor, access_key: AccessKey, otp_code: str | None) -> None:
+        set_access_key_status(actor=actor, access_key=access_key, otp_code=otp_code, is_active=False)
 
     return _change_key(
         request, scope, pk, key_id, change=disable, done_message="AccessKey {access_key_id} was disabled."
     )
 
 
-def delete_access_key_view(request, scope, key_id, pk=None):
+def delete_access_key_view(request: SignedInRequest, scope: str, key_id: str, pk: int | None = None) -> HttpResponse:
     return _change_key(
         request, scope, pk, key_id, change=delete_access_key, done_message="AccessKey {access_key_id} was deleted."
     )

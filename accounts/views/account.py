@@ -1,11 +1,15 @@
 """The account-wide pages: overview, security settings, password policy, policies."""
 
+from typing import Any, Protocol
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.actors import Actor
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm, add_errors
-from accounts.gates import actor_of, ram_reader_required
+from accounts.gates import SignedInRequest, actor_of, ram_reader_required
 from accounts.models import AccessKey, DeliveryPacket, PolicyAttachment, RamUser
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.security import (
@@ -16,8 +20,14 @@ from accounts.services.security import (
 )
 
 
+class SettingsChange(Protocol):
+    """A service that changes account-wide settings, with the owner's code."""
+
+    def __call__(self, *, actor: Actor, otp_code: str | None, values: dict[str, Any]) -> object: ...
+
+
 @ram_reader_required
-def overview(request):
+def overview(request: SignedInRequest) -> HttpResponse:
     account = request.user.account
     users = RamUser.objects.for_account(account)
     return render(
@@ -36,12 +46,19 @@ def overview(request):
     )
 
 
-def _settings_page(request, *, form_class, instance, fields, service, template, saved_message):
+def _settings_page(
+    request: SignedInRequest,
+    *,
+    form: SecuritySettingsForm | PasswordPolicyForm,
+    fields: tuple[str, ...],
+    service: SettingsChange,
+    template: str,
+    saved_message: str,
+) -> HttpResponse:
     """Owners change the settings with a code; RAM administrators see them read-only."""
     is_owner = request.user.is_owner
     if request.method == "POST" and not is_owner:
         raise PermissionDenied("Only the primary account's owner can change this.")
-    form = form_class(request.POST or None, instance=instance)
     if not is_owner:
         for field in form.fields.values():
             field.disabled = True
@@ -60,11 +77,10 @@ def _settings_page(request, *, form_class, instance, fields, service, template, 
 
 
 @ram_reader_required
-def security_settings(request):
+def security_settings(request: SignedInRequest) -> HttpResponse:
     return _settings_page(
         request,
-        form_class=SecuritySettingsForm,
-        instance=request.user.account.security_settings,
+        form=SecuritySettingsForm(request.POST or None, instance=request.user.account.security_settings),
         fields=SECURITY_SETTING_FIELDS,
         service=update_security_settings,
         template="accounts/security_settings.html",
@@ -73,11 +89,10 @@ def security_settings(request):
 
 
 @ram_reader_required
-def password_policy(request):
+def password_policy(request: SignedInRequest) -> HttpResponse:
     return _settings_page(
         request,
-        form_class=PasswordPolicyForm,
-        instance=request.user.account.password_policy,
+        form=PasswordPolicyForm(request.POST or None, instance=request.user.account.password_policy),
         fields=PASSWORD_POLICY_FIELDS,
         service=update_password_policy,
         template="accounts/password_policy.html",
@@ -86,13 +101,13 @@ def password_policy(request):
 
 
 @ram_reader_required
-def policy_list(request):
+def policy_list(request: SignedInRequest) -> HttpResponse:
     attachments = (
         PolicyAttachment.objects.filter(ram_user__account=request.user.account)
         .select_related("ram_user")
         .order_by("ram_user__name")
     )
-    holders: dict[str, list] = {policy.name: [] for policy in SYSTEM_POLICIES}
+    holders: dict[str, list[RamUser]] = {policy.name: [] for policy in SYSTEM_POLICIES}
     for attachment in attachments:
         holders[attachment.policy_name].append(attachment.ram_user)
     rows = [(policy, holders[policy.name]) for policy in SYSTEM_POLICIES]

@@ -3,15 +3,16 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ClearEnterpriseAliasForm, EnterpriseAliasForm, add_errors
-from accounts.gates import actor_of, owner_required, ram_reader_required
+from accounts.gates import SignedInRequest, actor_of, owner_required, ram_reader_required
 from accounts.services.alias import alias_change_impact, clear_enterprise_alias, set_enterprise_alias
 
 
-def _page(request, *, form, clear_form):
+def _page(request: SignedInRequest, *, form: EnterpriseAliasForm, clear_form: ClearEnterpriseAliasForm) -> HttpResponse:
     account = request.user.account
     return render(
         request,
@@ -28,7 +29,7 @@ def _page(request, *, form, clear_form):
 
 
 @ram_reader_required
-def update_default_domain(request):
+def update_default_domain(request: SignedInRequest) -> HttpResponse:
     """Owners set or change the alias with a code; RAM administrators see the page read-only."""
     if request.method == "POST" and not request.user.is_owner:
         raise PermissionDenied("Only the primary account's owner can change the enterprise alias.")
@@ -48,7 +49,7 @@ def update_default_domain(request):
 
 @owner_required
 @require_POST
-def clear_enterprise_alias_view(request):
+def clear_enterprise_alias_view(request: SignedInRequest) -> HttpResponse:
     clear_form = ClearEnterpriseAliasForm(request.POST)
     if clear_form.is_valid():
         try:

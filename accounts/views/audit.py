@@ -1,19 +1,21 @@
 import csv
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.db.models import QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from accounts.forms import AuditFilterForm
-from accounts.gates import ram_reader_required
+from accounts.gates import SignedInRequest, ram_reader_required
 from portal.models import AuditEvent
 
 CSV_COLUMNS = ("occurred_at", "actor", "channel", "source_ip", "action", "target", "details", "request_id")
 
 
-def filtered_events(request):
+def filtered_events(request: SignedInRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.filter(account_id=request.user.account.account_id)
     if form.is_bound and not form.is_valid():
@@ -35,7 +37,7 @@ def filtered_events(request):
 
 
 @ram_reader_required
-def audit_trail(request):
+def audit_trail(request: SignedInRequest) -> HttpResponse:
     form, events = filtered_events(request)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -44,22 +46,22 @@ def audit_trail(request):
 
 
 class _Echo:
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
-def _csv_safe(value) -> str:
+def _csv_safe(value: object) -> str:
     # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @ram_reader_required
-def audit_export(request):
+def audit_export(request: SignedInRequest) -> StreamingHttpResponse:
     _, events = filtered_events(request)
     writer = csv.writer(_Echo())
 
-    def rows():
+    def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
             yield writer.writerow(

@@ -6,12 +6,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.access_key_pages import ACCOUNT, ME, access_key_panel
+from accounts.actors import Actor
 from accounts.forms import (
     EnrolForm,
     IssueSecretWithOtpForm,
@@ -20,7 +22,7 @@ from accounts.forms import (
     add_errors,
     enrolment_context,
 )
-from accounts.gates import actor_of, owner_required, ram_user_required, repeats_go_to_their_page
+from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
@@ -37,7 +39,7 @@ BACKUP_CODES = OneTimeReveal.Kind.BACKUP_CODES
 
 
 @ram_user_required
-def my_credentials(request):
+def my_credentials(request: SignedInRequest) -> HttpResponse:
     ram_user = request.user.ram_user
     return render(
         request,
@@ -55,7 +57,7 @@ def my_credentials(request):
 
 @never_cache
 @sensitive_post_parameters()
-def change_password(request):
+def change_password(request: SignedInRequest) -> HttpResponse:
     actor = actor_of(request)
     ensure_self_service(actor, "allow_change_password")
     form = NewPasswordForm(request.POST or None)
@@ -80,7 +82,7 @@ def change_password(request):
 @never_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
-def bind_mfa(request):
+def bind_mfa(request: SignedInRequest) -> HttpResponse:
     """Binds a new authenticator; replacing one needs a code from the old one first."""
     actor = actor_of(request)
     ensure_self_service(actor, "allow_manage_mfa")
@@ -91,7 +93,7 @@ def bind_mfa(request):
         form = form_class(request.POST)
         if form.is_valid():
 
-            def replace(reveal=None) -> None:
+            def replace(reveal: OneTimeReveal | None = None) -> None:
                 _replace_authenticator(actor, form, has_device=has_device, reveal=reveal)
 
             try:
@@ -110,7 +112,7 @@ def bind_mfa(request):
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
 
 
-def _replace_authenticator(actor, form, *, has_device: bool, reveal) -> None:
+def _replace_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, reveal: OneTimeReveal | None) -> None:
     """The code of the current device (when replacing one), then the new device's; refusals go on the form and are
     raised again, so that the submission's claim goes with them."""
     try:
@@ -122,7 +124,7 @@ def _replace_authenticator(actor, form, *, has_device: bool, reveal) -> None:
     try:
         confirm_totp_enrolment(
             actor=actor,
-            user=actor.user,
+            user=actor.person,
             device_id=form.cleaned_data["device_id"],
             code=form.cleaned_data["otp_code"],
             reveal=reveal,
@@ -133,7 +135,7 @@ def _replace_authenticator(actor, form, *, has_device: bool, reveal) -> None:
 
 
 @owner_required
-def my_account(request):
+def my_account(request: SignedInRequest) -> HttpResponse:
     user = request.user
     device = Authenticator.objects.filter(user=user, confirmed=True).first()
     backup = BackupCodeDevice.objects.filter(user=user).first()
@@ -155,7 +157,7 @@ def my_account(request):
 @never_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
-def regenerate_backup_codes_view(request):
+def regenerate_backup_codes_view(request: SignedInRequest) -> HttpResponse:
     form = IssueSecretWithOtpForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the verification code.")
@@ -176,7 +178,7 @@ def regenerate_backup_codes_view(request):
 
 
 @require_POST
-def sign_out_everywhere_view(request):
+def sign_out_everywhere_view(request: SignedInRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         raise PermissionDenied
     sign_out_everywhere(actor=actor_of(request))
@@ -184,7 +186,7 @@ def sign_out_everywhere_view(request):
     return redirect("accounts:owner-sign-in")
 
 
-def using_the_apis(request):
+def using_the_apis(request: SignedInRequest) -> HttpResponse:
     """How to point the official SDKs at this portal, with the account's own values (never a secret)."""
     base = urlparse(settings.PORTAL_BASE_URL)
     return render(

@@ -1,12 +1,16 @@
 """Delivery packets: the packet list, print, PDF, email, revoke, and claim."""
 
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,12 +20,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
 from accounts.forms import EmailPacketForm
-from accounts.gates import actor_of, ram_reader_required, ram_writer_required, request_origin
+from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
 from accounts.pdf import delivery_sheets_pdf
 from accounts.services.claim_links import ClaimRefused, claim_delivery_packet
 from accounts.services.one_time_page import show_reveal
 from accounts.services.packets import (
+    PrintedSheet,
     email_delivery_packet,
     instructions_packet,
     packets_for_users,
@@ -36,14 +41,18 @@ from accounts.services.reveals import (
 )
 from accounts.sheets import DeliverySheet, delivery_sheet
 from portal.gates import public
+from portal.requests import PortalRequest
+
+# Makes the document (an HTML print view, a PDF) of the sheets of the packets being printed.
+RenderSheets = Callable[[list[DeliverySheet]], HttpResponse]
 
 
-def packets_of(request):
+def packets_of(request: SignedInRequest) -> QuerySet[DeliveryPacket]:
     return DeliveryPacket.objects.for_account(request.user.account).select_related("ram_user__account")
 
 
 @ram_reader_required
-def packet_list(request):
+def packet_list(request: SignedInRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     packets = packets_of(request)
     if state in DeliveryPacket.State.values:
@@ -63,13 +72,15 @@ def packet_list(request):
     )
 
 
-def _selected_ids(request, field: str) -> list[int]:
+def _selected_ids(request: HttpRequest, field: str) -> list[int]:
     # ASCII digits only, and short: "²" passes isdigit(), and a 5,000-digit number is no ID.
     values = request.POST.getlist(field)[:1000]
     return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 18]
 
 
-def _printed(request, packet_ids, channel, render):
+def _printed(
+    request: SignedInRequest, packet_ids: list[int], channel: str, render: RenderSheets
+) -> HttpResponse | None:
     """The document made from the sheets (with their secrets, this one time); None, with a message, when the
     service refuses. Rendering happens inside the service's transaction, so a failure wipes nothing."""
     try:
@@ -84,7 +95,7 @@ def _printed(request, packet_ids, channel, render):
         return None
 
 
-def _pdf(filename: str):
+def _pdf(filename: str) -> RenderSheets:
     def render(sheets: list[DeliverySheet]) -> HttpResponse:
         response = HttpResponse(delivery_sheets_pdf(sheets), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -96,10 +107,10 @@ def _pdf(filename: str):
 @ram_writer_required
 @require_POST
 @never_cache
-def print_packets(request):
+def print_packets(request: SignedInRequest) -> HttpResponse:
     """An HTML print view of the chosen packets (one sheet per page); their secrets leave here, once."""
 
-    def page(sheets):
+    def page(sheets: list[DeliverySheet]) -> HttpResponse:
         return HttpResponse(render_to_string("accounts/packets_print.html", {"sheets": sheets}, request=request))
 
     response = _printed(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PRINTED, page)
@@ -109,7 +120,7 @@ def print_packets(request):
 @ram_writer_required
 @require_POST
 @never_cache
-def pdf_packets(request):
+def pdf_packets(request: SignedInRequest) -> HttpResponse:
     """One PDF for the chosen packets, one page each; a packet's secrets can be downloaded once."""
     response = _printed(
         request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PDF, _pdf("delivery-packets.pdf")
@@ -120,7 +131,7 @@ def pdf_packets(request):
 @ram_writer_required
 @require_POST
 @never_cache
-def pdf_for_users(request):
+def pdf_for_users(request: SignedInRequest) -> HttpResponse:
     """ "Download delivery PDF" for users chosen on the user list: sealed packets, else sign-in instructions."""
     user_ids = _selected_ids(request, "user")
     try:
@@ -138,7 +149,7 @@ def pdf_for_users(request):
     return response
 
 
-def _sheet(printed) -> DeliverySheet:
+def _sheet(printed: PrintedSheet) -> DeliverySheet:
     return delivery_sheet(
         printed.packet.ram_user,
         printed.packet,
@@ -149,7 +160,7 @@ def _sheet(printed) -> DeliverySheet:
 
 @ram_writer_required
 @require_POST
-def email_packet(request):
+def email_packet(request: SignedInRequest) -> HttpResponse:
     form = EmailPacketForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a packet and enter a valid email address to send it to.")
@@ -166,7 +177,7 @@ def email_packet(request):
 
 @ram_writer_required
 @require_POST
-def revoke_packet(request, pk):
+def revoke_packet(request: SignedInRequest, pk: int) -> HttpResponse:
     packet = get_object_or_404(packets_of(request), pk=pk)
     try:
         revoke_delivery_packet(actor=actor_of(request), packet=packet)
@@ -179,7 +190,7 @@ def revoke_packet(request, pk):
 
 @ram_writer_required
 @require_POST
-def new_instructions_packet(request, pk):
+def new_instructions_packet(request: SignedInRequest, pk: int) -> HttpResponse:
     """Sign-in instructions without secrets, as a packet that can be printed or emailed any number of times."""
     ram_user = get_object_or_404(RamUser.objects.for_account(request.user.account), pk=pk)
     packet = instructions_packet(actor=actor_of(request), ram_user=ram_user)
@@ -195,7 +206,7 @@ CLAIM_BROWSER_COOKIE = "portal_claim_browser"
 @public
 @never_cache
 @sensitive_post_parameters()
-def claim(request):
+def claim(request: PortalRequest) -> HttpResponse:
     """The claim page. The token arrives in the link's fragment; the page's script puts it in the form."""
     browser_key = request.COOKIES.get(CLAIM_BROWSER_COOKIE, "")
     if request.method != "POST":
@@ -232,7 +243,7 @@ def claim(request):
     return redirect("accounts:claim-shown", uid=page.uid)
 
 
-def _claimed_sheet(packet: DeliveryPacket, secrets: dict) -> DeliverySheet:
+def _claimed_sheet(packet: DeliveryPacket, secrets: dict[str, Any]) -> DeliverySheet:
     return delivery_sheet(
         packet.ram_user,
         packet,
@@ -243,7 +254,7 @@ def _claimed_sheet(packet: DeliveryPacket, secrets: dict) -> DeliverySheet:
 
 @public
 @never_cache
-def claim_shown(request, uid):
+def claim_shown(request: PortalRequest, uid: UUID) -> HttpResponse:
     """The claiming browser's one-time page: the secrets once, then that they were shown."""
     reveal = get_object_or_404(OneTimeReveal, uid=uid, user=None, kind=OneTimeReveal.Kind.CLAIMED)
     if not is_page_of_browser(reveal, request.COOKIES.get(CLAIM_BROWSER_COOKIE, "")):

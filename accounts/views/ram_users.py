@@ -1,8 +1,12 @@
+from typing import Any
+
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -17,7 +21,7 @@ from accounts.forms import (
     NewRamUserFormSet,
     add_errors,
 )
-from accounts.gates import actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
+from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
@@ -39,7 +43,7 @@ from portal.caching import form_page_cache
 from portal.models import AuditEvent
 
 
-def ram_users_of(request):
+def ram_users_of(request: SignedInRequest) -> QuerySet[RamUser]:
     """The signed-in account's RAM users, with what list and detail pages show, in a fixed number of queries."""
     account = request.user.account
     return (
@@ -50,13 +54,13 @@ def ram_users_of(request):
     )
 
 
-def ram_user_or_404(request, pk: int) -> RamUser:
+def ram_user_or_404(request: SignedInRequest, pk: int) -> RamUser:
     # The account filter makes a foreign account's ID answer exactly like a missing one.
     return get_object_or_404(ram_users_of(request), pk=pk)
 
 
 @ram_reader_required
-def user_list(request):
+def user_list(request: SignedInRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:128]
     users = ram_users_of(request).order_by("name")
     if query:
@@ -73,7 +77,7 @@ def user_list(request):
 @form_page_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
-def create_users(request):
+def create_users(request: SignedInRequest) -> HttpResponse:
     formset = NewRamUserFormSet(request.POST or None, prefix="users")
     wants_keys = request.method == "POST" and any(
         value == "on" for name, value in request.POST.items() if name.endswith("-create_access_key")
@@ -106,7 +110,7 @@ def create_users(request):
     return render(request, "accounts/create_users.html", {"formset": formset, "options": options})
 
 
-def new_ram_user(data: dict) -> NewRamUser:
+def new_ram_user(data: dict[str, Any]) -> NewRamUser:
     return NewRamUser(
         name=data["name"],
         display_name=data["display_name"],
@@ -121,19 +125,21 @@ def new_ram_user(data: dict) -> NewRamUser:
     )
 
 
-def audit_targets_of(ram_user) -> list[str]:
+def audit_targets_of(ram_user: RamUser) -> list[str]:
     """The names the audit trail gives this user as a target: its principal (administration), its logon name
     (its own sign-ins, password and MFA changes) and the sign-in lock's identity (failed sign-ins)."""
     return [ram_user.principal, ram_user.logon_name, ram_identity(ram_user.account.account_id, ram_user.name)]
 
 
 @ram_reader_required
-def user_detail(request, pk):
+def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     identity = ram_identity(ram_user.account.account_id, ram_user.name)
     attached = {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
     attach_form = AttachPolicyForm()
-    attach_form.fields["policy_name"].choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
+    policy_field = attach_form.fields["policy_name"]
+    assert isinstance(policy_field, forms.ChoiceField)  # as AttachPolicyForm declares it
+    policy_field.choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
     events = AuditEvent.objects.filter(
         Q(actor=ram_user.principal) | Q(target__in=audit_targets_of(ram_user)),
         account_id=request.user.account.account_id,
@@ -156,7 +162,7 @@ def user_detail(request, pk):
 
 
 @ram_writer_required
-def edit_user(request, pk):
+def edit_user(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     initial = {field: getattr(ram_user, field) for field in EditRamUserForm.base_fields}
     form = EditRamUserForm(request.POST or None, initial=initial)
@@ -173,10 +179,10 @@ def edit_user(request, pk):
 
 @ram_writer_required
 @sensitive_post_parameters()
-def delete_user(request, pk):
+def delete_user(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     form = DeleteRamUserForm(request.POST or None, ram_user=ram_user)
-    conflict = None
+    conflict: DeleteConflict | None = None
     if request.method == "POST" and form.is_valid():
         try:
             delete_ram_user(
@@ -208,7 +214,7 @@ def delete_user(request, pk):
 @form_page_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
-def modify_logon_settings_view(request, pk):
+def modify_logon_settings_view(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     form = LogonSettingsForm(
         request.POST or None,
@@ -253,7 +259,7 @@ def modify_logon_settings_view(request, pk):
 
 @ram_writer_required
 @require_POST
-def attach_policy_view(request, pk):
+def attach_policy_view(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     form = AttachPolicyForm(request.POST)
     if form.is_valid():
@@ -270,7 +276,7 @@ def attach_policy_view(request, pk):
 
 @ram_writer_required
 @require_POST
-def detach_policy_view(request, pk, policy_name):
+def detach_policy_view(request: SignedInRequest, pk: int, policy_name: str) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     try:
         detach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=policy_name)
@@ -283,7 +289,7 @@ def detach_policy_view(request, pk, policy_name):
 
 @ram_writer_required
 @require_POST
-def unbind_mfa_view(request, pk):
+def unbind_mfa_view(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     try:
         unbind_mfa_device(actor=actor_of(request), ram_user=ram_user)
@@ -296,7 +302,7 @@ def unbind_mfa_view(request, pk):
 
 @ram_writer_required
 @require_POST
-def clear_sign_in_lock_view(request, pk):
+def clear_sign_in_lock_view(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
     try:
         clear_sign_in_lock(actor=actor_of(request), ram_user=ram_user)

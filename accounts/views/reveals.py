@@ -1,25 +1,28 @@
 """The one-time page of a secret-issuing form (accounts.services.reveals): the secrets once, then only the facts."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import UUID
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts.actors import Actor
-from accounts.gates import actor_of, request_origin
+from accounts.gates import SignedInRequest, actor_of, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser, User
 from accounts.services.one_time_page import Revealed, show_reveal
 from accounts.services.reveals import ABANDONED_AFTER
 from accounts.sheets import DeliverySheet, delivery_sheet
-from accounts.sign_in_steps import pending_sign_in_required
+from accounts.sign_in_steps import SignInRequest, pending_sign_in_required
 
 Kind = OneTimeReveal.Kind
 
 
 @never_cache
-def one_time_reveal(request, uid):
+def one_time_reveal(request: SignedInRequest, uid: UUID) -> HttpResponse:
     # Only the person who submitted the form sees its page; anyone else gets the answer of a missing one.
     reveal = get_object_or_404(OneTimeReveal, uid=uid, user=request.user)
     if reveal.state == OneTimeReveal.State.WORKING:
@@ -52,7 +55,7 @@ class CreatedRow:
     packet: DeliveryPacket | None
 
 
-def _users_created(request, shown: Revealed):
+def _users_created(request: SignedInRequest, shown: Revealed) -> HttpResponse:
     facts = shown.reveal.facts
     users = RamUser.objects.for_account(request.user.account).select_related("account").in_bulk(facts["ram_users"])
     packets = {packet.ram_user_id: packet for packet in shown.packets}
@@ -69,7 +72,7 @@ def _users_created(request, shown: Revealed):
     )
 
 
-def _password_set(request, shown: Revealed):
+def _password_set(request: SignedInRequest, shown: Revealed) -> HttpResponse:
     ram_user = get_object_or_404(
         RamUser.objects.for_account(request.user.account).select_related("account"), pk=shown.reveal.facts["ram_user"]
     )
@@ -87,7 +90,7 @@ def _password_set(request, shown: Revealed):
     )
 
 
-def _access_key_created(request, shown: Revealed):
+def _access_key_created(request: SignedInRequest, shown: Revealed) -> HttpResponse:
     facts = shown.reveal.facts
     holder = User.objects.select_related("owned_account", "ram_user__account").filter(pk=facts["holder"]).first()
     if holder is None or holder.is_owner:
@@ -113,7 +116,7 @@ def _access_key_created(request, shown: Revealed):
     )
 
 
-def _backup_codes(request, shown: Revealed, *, signing_in: bool = False):
+def _backup_codes(request: HttpRequest, shown: Revealed, *, signing_in: bool = False) -> HttpResponse:
     return render(
         request,
         "accounts/backup_codes.html",
@@ -123,7 +126,7 @@ def _backup_codes(request, shown: Revealed, *, signing_in: bool = False):
 
 @pending_sign_in_required
 @never_cache
-def sign_in_backup_codes(request, uid):
+def sign_in_backup_codes(request: SignInRequest, uid: UUID) -> HttpResponse:
     """The one-time page of the backup codes made at the first sign-in's enrolment, then on with the sign-in."""
     user = request.pending_user
     reveal = get_object_or_404(OneTimeReveal, uid=uid, user=user, kind=Kind.BACKUP_CODES)
@@ -131,7 +134,8 @@ def sign_in_backup_codes(request, uid):
     return _backup_codes(request, shown, signing_in=True)
 
 
-PAGES = {
+# The one-time page of each kind of secret-issuing form, by OneTimeReveal.kind.
+PAGES: dict[str, Callable[[SignedInRequest, Revealed], HttpResponse]] = {
     Kind.USERS_CREATED: _users_created,
     Kind.PASSWORD_SET: _password_set,
     Kind.ACCESS_KEY_CREATED: _access_key_created,

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -14,6 +14,7 @@ from accounts.forms import (
     OtpForm,
     OwnerSignInForm,
     RamSignInForm,
+    SignInForm,
     SignUpForm,
     add_errors,
     enrolment_context,
@@ -29,6 +30,7 @@ from accounts.sign_in_steps import (
     CHANGE_PASSWORD,
     ENROL,
     VERIFY,
+    SignInRequest,
     begin_sign_in,
     known_devices,
     landing_url,
@@ -38,10 +40,11 @@ from accounts.sign_in_steps import (
     step_required,
 )
 from portal.gates import public
+from portal.requests import PortalRequest
 
 
 @public
-def home(request):
+def home(request: PortalRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(landing_url(request.user))
     return redirect("accounts:owner-sign-in")
@@ -50,7 +53,7 @@ def home(request):
 @public
 @never_cache
 @sensitive_post_parameters()
-def owner_sign_in(request):
+def owner_sign_in(request: PortalRequest) -> HttpResponse:
     form = OwnerSignInForm(request.POST or None, needs_code="otp_code" in request.POST)
     if request.method == "POST" and form.is_valid():
         try:
@@ -71,7 +74,7 @@ def owner_sign_in(request):
 @public
 @never_cache
 @sensitive_post_parameters()
-def ram_sign_in(request, domain):
+def ram_sign_in(request: PortalRequest, domain: str) -> HttpResponse:
     account = PrimaryAccount.objects.by_logon_domain(domain)
     if account is None:
         raise Http404("No account signs in at this address.")
@@ -97,7 +100,7 @@ def ram_sign_in(request, domain):
     return render(request, "accounts/sign_in_ram.html", {"form": form, "account": account, "domain": domain})
 
 
-def _refused(form, refusal: SignInRefused) -> None:
+def _refused(form: SignInForm, refusal: SignInRefused) -> None:
     """The refusal at the top of the form, which asks for a code too when the name is locked against guessing."""
     if refusal.needs_code and "otp_code" not in form.fields:
         form.ask_for_code()
@@ -107,7 +110,7 @@ def _refused(form, refusal: SignInRefused) -> None:
 @public
 @never_cache
 @sensitive_post_parameters()
-def sign_up(request):
+def sign_up(request: PortalRequest) -> HttpResponse:
     if not settings.PORTAL_SELF_SIGN_UP:
         raise Http404("Self sign-up is switched off.")
     form = SignUpForm(request.POST or None)
@@ -122,14 +125,14 @@ def sign_up(request):
 
 
 @pending_sign_in_required
-def sign_in_continue(request):
+def sign_in_continue(request: SignInRequest) -> HttpResponse:
     return next_sign_in_step(request)
 
 
 @step_required(VERIFY)
 @never_cache
 @sensitive_post_parameters()
-def sign_in_verify(request):
+def sign_in_verify(request: SignInRequest) -> HttpResponse:
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = verify_otp(
@@ -145,7 +148,7 @@ def sign_in_verify(request):
 @pending_sign_in_required
 @never_cache
 @sensitive_post_parameters()
-def sign_in_enrol(request):
+def sign_in_enrol(request: SignInRequest) -> HttpResponseBase:
     """Shows a new authenticator key once (each visit makes a new one) and confirms it with a code. A repeat of the
     form that confirmed it (a second click, a reload) goes to the same one-time page of backup codes, before the
     step check, which would now find the step done and carry on without them."""
@@ -157,14 +160,14 @@ def sign_in_enrol(request):
 
 
 @step_required(ENROL)
-def _enrol_step(request):
+def _enrol_step(request: SignInRequest) -> HttpResponse:
     user = request.pending_user
     actor = Actor(account=user.account, origin=request_origin(request), user=user)
     if request.method == "POST":
         form = EnrolForm(request.POST)
         if form.is_valid():
 
-            def confirm(reveal=None) -> None:
+            def confirm(reveal: OneTimeReveal | None = None) -> None:
                 confirm_totp_enrolment(
                     actor=actor,
                     user=user,
@@ -194,7 +197,7 @@ def _enrol_step(request):
 @step_required(CHANGE_PASSWORD)
 @never_cache
 @sensitive_post_parameters()
-def sign_in_change_password(request):
+def sign_in_change_password(request: SignInRequest) -> HttpResponse:
     user = request.pending_user
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -218,7 +221,7 @@ def sign_in_change_password(request):
 
 @public
 @require_POST
-def sign_out(request):
+def sign_out(request: PortalRequest) -> HttpResponse:
     destination = "accounts:owner-sign-in"
     if request.user.is_authenticated and not request.user.is_owner:
         account = request.user.ram_user.account

@@ -2,12 +2,13 @@
 projects."""
 
 from django import template
+from django.template import Context
 
 from accounts.models import RamUser, User
 from projects.forms import RevokeAndDeleteUserForm
 from projects.matrix import MATRIX, ROLE_LABELS, Channel, Role
 from projects.models import Project, ProjectMember
-from projects.permissions import check_permission
+from projects.permissions import PermissionCache, check_permission
 from projects.services import memberships_of
 
 register = template.Library()
@@ -35,7 +36,7 @@ def has_project_memberships(ram_user: RamUser) -> bool:
 
 
 @register.inclusion_tag("projects/_memberships.html", takes_context=True)
-def project_memberships(context, ram_user: RamUser):
+def project_memberships(context: Context, ram_user: RamUser) -> dict[str, object]:
     """The user's projects and roles, and the action that revokes them all and deletes the user."""
     memberships = sorted(memberships_of(ram_user), key=lambda membership: membership[0].name.lower())
     return {
@@ -49,13 +50,13 @@ def project_memberships(context, ram_user: RamUser):
 
 
 @register.inclusion_tag("projects/_my_projects.html")
-def my_projects(user: User, own: bool = True):
+def my_projects(user: User, own: bool = True) -> dict[str, object]:
     """A RAM user's projects, its roles in each, and what the matrix lets it do there, per channel; `own` when
     the user reads about itself (on its credential page), else worded for an administrator (the user's page)."""
     if user.is_owner:
         return {"projects": [], "own": own}
-    cache: dict = {}  # one lookup of roles and of the account's AccessKey per project, however many rows
-    projects = []
+    cache = PermissionCache()  # one lookup of roles and of the account's AccessKey per project, however many rows
+    projects: list[dict[str, object]] = []
     for project, roles in sorted(memberships_of(user.ram_user), key=lambda membership: membership[0].name.lower()):
         allowed = {
             channel: [

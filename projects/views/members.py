@@ -1,15 +1,18 @@
 """Project members: "Add Member", grant a role, "Revoke" a role, remove a member; and the one action that
 revokes a RAM user's every role, removes it from every project and deletes it."""
 
+from typing import Protocol
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.actors import Actor
 from accounts.forms import DeleteRamUserForm, add_errors
-from accounts.gates import actor_of, ram_writer_required
+from accounts.gates import SignedInRequest, actor_of, ram_writer_required
 from accounts.models import AccessKey, RamUser
 from projects.forms import AddMemberForm, MemberForm, MemberRoleForm, RevokeAndDeleteUserForm
 from projects.models import Project
@@ -17,6 +20,12 @@ from projects.project_page import gate, project_or_404, project_page
 from projects.services import add_member, grant_roles, remove_member, revoke_everything_and_delete_user, revoke_roles
 
 MEMBER_MANAGEMENT = "member_management"
+
+
+class RoleChange(Protocol):
+    """`grant_roles` or `revoke_roles`: changes roles of a member, returns the ones it changed."""
+
+    def __call__(self, *, actor: Actor, project: Project, ram_user: RamUser, roles: list[str]) -> list[str]: ...
 
 
 def members_url(project: Project) -> str:
@@ -34,7 +43,7 @@ def member_or_404(project: Project, form: MemberForm) -> RamUser:
     )
 
 
-def change_role(request, pk: int, change, *, done: str, unchanged: str):
+def change_role(request: SignedInRequest, pk: int, change: RoleChange, *, done: str, unchanged: str) -> HttpResponse:
     """Grants or revokes ("Revoke") one role of a member; says what happened, or why not, in a message."""
     project = project_or_404(request, pk)
     gate(request, project, MEMBER_MANAGEMENT)
@@ -58,7 +67,7 @@ def change_role(request, pk: int, change, *, done: str, unchanged: str):
 
 
 @require_POST
-def add_member_view(request, pk):
+def add_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     gate(request, project, MEMBER_MANAGEMENT)
     form = AddMemberForm(request.POST, project=project)
@@ -75,7 +84,7 @@ def add_member_view(request, pk):
 
 
 @require_POST
-def grant_role_view(request, pk):
+def grant_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
     return change_role(
         request,
         pk,
@@ -86,7 +95,7 @@ def grant_role_view(request, pk):
 
 
 @require_POST
-def revoke_role_view(request, pk):
+def revoke_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
     return change_role(
         request,
         pk,
@@ -97,7 +106,7 @@ def revoke_role_view(request, pk):
 
 
 @require_POST
-def remove_member_view(request, pk):
+def remove_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     gate(request, project, MEMBER_MANAGEMENT)
     ram_user = member_or_404(project, MemberForm(request.POST))
@@ -112,7 +121,7 @@ def remove_member_view(request, pk):
 
 @ram_writer_required
 @require_POST
-def revoke_and_delete_user(request, pk):
+def revoke_and_delete_user(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = get_object_or_404(
         RamUser.objects.for_account(request.user.account).select_related("account", "user"), pk=pk
     )

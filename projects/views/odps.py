@@ -8,6 +8,7 @@ the answer. Which rule decides each command is data beside the parser (projects/
 
 import json
 import re
+from collections.abc import Callable
 from xml.etree import ElementTree as ET
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,11 +21,12 @@ from accounts.models import AccessKey, PrimaryAccount, RamUser, User
 from accounts.permissions import can_read_ram
 from accounts.services.access_keys import open_secret
 from portal.gates import public
+from portal.requests import PortalRequest
 from portal.signing import SignatureError, parse_odps_authorization, verify_odps_signature
 from projects.matrix import MATRIX, Channel, Role
 from projects.models import PROJECT_NAME_RE, Project
 from projects.odps_commands import COMMAND_RULES, Command, CommandParseError, Principal, Readers, parse_command
-from projects.permissions import check_permission, roles_in
+from projects.permissions import PermissionCache, check_permission, roles_in
 from projects.services import add_member, ensure_allowed, grant_roles, remove_member, revoke_roles
 
 ENDPOINT_PATH = "/api"  # where the portal mounts the MaxCompute endpoint; pyodps signs paths relative to it
@@ -32,6 +34,8 @@ MAX_BODY_BYTES = 64 * 1024  # a command is a line; a bigger body is refused befo
 ACCESS_KEY_ID_RE = re.compile(r"[A-Za-z0-9]{1,64}")
 # Characters XML 1.0 cannot carry, even escaped: an echoed input must not break the answer's XML.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+type OdpsResult = dict[str, object]  # a command's answer, sent as JSON in <Result>
 
 
 class OdpsError(Exception):
@@ -42,7 +46,7 @@ class OdpsError(Exception):
         super().__init__(message)
 
 
-def _xml(request, root: ET.Element, status: int) -> HttpResponse:
+def _xml(request: PortalRequest, root: ET.Element, status: int) -> HttpResponse:
     body = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
     response = HttpResponse(body, content_type="application/xml", status=status)
     response["x-odps-request-id"] = request.request_id
@@ -50,7 +54,7 @@ def _xml(request, root: ET.Element, status: int) -> HttpResponse:
     return response
 
 
-def _error(request, code: str, message: str, status: int) -> HttpResponse:
+def _error(request: PortalRequest, code: str, message: str, status: int) -> HttpResponse:
     root = ET.Element("Error")
     for tag, text in (("Code", code), ("Message", message), ("RequestId", request.request_id)):
         ET.SubElement(root, tag).text = NOT_XML.sub("?", text)
@@ -60,7 +64,7 @@ def _error(request, code: str, message: str, status: int) -> HttpResponse:
 
 @public
 @csrf_exempt  # no session acts here; nothing is changed
-def not_offered(request, resource: str):
+def not_offered(request: PortalRequest, resource: str) -> HttpResponse:
     """Everything else under the endpoint, such as `GET /logview/host` and `GET /tenants`, which pyodps asks
     before a command and goes on without."""
     return _error(
@@ -73,13 +77,13 @@ def not_offered(request, resource: str):
 
 @public
 @csrf_exempt  # signed with an AccessKey instead: a browser's cookies authorise nothing here
-def authorization(request, project: str):
+def authorization(request: PortalRequest, project: str) -> HttpResponse:
     """One security command against one project, as `run_security_query` sends it."""
     try:
         if request.method != "POST":
             raise OdpsError("MethodNotAllowed", "Send security commands with POST.", 405)
         actor = authenticate(request)
-        found = _project(actor.user, project)
+        found = _project(actor.person, project)
         command = parse_command(_query(request.body))
         result = run_command(actor, found, command)
     except SignatureError as error:
@@ -98,7 +102,7 @@ def authorization(request, project: str):
     return _xml(request, root, 200)
 
 
-def authenticate(request) -> Actor:
+def authenticate(request: PortalRequest) -> Actor:
     """The actor a correctly signed request acts as; SignatureError or OdpsError otherwise."""
     signed = parse_odps_authorization(request)
     access_key = None
@@ -161,16 +165,18 @@ def _principal_user(account: PrimaryAccount, principal: Principal) -> User:
 def _names_actor(actor: Actor, principal: Principal) -> bool:
     if not _is_account(actor.account, principal.account):
         return False
-    if actor.user.is_owner:
+    if actor.person.is_owner:
         return principal.is_primary_account
-    return principal.user_name.lower() == actor.user.ram_user.name.lower()
+    return principal.user_name.lower() == actor.person.ram_user.name.lower()
 
 
-def run_command(actor: Actor, project: Project, command: Command) -> dict:
+def run_command(actor: Actor, project: Project, command: Command) -> OdpsResult:
     """Gates the command by its rule (as the web pages gate, before reading its input), then runs it."""
     rule = command.rule
     # Readers.PROJECT holds already: the project was found among those the actor may see.
-    if rule.readers is Readers.PERMISSIONS and not (can_read_ram(actor.user) or _names_actor(actor, command.principal)):
+    if rule.readers is Readers.PERMISSIONS and not (
+        can_read_ram(actor.person) or _names_actor(actor, command.named_principal)
+    ):
         raise PermissionDenied("Checking another user's permissions needs the owner or a RAM read policy.")
     if rule.is_change:
         ensure_allowed(actor, project, rule.operation, channel=rule.decided_on)
@@ -178,46 +184,47 @@ def run_command(actor: Actor, project: Project, command: Command) -> dict:
 
 
 def _member_to_change(actor: Actor, command: Command) -> RamUser:
-    user = _principal_user(actor.account, command.principal)
+    principal = command.named_principal
+    user = _principal_user(actor.account, principal)
     if user.is_owner:
         raise OdpsError(
-            "InvalidParameter", f"{command.principal.text} owns the project: it is no member and holds no roles.", 400
+            "InvalidParameter", f"{principal.text} owns the project: it is no member and holds no roles.", 400
         )
     return user.ram_user
 
 
-def _whoami(actor: Actor, project: Project, command: Command) -> dict:
+def _whoami(actor: Actor, project: Project, command: Command) -> OdpsResult:
     return {"DisplayName": actor.principal, "Project": project.name, "SourceIP": actor.origin.source_ip}
 
 
-def _list_users(actor: Actor, project: Project, command: Command) -> dict:
+def _list_users(actor: Actor, project: Project, command: Command) -> OdpsResult:
     members = project.members.select_related("ram_user__account").order_by("ram_user__name")
     return {"Users": [project.account.principal, *(member.ram_user.principal for member in members)]}
 
 
-def _list_roles(actor: Actor, project: Project, command: Command) -> dict:
+def _list_roles(actor: Actor, project: Project, command: Command) -> OdpsResult:
     return {"Roles": [role.value for role in Role]}
 
 
-def _add_user(actor: Actor, project: Project, command: Command) -> dict:
+def _add_user(actor: Actor, project: Project, command: Command) -> OdpsResult:
     ram_user = _member_to_change(actor, command)
     add_member(actor=actor, project=project, ram_user=ram_user)
     return {"Result": "OK", "Added": ram_user.principal}
 
 
-def _remove_user(actor: Actor, project: Project, command: Command) -> dict:
+def _remove_user(actor: Actor, project: Project, command: Command) -> OdpsResult:
     ram_user = _member_to_change(actor, command)
     remove_member(actor=actor, project=project, ram_user=ram_user, decided_on=command.rule.decided_on)
     return {"Result": "OK", "Removed": ram_user.principal}
 
 
-def _grant(actor: Actor, project: Project, command: Command) -> dict:
+def _grant(actor: Actor, project: Project, command: Command) -> OdpsResult:
     ram_user = _member_to_change(actor, command)
     granted = grant_roles(actor=actor, project=project, ram_user=ram_user, roles=list(command.roles))
     return {"Result": "OK", "Principal": ram_user.principal, "Granted": granted}
 
 
-def _revoke(actor: Actor, project: Project, command: Command) -> dict:
+def _revoke(actor: Actor, project: Project, command: Command) -> OdpsResult:
     ram_user = _member_to_change(actor, command)
     revoked = revoke_roles(
         actor=actor, project=project, ram_user=ram_user, roles=list(command.roles), decided_on=command.rule.decided_on
@@ -225,17 +232,17 @@ def _revoke(actor: Actor, project: Project, command: Command) -> dict:
     return {"Result": "OK", "Principal": ram_user.principal, "Revoked": revoked}
 
 
-def _show_grants(actor: Actor, project: Project, command: Command) -> dict:
+def _show_grants(actor: Actor, project: Project, command: Command) -> OdpsResult:
     """The user's roles, and check_permission's every decision for it here on the api channel."""
-    user = _principal_user(actor.account, command.principal) if command.principal else actor.user
-    cache: dict = {}
+    user = _principal_user(actor.account, command.principal) if command.principal else actor.person
+    cache = PermissionCache()
     decisions = [
         (row, check_permission(user, project, row.operation, Channel.API, cache=cache))
         for row in MATRIX
         if row.channel == Channel.API
     ]
 
-    def listed(allowed: bool) -> list[dict]:
+    def listed(allowed: bool) -> list[dict[str, str]]:
         return [
             {"Operation": row.operation, "Description": row.description, "Reason": decision.reason}
             for row, decision in decisions
@@ -260,7 +267,7 @@ def _show_grants(actor: Actor, project: Project, command: Command) -> dict:
     }
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[Actor, Project, Command], OdpsResult]] = {
     "whoami": _whoami,
     "list users": _list_users,
     "list roles": _list_roles,

@@ -1,17 +1,19 @@
 """Projects: the list with "Create Project", the project page with its owner-only settings, cross-project access
 and deletion. Every refusal is the permission matrix's, through the services."""
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.forms import add_errors
-from accounts.gates import actor_of
+from accounts.gates import SignedInRequest, actor_of
 from projects.forms import (
     CreateProjectForm,
     CrossProjectForm,
@@ -24,6 +26,7 @@ from projects.models import Project
 from projects.permissions import check_permission
 from projects.project_page import gate, project_or_404, project_page, projects_of, setting_decisions
 from projects.services import (
+    ProjectSettings,
     authorize_cross_project,
     create_project,
     delete_project,
@@ -32,7 +35,7 @@ from projects.services import (
 )
 
 
-def project_list(request):
+def project_list(request: SignedInRequest) -> HttpResponse:
     decision = check_permission(request.user, None, "project_create_delete", Channel.CONSOLE)
     form = CreateProjectForm(request.POST or None)
     status = 200
@@ -57,12 +60,12 @@ def project_list(request):
     )
 
 
-def project_detail(request, pk):
+def project_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     return project_page(request, project_or_404(request, pk))
 
 
 @require_POST
-def update_project_settings_view(request, pk):
+def update_project_settings_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     decisions = setting_decisions(request.user, project)
     allowed_fields = {field for field, decision in decisions.items() if decision}
@@ -70,7 +73,8 @@ def update_project_settings_view(request, pk):
         raise PermissionDenied(decisions["ip_whitelist"].reason)
     form = ProjectSettingsForm(request.POST, project=project, allowed_fields=allowed_fields)
     if form.is_valid():
-        values = {field: form.cleaned_data[field] for field in allowed_fields}
+        # The form's fields are the settings, each cleaned to its type; the allowed ones are the ones given.
+        values = cast(ProjectSettings, {field: form.cleaned_data[field] for field in allowed_fields})
         try:
             update_project_settings(actor=actor_of(request), project=project, values=values)
         except ValidationError as error:
@@ -81,14 +85,14 @@ def update_project_settings_view(request, pk):
     return project_page(request, project, settings_form=form)
 
 
-def owner_gate(request) -> None:
+def owner_gate(request: SignedInRequest) -> None:
     # Cross-project access is the owner's to authorise, whatever roles a RAM user holds (SPEC §4.9).
     if not request.user.is_owner:
         raise PermissionDenied("Only the Alibaba Cloud account (the owner) authorises cross-project access.")
 
 
 @require_POST
-def authorize_cross_project_view(request, pk):
+def authorize_cross_project_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     owner_gate(request)
     form = CrossProjectForm(request.POST, project=project)
@@ -105,7 +109,7 @@ def authorize_cross_project_view(request, pk):
 
 
 @require_POST
-def revoke_cross_project_view(request, pk):
+def revoke_cross_project_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     owner_gate(request)
     form = RevokeCrossProjectForm(request.POST)
@@ -117,7 +121,7 @@ def revoke_cross_project_view(request, pk):
     return redirect("projects:project-detail", pk=project.pk)
 
 
-def delete_project_view(request, pk):
+def delete_project_view(request: SignedInRequest, pk: int) -> HttpResponse:
     project = project_or_404(request, pk)
     gate(request, project, "project_create_delete")
     form = DeleteProjectForm(request.POST or None, project=project)

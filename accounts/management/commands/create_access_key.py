@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import operator_actor
 from accounts.models import PrimaryAccount, RamUser
@@ -13,11 +13,11 @@ class Command(BaseCommand):
         "once, on standard output, and nothing else."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", required=True, help="the 16-digit account ID")
         parser.add_argument("--user", help="a RAM user's name; without it, the primary account's own key")
 
-    def handle(self, *args, account, user, **options):
+    def handle(self, *args: object, account: str, user: str | None, **options: object) -> None:
         primary = PrimaryAccount.objects.filter(account_id=account).select_related("owner").first()
         if primary is None:
             raise CommandError(f"There is no primary account {account}.")

@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = "Demo only: writes a keyring for secrets at rest into an ignored file, unless one is configured."
     requires_system_checks = []  # it creates what the checks look for
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         if settings.PORTAL_KEYRING:
             return
         path = settings.PORTAL_KEYRING_FILE

@@ -13,7 +13,7 @@ DEMO_PASSWORD = "Blue-Harbour-Lantern-2026"
 class Command(BaseCommand):
     help = "Demo only: creates the demo primary account (once) with an authenticator, and says how to sign in."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         if not settings.PORTAL_DEMO:
             raise CommandError("demo_setup works only in the demo (PORTAL_DEMO=true).")
         owner = User.objects.filter(email=DEMO_EMAIL).first()

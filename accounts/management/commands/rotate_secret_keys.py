@@ -1,6 +1,8 @@
+from collections.abc import Iterator
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 
 from accounts.actors import operator_actor
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, PrimaryAccount
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         "PORTAL_KEYRING. Afterwards the older keys can be removed from the keyring."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: object, **options: object) -> None:
         ring = keyring()
         newest = f"v{ring.newest_version}$"
         resealed: dict[int, dict[str, int]] = {}
@@ -49,8 +51,13 @@ class Command(BaseCommand):
                         ) from None
                     setattr(row, field, ring.seal_bytes(opened, associated_data=row.associated_data))
                     row.save(update_fields=[field])
-                    # (A claim's one-time page has no user: its account is its own.)
-                    count(row.account_id if model is OneTimeReveal else row.user.account.pk, what)
+                    if isinstance(row, OneTimeReveal):
+                        # A claim's one-time page has no user: its account is its own, known before any secret is
+                        # sealed in it (a user's page has it from the start, a claim's gets it with its secrets).
+                        assert row.account_id is not None
+                        count(row.account_id, what)
+                    else:
+                        count(row.user.account.pk, what)
         stale_packets = DeliveryPacket.objects.filter(
             (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
             | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
@@ -86,9 +93,9 @@ class Command(BaseCommand):
             raise CommandError("Some secrets are still sealed with older keys.")
 
 
-def _batches(queryset):
+def _batches(queryset: QuerySet[Model]) -> Iterator[list[int]]:
     """Primary keys in batches, each processed in its own transaction (yielded inside it)."""
-    ids = list(queryset.values_list("pk", flat=True))
+    ids: list[int] = list(queryset.values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         with transaction.atomic():
             yield ids[start : start + BATCH]

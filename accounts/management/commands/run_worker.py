@@ -1,6 +1,6 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.services.claim_links import expire_stale_packets
 from accounts.services.packet_mail import deliver_due_emails
@@ -13,11 +13,11 @@ class Command(BaseCommand):
         "page was never opened; runs until stopped."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="one pass, then exit")
         parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
 
-    def handle(self, *args, once, interval, **options):
+    def handle(self, *args: object, once: bool, interval: float, **options: object) -> None:
         while True:
             sent = deliver_due_emails()
             expired = expire_stale_packets()

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import operator_actor
 from accounts.models import RamUser
@@ -10,12 +12,12 @@ from projects.services import add_member, grant_roles
 class Command(BaseCommand):
     help = "Adds a RAM user to a project with roles (comma-separated), or grants the roles if it is a member."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--project", required=True)
         parser.add_argument("--user", required=True, help="the RAM user's name in the project's account")
         parser.add_argument("--role", required=True, help="role_project_dev[,role_project_pe…]")
 
-    def handle(self, *args, project, user, role, **options):
+    def handle(self, *args: Any, project: str, user: str, role: str, **options: Any) -> None:
         found = Project.objects.filter(name__iexact=project).select_related("account").first()
         if found is None:
             raise CommandError(f"There is no project {project}.")

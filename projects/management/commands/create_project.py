@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actors import operator_actor
 from accounts.models import PrimaryAccount
@@ -9,12 +11,12 @@ from projects.services import create_project
 class Command(BaseCommand):
     help = "Creates a project owned by a primary account (the same rules and audit event as the console)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--account", required=True, help="the 16-digit account ID")
         parser.add_argument("--name", required=True)
         parser.add_argument("--description", default="")
 
-    def handle(self, *args, account, name, description, **options):
+    def handle(self, *args: Any, account: str, name: str, description: str, **options: Any) -> None:
         primary = PrimaryAccount.objects.filter(account_id=account).first()
         if primary is None:
             raise CommandError(f"There is no primary account {account}.")
