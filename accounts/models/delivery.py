@@ -91,6 +91,16 @@ class DeliveryPacket(models.Model):
         """Sign-in instructions only: made without secrets, so it can be printed or sent any number of times."""
         return not (self.has_password or self.access_key_id)
 
+    @property
+    def contents(self) -> str:
+        """What the packet hands over, as the lists name it."""
+        if self.is_instructions:
+            return "Sign-in instructions"
+        parts = ["Password"] if self.has_password else []
+        if self.access_key_id:
+            parts.append(f"AccessKey {self.access_key_id}")
+        return " + ".join(parts)
+
     # What may be done with the packet now: the one home of these rules, read by the services (on the locked row)
     # and by the pages that offer the actions. `email_to` is set with the outbox row, in one transaction.
 

@@ -91,5 +91,13 @@ class IdentityLock(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     code_failures = models.PositiveSmallIntegerField(default=0)  # wrong MFA codes sent past this lock
 
+    # NIST SP 800-63B §5.2.2 allows at most 100 consecutive failures on one account: from there the lock lasts
+    # until an administrator clears it (accounts.services.guessing).
+    FAILURES_BEFORE_HELD_UNTIL_CLEARED = 100
+
     def __str__(self) -> str:
         return f"{self.identity} from every source"
+
+    @property
+    def is_held_until_cleared(self) -> bool:
+        return self.failures >= self.FAILURES_BEFORE_HELD_UNTIL_CLEARED

@@ -36,10 +36,9 @@ from accounts.models import IdentityLock, SignInLock, User
 
 LOCK_DURATION = timedelta(hours=1)
 IDENTITY_MAX_FAILURES = 20
-# Each further lock of an identity lasts twice as long (up to a day); at 100 consecutive failures (NIST's limit) it
-# lasts until its owner signs in past it or an administrator clears it.
+# Each further lock of an identity lasts twice as long (up to a day); at 100 consecutive failures (NIST's limit,
+# IdentityLock.is_held_until_cleared) it lasts until its owner signs in past it or an administrator clears it.
 IDENTITY_LONGEST_LOCK = timedelta(days=1)
-IDENTITY_FAILURES_BEFORE_LOCKED_FOR_GOOD = 100
 LOCKED_FOR_GOOD = timedelta(days=3650)
 # Wrong codes sent with a password past an identity's lock, per lock: enough for a person's typos, and few enough
 # that guessing a code there is hopeless (3 in a million per try).
@@ -97,7 +96,7 @@ class IdentityReservation:
 
 
 def _lock_duration(failures: int) -> timedelta:
-    if failures >= IDENTITY_FAILURES_BEFORE_LOCKED_FOR_GOOD:
+    if failures >= IdentityLock.FAILURES_BEFORE_HELD_UNTIL_CLEARED:
         return LOCKED_FOR_GOOD
     # (A power of an int may be a float to the type checker; times a timedelta it is a timedelta either way.)
     doubled: timedelta = LOCK_DURATION * 2 ** (failures // IDENTITY_MAX_FAILURES - 1)

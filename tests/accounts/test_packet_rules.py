@@ -168,3 +168,16 @@ def test_the_rules_in_every_state_read_as_the_product_says(owner):
     for index, (kind, make) in enumerate(PACKETS.items()):
         packet = DeliveryPacket.objects.get(pk=make(owner, f"user{index}").pk)
         assert (packet.is_printable, packet.is_emailable, packet.is_revocable) == expected[kind], kind
+
+
+def test_the_packet_list_and_the_user_page_name_a_packets_contents_alike(owner):
+    sealed = sealed_user(owner, "carol", create_access_key=True)
+    instructions = instructions_packet(actor=owner.actor, ram_user=sealed.ram_user)
+    client = signed_in(owner)
+    packet_list = client.get(reverse("accounts:packet-list")).content.decode()
+    user_page = client.get(reverse("accounts:user-detail", args=[sealed.ram_user.pk])).content.decode()
+    key_id = sealed.packet.access_key_id
+    assert key_id and sealed.packet.contents == f"Password + AccessKey {key_id}"
+    assert instructions.contents == "Sign-in instructions"
+    for packet in (sealed.packet, instructions):
+        assert packet.contents in packet_list and packet.contents in user_page
