@@ -288,7 +288,8 @@ PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
 PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_DEMO = env_bool("PORTAL_DEMO", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
-PORTAL_USERS_PER_PAGE = 50
+# Rows per page of each list (portal.paging.page_of).
+PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
 PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other accounts this long
 PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)

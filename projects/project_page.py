@@ -2,13 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from accounts.gates import SignedInRequest, actor_of
 from accounts.models import RamUser, User
+from portal.paging import page_of
 from projects.forms import CANDIDATES_LIST_ID, AddMemberForm, CrossProjectForm, ProjectSettingsForm
 from projects.matrix import ROLE_LABELS, Channel, Role
 from projects.models import Project, ProjectMember, ProjectQuerySet
@@ -77,7 +76,7 @@ def project_page(
     settings_decisions = setting_decisions(user, project, cache)
     allowed_fields = {field for field, decision in settings_decisions.items() if decision}
     members = project.members.select_related("ram_user__account").prefetch_related("roles").order_by("ram_user__name")
-    page = Paginator(members, settings.PORTAL_USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(members, request, list_name="members")
     context: dict[str, object] = {
         "project": project,
         "page": page,

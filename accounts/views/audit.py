@@ -3,7 +3,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -11,6 +10,7 @@ from django.shortcuts import render
 from accounts.forms import AuditFilterForm
 from accounts.gates import SignedInRequest, ram_reader_required
 from portal.models import AuditEvent
+from portal.paging import page_of
 
 CSV_COLUMNS = ("occurred_at", "actor", "channel", "source_ip", "action", "target", "details", "request_id")
 
@@ -39,7 +39,7 @@ def filtered_events(request: SignedInRequest) -> tuple[AuditFilterForm, QuerySet
 @ram_reader_required
 def audit_trail(request: SignedInRequest) -> HttpResponse:
     form, events = filtered_events(request)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = page_of(events, request, list_name="audit_events")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()})

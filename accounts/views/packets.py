@@ -8,7 +8,6 @@ from uuid import UUID
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,6 +40,7 @@ from accounts.services.reveals import (
 )
 from accounts.sheets import DeliverySheet, delivery_sheet
 from portal.gates import public
+from portal.paging import page_of
 from portal.requests import PortalRequest
 
 # Makes the document (an HTML print view, a PDF) of the sheets of the packets being printed.
@@ -57,7 +57,7 @@ def packet_list(request: SignedInRequest) -> HttpResponse:
     packets = packets_of(request)
     if state in DeliveryPacket.State.values:
         packets = packets.filter(state=state)
-    page = Paginator(packets, 100).get_page(request.GET.get("page"))
+    page = page_of(packets, request, list_name="packets")
     return render(
         request,
         "accounts/packet_list.html",

@@ -1,10 +1,8 @@
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,6 +39,7 @@ from accounts.services.ram_users import (
 from accounts.services.reveals import issue_once
 from portal.caching import form_page_cache
 from portal.models import AuditEvent
+from portal.paging import page_of
 
 
 def ram_users_of(request: SignedInRequest) -> QuerySet[RamUser]:
@@ -65,7 +64,7 @@ def user_list(request: SignedInRequest) -> HttpResponse:
     users = ram_users_of(request).order_by("name")
     if query:
         users = users.filter(Q(name__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query))
-    page = Paginator(users, settings.PORTAL_USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(users, request, list_name="users")
     return render(
         request,
         "accounts/user_list.html",

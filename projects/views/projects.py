@@ -3,10 +3,8 @@ and deletion. Every refusal is the permission matrix's, through the services."""
 
 from typing import cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import add_errors
 from accounts.gates import SignedInRequest, actor_of
+from portal.paging import page_of
 from projects.forms import (
     CreateProjectForm,
     CrossProjectForm,
@@ -51,7 +50,7 @@ def project_list(request: SignedInRequest) -> HttpResponse:
             messages.success(request, f"The project {project.name} was created.")
             return redirect("projects:project-detail", pk=project.pk)
     projects = projects_of(request).annotate(member_count=Count("members")).order_by("name")
-    page = Paginator(projects, settings.PORTAL_USERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = page_of(projects, request, list_name="projects")
     return render(
         request,
         "projects/project_list.html",

@@ -72,7 +72,7 @@ def test_user_list_runs_the_same_queries_for_5_and_500_users(owner, admin):
     add_users(owner.account, 495, start=1000)
     many, response = count_queries(client, url)
     assert response.context["page"].paginator.count == 500
-    assert len(response.context["page"].object_list) == settings.PORTAL_USERS_PER_PAGE
+    assert len(response.context["page"].object_list) == settings.PORTAL_PAGE_SIZES["users"]
     assert few == many, f"{few} queries for 5 users, {many} for 500"
     html = response.content.decode()
     # The rows really show the per-user facts the queries fetched.
@@ -138,7 +138,7 @@ def test_paging(owner):
     add_users(owner.account, 120)
     client = signed_in(owner)
     url = reverse("accounts:user-list")
-    per_page = settings.PORTAL_USERS_PER_PAGE
+    per_page = settings.PORTAL_PAGE_SIZES["users"]
     names = sorted(RamUser.objects.for_account(owner.account).values_list("name", flat=True))
     page_two = client.get(url, {"page": 2}).context["page"]
     assert page_two.number == 2
