@@ -19,6 +19,6 @@ urlpatterns = [
     path("permissions/check/", permissions.check_permissions, name="check-permissions"),
     path("users/<int:pk>/revoke-and-delete/", members.revoke_and_delete_user, name="revoke-and-delete-user"),
     # The MaxCompute endpoint for pyodps (endpoint='<portal>/api'); odps.ENDPOINT_PATH must match "api/".
-    path("api/projects/<str:project>/authorization", odps.authorization, name="odps-authorization"),
-    path("api/<path:resource>", odps.not_offered, name="odps-not-offered"),
+    path("api/projects/<str:project>/authorization", odps.odps_authorization, name="odps-authorization"),
+    path("api/<path:resource>", odps.odps_not_offered, name="odps-not-offered"),
 ]

@@ -64,7 +64,7 @@ def _error(request: PortalRequest, code: str, message: str, status: int) -> Http
 
 @public
 @csrf_exempt  # no session acts here; nothing is changed
-def not_offered(request: PortalRequest, resource: str) -> HttpResponse:
+def odps_not_offered(request: PortalRequest, resource: str) -> HttpResponse:
     """Everything else under the endpoint, such as `GET /logview/host` and `GET /tenants`, which pyodps asks
     before a command and goes on without."""
     return _error(
@@ -77,7 +77,7 @@ def not_offered(request: PortalRequest, resource: str) -> HttpResponse:
 
 @public
 @csrf_exempt  # signed with an AccessKey instead: a browser's cookies authorise nothing here
-def authorization(request: PortalRequest, project: str) -> HttpResponse:
+def odps_authorization(request: PortalRequest, project: str) -> HttpResponse:
     """One security command against one project, as `run_security_query` sends it."""
     try:
         if request.method != "POST":

@@ -3,6 +3,10 @@
 import ast
 from pathlib import Path
 
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.access_key_pages import SCOPE_URLS
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("portal", "accounts", "projects")
 # Who may import whom: projects → accounts → portal's kernel; only the shell (settings, root URLs) names the apps.
@@ -60,4 +64,28 @@ def test_no_function_level_imports():
                 for inner in ast.walk(node):
                     if isinstance(inner, (ast.Import, ast.ImportFrom)):
                         wrong.append(f"{path}:{inner.lineno} in {node.name}")
+    assert wrong == []
+
+
+def test_url_names_are_their_views_names_in_kebab_case():
+    # One convention (STYLE.md): `accounts:create-access-key` is served by `create_access_key`. A view that would
+    # share its name with the service it calls carries `_view`.
+    def patterns(resolver, namespace=""):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from patterns(entry, entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and entry.name and entry.callback.__module__.split(".")[0] in APPS:
+                yield namespace, entry
+
+    def expected_view(pattern) -> str:
+        name = pattern.name
+        if "scope" in pattern.default_args:  # one AccessKey view for each kind of holder: the name says whose key
+            name = name.replace(SCOPE_URLS[pattern.default_args["scope"]][1], "", 1)
+        return name.replace("-", "_")
+
+    wrong = [
+        f"{namespace}:{pattern.name} → {pattern.callback.__module__}.{pattern.callback.__name__}"
+        for namespace, pattern in patterns(get_resolver())
+        if pattern.callback.__name__.removesuffix("_view") != expected_view(pattern)
+    ]
     assert wrong == []
