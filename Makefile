@@ -17,16 +17,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed fonts
 
-# The PDF delivery sheets use DejaVu fonts from Debian's package.
+# The PDF delivery sheets use Debian's DejaVu fonts, and Noto Sans CJK for Chinese, Japanese and Korean names.
 fonts:
-	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf || { \
-		echo "Installing Debian's DejaVu fonts for the PDF delivery sheets…"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf -a -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc || { \
+		echo "Installing Debian's DejaVu and Noto CJK fonts for the PDF delivery sheets…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-noto-cjk >/dev/null; }
 
+# The browser tests' Chromium, and poppler's pdftotext, which reads the PDF sheets back as a PDF viewer does.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "Installing Debian's Chromium for the browser tests…"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+		echo "Installing Debian's Chromium and poppler-utils for the tests…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; }
 
 run: setup
 	PORTAL_DEMO=true $(PY) manage.py demo_keyring

@@ -295,4 +295,7 @@ PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other ac
 PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)
 # DejaVu (Debian's fonts-dejavu-core, installed by `make`) covers the scripts of most names on the sheets.
 PORTAL_PDF_FONT_DIR = os.environ.get("PORTAL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+# Noto Sans CJK (Debian's fonts-noto-cjk, installed by `make`) for the Chinese, Japanese and Korean names; its Bold
+# collection is expected beside it.
+PORTAL_PDF_CJK_FONT = os.environ.get("PORTAL_PDF_CJK_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 PORTAL_MAIL_RETRY_SECONDS = env_int("PORTAL_MAIL_RETRY_SECONDS", 60)  # first retry; doubles, up to an hour

@@ -220,6 +220,8 @@ def print_delivery_packets[Document](
     ensure_can_write_ram(actor)
     with transaction.atomic():
         packets = _locked_packets(actor, packet_ids)
+        if not packets:  # an empty document would look like a printer fault
+            raise ValidationError("Select at least one packet to print: nothing was selected.")
         superseded = sorted({p.ram_user.name for p in packets if p.state == State.SUPERSEDED})
         if superseded:
             raise ValidationError(
