@@ -29,14 +29,21 @@ browser:
 		echo "Installing Debian's Chromium and poppler-utils for the tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; }
 
+# The demo's address, on this machine only: `make run DEMO_PORT=8001` serves it on another port (logon links follow).
+DEMO_PORT ?= 8000
+DEMO_ADDRESS := 127.0.0.1:$(DEMO_PORT)
+DEMO_URL := http://$(DEMO_ADDRESS)
+DEMO := PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true PORTAL_BASE_URL=$(DEMO_URL)
+
 run: setup
-	PORTAL_DEMO=true $(PY) manage.py demo_keyring
-	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py migrate --no-input -v0
-	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py demo_setup
-	@echo "Starting the mail worker (packet emails go to var/mail/) and the portal on http://127.0.0.1:8000"
-	PORTAL_DEMO=true $(PY) manage.py run_worker & worker=$$!; \
+	@$(DEMO) $(PY) manage.py demo_keyring
+	@$(DEMO) $(PY) manage.py migrate --no-input -v0
+	@$(DEMO) $(PY) manage.py demo_setup
+	@echo "Starting the mail worker (packet emails go to var/mail/) and the portal; Ctrl-C stops both."
+	@echo "Serving the demo portal on $(DEMO_URL)/ (sign in at $(DEMO_URL)/signin/)"
+	@$(DEMO) $(PY) manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	PORTAL_DEMO=true PORTAL_SELF_SIGN_UP=true $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO) $(PY) manage.py runserver $(DEMO_ADDRESS)
 
 test: setup browser
 	DJANGO_ALLOW_ASYNC_UNSAFE=true DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)

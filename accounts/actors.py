@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from accounts.models import PrimaryAccount, User
 from portal.audit import Origin
 
+# Who acts in a failed sign-in: nobody known yet (the event's target is the identity that was tried).
+ANONYMOUS = "anonymous"
+
 
 @dataclass(frozen=True)
 class Actor:

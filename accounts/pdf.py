@@ -105,6 +105,14 @@ class _SheetPdf(FPDF):
         self.row("Manage own AccessKeys", "Allowed" if sheet.can_manage_own_access_keys else "Not allowed")
         self.row("Password reset", "Required at first sign-in" if sheet.must_reset_password else "Not required")
         self.row("MFA", "Required at first sign-in" if sheet.must_bind_mfa else "Not required")
+        if sheet.sections:
+            self.heading("Projects and roles")
+        for section in sheet.sections:
+            self.set_font("Sans", "B", 10)
+            self.multi_cell(0, 6, self.text_of(section.title), new_x="LMARGIN", new_y="NEXT")
+            self.set_font("Sans", "", 9)
+            for line in section.lines:
+                self.multi_cell(0, 5, self.text_of(f"- {line}"), new_x="LMARGIN", new_y="NEXT")
         if sheet.issued_by:
             self.row("Issued", f"by {sheet.issued_by}, {sheet.issued_at:%Y-%m-%d %H:%M} UTC")
         if sheet.has_secrets:
@@ -123,7 +131,13 @@ def delivery_sheets_pdf(sheets: list[DeliverySheet]) -> bytes:
     typed = [
         text
         for sheet in sheets
-        for text in (sheet.ram_user.display_name, sheet.account_name, sheet.password or "", *sheet.notes)
+        for text in (
+            sheet.ram_user.display_name,
+            sheet.account_name,
+            sheet.password or "",
+            *sheet.notes,
+            *(line for section in sheet.sections for line in (section.title, *section.lines)),
+        )
     ]
     pdf = _SheetPdf(with_cjk=_needs_cjk(typed))
     for sheet in sheets:

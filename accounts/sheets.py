@@ -1,10 +1,33 @@
-"""What a delivery sheet (print, PDF, email, claim page) says about a RAM user, from live data."""
+"""What a delivery sheet (print, PDF, email, claim page) says about a RAM user, from live data.
 
+Other apps add sections about the user (the projects app: each project, its roles and what they allow) through
+`add_sheet_sections`, registered when they start: accounts does not import them.
+"""
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
 from accounts.models import DeliveryPacket, RamUser
+
+
+@dataclass(frozen=True)
+class SheetSection:
+    """A titled list of plain lines on a sheet (one project: its roles, then what they allow, per channel)."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+SheetSections = Callable[[RamUser], list[SheetSection]]
+_section_makers: list[SheetSections] = []
+
+
+def add_sheet_sections(make: SheetSections) -> None:
+    """Registers what another app says on every sheet, in the order registered (once per process)."""
+    if make not in _section_makers:
+        _section_makers.append(make)
 
 
 @dataclass(frozen=True)
@@ -27,6 +50,7 @@ class DeliverySheet:
     password: str | None = field(default=None, repr=False)
     access_key_secret: str | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()  # what happened to the packet's secrets since it was made
+    sections: tuple[SheetSection, ...] = ()  # what other apps say of the user (projects and roles)
 
     @property
     def has_secrets(self) -> bool:
@@ -72,4 +96,5 @@ def delivery_sheet(
         password=password,
         access_key_secret=access_key_secret,
         notes=tuple(packet.history_lines()) if packet else (),
+        sections=tuple(section for make in _section_makers for section in make(ram_user)),
     )

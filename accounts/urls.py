@@ -1,7 +1,7 @@
 from django.urls import URLPattern, path
 
 from accounts.access_key_pages import SCOPE_URLS, key_url_name
-from accounts.views import access_keys, account, alias, audit, me, packets, ram_users, reveals, sign_in
+from accounts.views import access_keys, account, alias, audit, bulk, me, packets, ram_users, reveals, sign_in
 
 app_name = "accounts"
 
@@ -42,6 +42,9 @@ urlpatterns = [
     path("overview/", account.overview, name="overview"),
     path("users/", ram_users.user_list, name="user-list"),
     path("users/create/", ram_users.create_users, name="create-users"),
+    path("users/bulk/confirm/", bulk.confirm_bulk_action, name="confirm-bulk-action"),
+    path("users/bulk/apply/", bulk.apply_bulk_action, name="apply-bulk-action"),
+    path("users/bulk/<str:token>/", bulk.bulk_action_report, name="bulk-action-report"),
     path("users/<int:pk>/", ram_users.user_detail, name="user-detail"),
     path("users/<int:pk>/edit/", ram_users.edit_user, name="edit-user"),
     path("users/<int:pk>/delete/", ram_users.delete_user, name="delete-user"),
@@ -72,6 +75,7 @@ urlpatterns = [
     path("me/mfa/", me.bind_mfa, name="bind-mfa"),
     path("using-the-apis/", me.using_the_apis, name="using-the-apis"),
     path("account/", me.my_account, name="my-account"),
+    path("account/sign-in-lock/clear/", me.clear_own_sign_in_lock_view, name="clear-own-sign-in-lock"),
     path("account/backup-codes/", me.regenerate_backup_codes_view, name="regenerate-backup-codes"),
     path("account/sign-out-everywhere/", me.sign_out_everywhere_view, name="sign-out-everywhere"),
     *(key_path for scope in SCOPE_URLS for key_path in access_key_paths(scope)),

@@ -1,5 +1,5 @@
-"""The user list, a user's detail page and a project's member page at 100 and at 100,000 RAM users
-(SPEC §7: the same number of SQL queries, and at most 1.5 times the latency).
+"""The user list (plain, searched and filtered), a user's detail page and a project's member page at 100 and at
+100,000 RAM users (SPEC §7: the same number of SQL queries, and at most 1.5 times the latency).
 
 Two primary accounts share one database: one with 100 RAM users, one with 100,000, each with a project of 30
 members. The pages are requested in this process (Django's test client, production settings, each owner
@@ -27,6 +27,7 @@ from django.urls import reverse
 from accounts.actors import operator_actor
 from accounts.models import RamUser, User
 from accounts.services.access_keys import issue_access_key
+from accounts.services.policies import attach_policy
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.audit import Origin
@@ -81,7 +82,12 @@ def account_with_pages(email: str, users: int) -> tuple[Client, dict[str, str]]:
     ram_users = list(RamUser.objects.filter(account=account).order_by("name")[:MEMBERS])
     for ram_user in ram_users:
         add_member(actor=actor, project=project, ram_user=ram_user, roles=["role_project_dev"])
+    for ram_user in ram_users[:5]:  # what the policy filter finds
+        attach_policy(actor=actor, ram_user=ram_user, policy_name="AliyunRAMReadOnlyAccess")
     add_users_in_bulk(account, FEW, users)
+    # As after a bulk load in production: PostgreSQL's autovacuum analyzes the tables, the worker does on SQLite.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     client = Client(HTTP_HOST="127.0.0.1", secure=True)
     client.force_login(account.owner)
     return client, {
@@ -89,6 +95,10 @@ def account_with_pages(email: str, users: int) -> tuple[Client, dict[str, str]]:
         "user list, page 2": reverse("accounts:user-list") + "?page=2",
         "user detail": reverse("accounts:user-detail", args=[ram_users[MEMBERS // 2].pk]),
         "project members": reverse("projects:project-detail", args=[project.pk]),
+        "search": reverse("accounts:user-list") + "?q=user0004",
+        "search, display name": reverse("accounts:user-list") + "?q=User+4",
+        "filter, policy": reverse("accounts:user-list") + "?policy=AliyunRAMReadOnlyAccess",
+        "filter, in project": reverse("accounts:user-list") + f"?project={project.pk}",
     }
 
 
@@ -110,14 +120,14 @@ def main() -> None:
             latencies[name][0].extend(timings(few_client, few_pages[name], args.requests))
             latencies[name][1].extend(timings(many_client, many_pages[name], args.requests))
 
-    print(f"{'page':20s} {'queries':>14s} {'median latency ms':>22s} {'ratio':>6s}")
+    print(f"{'page':22s} {'queries':>14s} {'median latency ms':>22s} {'ratio':>6s}")
     worst, same_queries = 0.0, True
     for name, (queries_few, queries_many) in queries.items():
         ms_few, ms_many = (statistics.median(values) for values in latencies[name])
         worst = max(worst, ms_many / ms_few)
         same_queries &= queries_few == queries_many
         print(
-            f"{name:20s} {queries_few:6d} → {queries_many:<6d} {ms_few:9.2f} → {ms_many:<9.2f} {ms_many / ms_few:6.2f}"
+            f"{name:22s} {queries_few:6d} → {queries_many:<6d} {ms_few:9.2f} → {ms_many:<9.2f} {ms_many / ms_few:6.2f}"
         )
     verdict = "OK" if same_queries and worst <= 1.5 else "BELOW TARGET"
     print(

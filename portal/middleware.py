@@ -4,7 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponseBase
 
 from portal.requests import PortalRequest
 
@@ -64,5 +65,5 @@ class RejectNulMiddleware:
         ):
             values.extend(value for _, values in request.POST.lists() for value in values if isinstance(value, str))
         if any("\x00" in value for value in values):
-            return HttpResponseBadRequest("Invalid input.", content_type="text/plain")
+            raise BadRequest("A NUL character is never valid input.")  # answered with the portal's 400 page
         return self.get_response(request)

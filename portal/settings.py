@@ -1,7 +1,8 @@
 """Settings for the RAM Onboarding Portal, read from the environment.
 
-Development is the default (DEBUG on, SQLite, mail to files). Production is DEBUG=False, which
-requires SECRET_KEY and ALLOWED_HOSTS from the environment and turns on every HTTPS protection.
+Development is the default (DEBUG on, SQLite, mail to files). The demo (PORTAL_DEMO, `make run`) keeps development's
+conveniences with DEBUG off. Production is DEBUG=False without the demo, which requires SECRET_KEY and ALLOWED_HOSTS
+from the environment and turns on every HTTPS protection.
 """
 
 import os
@@ -48,9 +49,15 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# The demo is what a newcomer meets: DEBUG is off there unless asked for (`DEBUG=true make run`), so that a wrong
+# address or an error shows the portal's own page (templates/404.html, 500.html…), not Django's debug pages, which
+# would also list its settings and URL patterns. It keeps development's conveniences: a development key, local host
+# names, plain HTTP, static files straight from the apps and mail to files.
+PORTAL_DEMO = env_bool("PORTAL_DEMO", False)
+DEBUG = env_bool("DEBUG", not PORTAL_DEMO)
+_on_this_machine = DEBUG or PORTAL_DEMO  # development or the demo, never a production server
 
-if DEBUG:
+if _on_this_machine:
     SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production-0123456789")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 else:
@@ -150,7 +157,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-if not DEBUG:
+if not _on_this_machine:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -180,11 +187,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if _on_this_machine
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = _on_this_machine
+WHITENOISE_AUTOREFRESH = _on_this_machine  # (whitenoise's default is DEBUG's, off in the demo)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -195,7 +203,7 @@ USE_I18N = False
 USE_TZ = True
 
 # Mail: files in development unless EMAIL_HOST is set; SMTP (a local relay by default) in production.
-_smtp_host = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
+_smtp_host = os.environ.get("EMAIL_HOST", "" if _on_this_machine else "localhost")
 if _smtp_host:
     MAILERS = {
         "default": {
@@ -286,8 +294,8 @@ PORTAL_KEYRING = os.environ.get("PORTAL_KEYRING", "") or (
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
 PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
-PORTAL_DEMO = env_bool("PORTAL_DEMO", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
+PORTAL_MAX_USERS_PER_BULK_ACTION = 1000  # users one bulk action of the Users table may change, in one request
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)

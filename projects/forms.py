@@ -3,10 +3,10 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 
-from accounts.forms import DeleteRamUserForm, helper
+from accounts.forms import DeleteRamUserForm, UserSelectionForm, helper
 from accounts.models import PrimaryAccount, RamUser, User
 from projects.matrix import ROLE_LABELS, Role
-from projects.models import Project
+from projects.models import Project, ProjectQuerySet
 
 ROLE_CHOICES = [(role.value, f"{role.value} ({ROLE_LABELS[role]})") for role in Role]
 CANDIDATES_LIST_ID = "member-candidates"
@@ -178,3 +178,22 @@ class RevokeAndDeleteUserForm(DeleteRamUserForm):
         self.helper = helper("Revoke all roles, leave every project and delete", css_class="btn-danger")
         self.helper.form_action = reverse("projects:revoke-and-delete-user", args=[ram_user.pk])
         self.helper.inputs[0].id = "submit-id-revoke-and-delete"
+
+
+class AddMembersInBulkForm(UserSelectionForm):
+    """ "Add to project" for the Users table's selection: the project (one the administrator may see) and roles."""
+
+    project = forms.TypedChoiceField(label="Project", coerce=int, empty_value=None)
+    roles = forms.MultipleChoiceField(
+        label="Roles", choices=ROLE_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, account: PrimaryAccount, projects: ProjectQuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, account=account, **kwargs)
+        self.projects = projects
+        field = self.fields["project"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "Choose a project…"), *projects.order_by("name").values_list("pk", "name")]
+
+    def chosen_project(self) -> Project:
+        return self.projects.get(pk=self.cleaned_data["project"])

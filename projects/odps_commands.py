@@ -45,14 +45,15 @@ class CommandRule:
 
 
 _NOT_SUPPORTED = (
-    "The seed's 'Addition and authorization of project members' is Not supported through the MaxCompute CLI and "
+    "'Addition and authorization of project members' is Not supported through the MaxCompute CLI and "
     "MaxCompute Studio: refused for the owner and every role alike (use the web console)."
 )
 _TAKING_AWAY = (
-    "Revoking and removing take permissions away, which the seed's row for the CLI ('addition and authorization') "
-    "does not cover and which its own note does in the CLI (revoke the roles, then remove user). They are judged "
-    "by the DataWorks row of member management: the owner, or a RAM user holding role_project_admin, with its "
-    "dependency (the primary account's AccessKey enabled; an owner signing with its own key has one)."
+    "Revoking and removing take permissions away, which the Permissions table's row for the CLI ('addition and "
+    "authorization') does not cover and which MaxCompute itself does in the CLI (revoke the roles, then remove "
+    "user). They are judged by the DataWorks row of member management: the owner, or a RAM user holding "
+    "role_project_admin, with its dependency (the primary account's AccessKey enabled; an owner signing with its "
+    "own key has one)."
 )
 
 # The one place that maps commands onto the permission matrix (projects/matrix.py). The request is always on the

@@ -116,7 +116,9 @@ def check_permission(
             granted = f"Allowed by the role {_role_words(held)}."
     if row.dependency == Dependency.ACCESS_KEY and not has_enabled_account_access_key(account, cache):
         return Decision(
-            False, "The AccessKey pair is not enabled for the Alibaba Cloud account (the seed's dependency).", row
+            False,
+            "The AccessKey pair is not enabled for the Alibaba Cloud account, which this operation depends on.",
+            row,
         )
     if row.dependency == Dependency.TICKET:
         granted += " The Python UDF function must be applied for with a ticket."

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 
 from accounts.gates import SignedInRequest, actor_of
@@ -43,6 +43,11 @@ def projects_of(request: SignedInRequest) -> ProjectQuerySet:
 
 def project_or_404(request: SignedInRequest, pk: int) -> Project:
     return get_object_or_404(projects_of(request).select_related("account"), pk=pk)
+
+
+def named_by(request: SignedInRequest) -> QueryDict:
+    """What names an action's target: the row's form (POST), or the link to the action's confirmation page (GET)."""
+    return request.POST if request.method == "POST" else request.GET
 
 
 def gate(request: SignedInRequest, project: Project, operation: str) -> None:

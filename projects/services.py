@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 from accounts.actors import Actor
 from accounts.models import RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
+from accounts.services.bulk import Outcome
 from accounts.services.otp import require_otp
 from accounts.services.ram_users import delete_ram_user
 from portal.audit import record_event
@@ -133,10 +134,12 @@ def update_project_settings(*, actor: Actor, project: Project, values: ProjectSe
         return project
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
+        # Each changed setting with its value before and after (none is a secret): the trail says what changed.
+        before_after = {field: {"before": getattr(locked, field), "after": value} for field, value in changed.items()}
         for field, value in changed.items():
             setattr(locked, field, value)
         locked.save()
-        record_event(actor=actor, action="project.settings", target=project.name, details={"changed": changed})
+        record_event(actor=actor, action="project.settings", target=project.name, details={"changed": before_after})
     return locked
 
 
@@ -297,3 +300,23 @@ def revoke_everything_and_delete_user(*, actor: Actor, ram_user: RamUser, otp_co
         )
         delete_ram_user(actor=actor, ram_user=ram_user, otp_code=None, with_access_keys=True, otp_proof=proof)
     return removed
+
+
+def add_members_in_bulk(
+    *, actor: Actor, project: Project, ram_users: Sequence[RamUser], roles: Sequence[str] = ()
+) -> list[Outcome]:
+    """ "Add to project" for many users: "Add Member" for each, each in its own transaction; a user who is a member
+    already (or any other refusal) is reported and the others still join."""
+    ensure_allowed(actor, project, "member_management")
+    roles = _valid_roles(roles)
+    outcomes = []
+    for ram_user in ram_users:
+        try:
+            add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
+        except (ValidationError, PermissionDenied) as refusal:
+            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+            outcomes.append(Outcome(ram_user.name, False, " ".join(reasons)))
+        else:
+            joined = f"Joined {project.name}" + (f" as {', '.join(roles)}." if roles else " with no role.")
+            outcomes.append(Outcome(ram_user.name, True, joined))
+    return outcomes

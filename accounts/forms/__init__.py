@@ -1,5 +1,7 @@
 """The accounts app's forms, by topic; everything is importable from `accounts.forms` as before."""
 
+from accounts.forms.bulk import BulkActionForm, UserSelectionForm
+from accounts.forms.confirm import ConfirmForm, confirmation_page, posted
 from accounts.forms.fields import (
     OTP_HELP,
     FormTokenField,
@@ -41,6 +43,7 @@ from accounts.forms.sign_in import (
     SignUpForm,
     enrolment_context,
 )
+from accounts.forms.user_table import UserTableForm
 
 __all__ = [
     "DELIVERY_CHOICES",
@@ -48,7 +51,9 @@ __all__ = [
     "AttachPolicyForm",
     "AuditFilterForm",
     "BaseNewRamUserFormSet",
+    "BulkActionForm",
     "ClearEnterpriseAliasForm",
+    "ConfirmForm",
     "CreateAccessKeyForm",
     "CreateUsersOptionsForm",
     "DeleteRamUserForm",
@@ -72,8 +77,12 @@ __all__ = [
     "SecuritySettingsForm",
     "SignInForm",
     "SignUpForm",
+    "UserSelectionForm",
+    "UserTableForm",
     "add_errors",
+    "confirmation_page",
     "delivery_field",
     "enrolment_context",
     "helper",
+    "posted",
 ]

@@ -1,5 +1,6 @@
 """Forms of administering RAM users: Create User, Modify Logon Settings, AccessKeys, packets, policies."""
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -186,5 +187,25 @@ class DeleteRamUserForm(forms.Form):
         return value
 
 
+NO_POLICY = ("", "Choose a policy…")
+
+
 class AttachPolicyForm(forms.Form):
-    policy_name = forms.ChoiceField(label="Policy", choices=SYSTEM_POLICY_CHOICES)
+    """ "Add Permissions". The picker starts on no policy, so that a hurried click grants nothing, least of all
+    AdministratorAccess (the first of the list); it offers the policies the user does not hold yet, while any system
+    policy is accepted, so that one attached meanwhile is refused with the service's own words."""
+
+    policy_name = forms.ChoiceField(
+        label="Policy",
+        choices=[NO_POLICY, *SYSTEM_POLICY_CHOICES],
+        error_messages={
+            "required": "Choose a policy to attach.",
+            "invalid_choice": "Choose one of the system policies.",
+        },
+    )
+
+    def __init__(self, *args: Any, attached: Collection[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        picker = self.fields["policy_name"].widget
+        assert isinstance(picker, forms.Select)  # the ChoiceField's own widget
+        picker.choices = [NO_POLICY, *(choice for choice in SYSTEM_POLICY_CHOICES if choice[0] not in attached)]

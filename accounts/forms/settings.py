@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.conf import settings
 
+from accounts.audit_text import action_choices
 from accounts.forms.fields import OtpCodeField, helper
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.services.alias import alias_problems
@@ -90,9 +91,20 @@ class PasswordPolicyForm(_PasswordPolicyModelForm):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="Actor", required=False, max_length=200)
-    action = forms.CharField(label="Action", required=False, max_length=64)
-    target = forms.CharField(label="Target", required=False, max_length=255)
+    # The known actions, projects' included: they register when their app is ready, so the list is read per form.
+    action = forms.ChoiceField(label="Action", required=False, choices=action_choices)
+    actor = forms.CharField(
+        label="Actor",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "user name or principal"}),
+    )
+    target = forms.CharField(
+        label="Target",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "user name, principal, project"}),
+    )
     channel = forms.ChoiceField(
         label="Channel",
         required=False,
@@ -100,6 +112,13 @@ class AuditFilterForm(forms.Form):
     )
     since = forms.DateField(label="From (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label="To (UTC)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end of the range is before its start.")
+        return cleaned
 
 
 class EnterpriseAliasForm(forms.Form):

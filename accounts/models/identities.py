@@ -1,6 +1,7 @@
 """Who is who: primary accounts, sign-in identities, RAM users, their policies, and held enterprise aliases."""
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -127,9 +128,43 @@ class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
         return self.ram_user.logon_name
 
 
+class ByCodePoint(models.Func):
+    """A text expression compared code point by code point (PostgreSQL's "C" collation, SQLite's BINARY), whatever
+    the database's own collation: a prefix is then a range that a B-tree index answers (see RamUserQuerySet.search)."""
+
+    template = '%(expressions)s COLLATE "C"'
+    output_field = models.CharField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return super().as_sql(compiler, connection, template="%(expressions)s COLLATE BINARY", **extra_context)
+
+
+# Above every character: `prefix + PAST_EVERY_CHARACTER` bounds the strings that start with `prefix`.
+PAST_EVERY_CHARACTER = "\U0010ffff"
+
+
 class RamUserQuerySet(models.QuerySet["RamUser"]):
     def for_account(self, account: PrimaryAccount) -> "RamUserQuerySet":
         return self.filter(account=account)
+
+    def search(self, text: str) -> "RamUserQuerySet":
+        """Users whose user name, display name or email starts with `text` (any case): index range scans, as fast
+        at 100,000 users as at 100, where a match anywhere in the text would read every row."""
+        text = text.strip()
+        if not text:
+            return self
+        # PostgreSQL lowers every letter; SQLite's LOWER() only ASCII ones ("É" stays): both forms of the prefix are
+        # looked for, so that "émile" and "Émile" find "Émile" on either.
+        prefixes = {text.lower(), "".join(c.lower() if c.isascii() else c for c in text)}
+        matches = models.Q()
+        for field in SEARCHED_FIELDS:
+            for prefix in prefixes:
+                matches |= models.Q(**{f"{field}_key__gte": prefix, f"{field}_key__lt": prefix + PAST_EVERY_CHARACTER})
+        keys = {f"{field}_key": ByCodePoint(Lower(field)) for field in SEARCHED_FIELDS}
+        return self.alias(**keys).filter(matches)
+
+
+SEARCHED_FIELDS = ("name", "display_name", "email")
 
 
 @statement
@@ -185,7 +220,14 @@ class RamUser(models.Model):
         constraints = [
             models.UniqueConstraint("account", Lower("name"), name="unique_ram_user_name_per_account_ignoring_case"),
         ]
-        indexes = [models.Index(fields=["account", "name"], name="ram_user_account_name")]
+        indexes = [
+            models.Index(fields=["account", "name"], name="ram_user_account_name"),
+            # The search's three prefixes (RamUserQuerySet.search).
+            *(
+                models.Index(models.F("account"), ByCodePoint(Lower(field)), name=f"ram_user_{field}_prefix")
+                for field in SEARCHED_FIELDS
+            ),
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -210,6 +252,8 @@ class PolicyAttachment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["ram_user", "policy_name"], name="unique_policy_per_ram_user"),
         ]
+        # The Users table's policy filter starts from the few holders of a policy, not from every user.
+        indexes = [models.Index(fields=["policy_name", "ram_user"], name="policy_holders")]
         ordering = ["policy_name"]
 
     def __str__(self) -> str:

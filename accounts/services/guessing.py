@@ -25,7 +25,7 @@ the first: they wait for the lock to end, or an administrator clears it ("Clear 
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -72,6 +72,15 @@ def reserve_attempt(*, identity: str, source_ip: str, max_attempts: int) -> bool
             lock.locked_until = now + LOCK_DURATION
         lock.save()
     return True
+
+
+def source_locked_until(*, identity: str, source_ip: str) -> datetime | None:
+    """When the lock of this identity from this source ends; None when it is not locked."""
+    return (
+        SignInLock.objects.filter(identity=identity, source_ip=source_ip, locked_until__gt=timezone.now())
+        .values_list("locked_until", flat=True)
+        .first()
+    )
 
 
 def clear_failures(*, identity: str, source_ip: str) -> None:
@@ -155,6 +164,13 @@ def clear_identity_failures(*, identity: str, reservation: IdentityReservation |
 
 def active_identity_lock(identity: str) -> IdentityLock | None:
     return IdentityLock.objects.filter(identity=identity, locked_until__gt=timezone.now()).first()
+
+
+def source_locks(identity: str, *, limit: int = 5) -> list[SignInLock]:
+    """A few of the sources locked out for this identity now, the longest lock first (a page names them)."""
+    return list(
+        SignInLock.objects.filter(identity=identity, locked_until__gt=timezone.now()).order_by("-locked_until")[:limit]
+    )
 
 
 def locked_sources(identity: str) -> int:

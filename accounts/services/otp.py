@@ -1,12 +1,15 @@
 """One-time passwords: TOTP enrolment, backup codes, and the check that guards sensitive actions."""
 
+import math
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_otp.oath import TOTP
 
 from accounts.actors import Actor
@@ -126,24 +129,53 @@ def _replace_backup_codes(user: User) -> list[str]:
     return codes
 
 
+class OtpThrottled(OtpRejected):
+    """Every device that could take the code is waiting out its throttle: the code was not even looked at."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        super().__init__(
+            f"Too many attempts: wait {seconds} second{'s' if seconds != 1 else ''}, then enter the code your "
+            "device shows then. (This code was not checked.)"
+        )
+
+
+def _throttled_for(devices: Sequence[Authenticator | BackupCodeDevice]) -> int:
+    """Seconds until one of the devices takes a code again (django-otp doubles the wait after each wrong code);
+    0 when one takes it now."""
+    waits = []
+    for device in devices:
+        is_allowed, reason = device.verify_is_allowed()
+        if is_allowed:
+            return 0
+        until = (reason or {}).get("locked_until")
+        waits.append(math.ceil((until - timezone.now()).total_seconds()) if until else 1)
+    return max(1, min(waits)) if waits else 0
+
+
 def verify_otp(*, user: User, code: str, origin: Origin) -> MfaDevice | None:
     """The device that accepts the code, or None. Rows are locked so that a code is never accepted twice.
+    OtpThrottled when every device that could take it is still waiting out its throttle.
 
     The check commits on its own: a failure must count towards throttling even when the caller stops.
     """
     code = (code or "").strip().replace(" ", "")
-    devices: QuerySet[Authenticator] | QuerySet[BackupCodeDevice]
+    devices: list[Authenticator] | list[BackupCodeDevice]
     with transaction.atomic():
         if code.isdigit() and len(code) == 6:
-            devices = Authenticator.objects.select_for_update().filter(user=user, confirmed=True)
+            devices = list(Authenticator.objects.select_for_update().filter(user=user, confirmed=True))
         else:
-            devices = BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True)
-        for device in devices:
-            if device.verify_token(code):
-                return device
-        record_event(
-            actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display
-        )
+            devices = list(BackupCodeDevice.objects.select_for_update().filter(user=user, confirmed=True))
+        wait = _throttled_for(devices)
+        if not wait:
+            for device in devices:
+                if device.verify_token(code):
+                    return device
+            record_event(
+                actor=Actor(account=user.account, origin=origin, user=user), action="otp.failed", target=user.display
+            )
+    if wait:
+        raise OtpThrottled(wait)
     return None
 
 

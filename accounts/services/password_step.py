@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actors import Actor
+from accounts.actors import ANONYMOUS, Actor
 from accounts.models import (
     PasswordPolicy,
     PrimaryAccount,
@@ -33,12 +33,17 @@ from accounts.services.guessing import (
     reserve_code_attempt,
     reserve_identity_attempt,
     source_key,
+    source_locked_until,
 )
 from accounts.services.otp import MfaDevice, verify_code_past_guessing_lock
 from portal.audit import Origin, record_event
 
 OWNER_MAX_FAILED_ATTEMPTS = 5
 SIGN_IN_REFUSED = "The logon name or password is incorrect, or sign-in is locked for a while. Try again."
+LOCKED_HERE = (
+    "Too many failed sign-ins with this logon name from your network: sign-in from here is locked until {until}. "
+    "The password was not checked; try again then, or ask your administrator to clear the lock."
+)
 GUESSING_LOCKED = (
     "Too many wrong passwords were tried for this logon name, so a password alone does not sign in here for a while. "
     "Enter your password together with a code from your MFA device, or sign in from a browser you have used here "
@@ -90,7 +95,7 @@ def _record_failure(account: PrimaryAccount | None, origin: Origin, identity: st
         return
     with transaction.atomic():
         record_event(
-            actor=Actor(account=account, origin=origin),
+            actor=Actor(account=account, origin=origin, label=ANONYMOUS),
             action="sign_in.failed",
             target=identity,
             details={"reason": reason},
@@ -123,7 +128,9 @@ def _check_password_step(
     # Locked identities are refused without hashing: unknown names lock the same way, so this says nothing.
     if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
         _record_failure(account, origin, identity, "locked")
-        raise SignInRefused()
+        # Said as it is: the password was not checked, so this reveals nothing of it, and unknown names lock alike.
+        until = source_locked_until(identity=identity, source_ip=source_ip)
+        raise SignInRefused(LOCKED_HERE.format(until=f"{until:%H:%M} UTC" if until else "later"))
     is_known_device = known_device_mark(identity, user) in known_devices
     reservation = None if is_known_device else reserve_identity_attempt(identity=identity)
     if reservation is not None and reservation.is_locked:
@@ -137,7 +144,7 @@ def _check_password_step(
         if reservation is not None and reservation.locks_now and account is not None:
             with transaction.atomic():
                 record_event(
-                    actor=Actor(account=account, origin=origin),
+                    actor=Actor(account=account, origin=origin, label=ANONYMOUS),
                     action="sign_in.guessing_locked",
                     target=identity,
                     details={"failures": IDENTITY_MAX_FAILURES, "locked_sources": locked_sources(identity)},
@@ -261,6 +268,23 @@ def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
             actor=actor,
             action="sign_in.unlock",
             target=ram_user.principal,
+            details={"guessing_lock": was_locked, "locked_sources": sources},
+        )
+
+
+def clear_own_sign_in_lock(*, actor: Actor) -> None:
+    """The owner lifts the locks on their own sign-in (signed in past them: with a code, or from a known browser)."""
+    owner = actor.person
+    if not owner.is_owner:
+        raise PermissionDenied("Only the owner clears their own lock; a RAM user asks an administrator.")
+    with transaction.atomic():
+        was_locked, sources = clear_every_lock(identity=identity_of(owner))
+        if not (was_locked or sources):
+            raise ValidationError("Your sign-in is not locked.")
+        record_event(
+            actor=actor,
+            action="sign_in.unlock",
+            target=owner.display,
             details={"guessing_lock": was_locked, "locked_sources": sources},
         )
 

@@ -289,8 +289,12 @@ def update_ram_user(
             for field, value in changes.items():
                 setattr(locked, field, value)
             locked.save()
+            # A renamed user's events name its old principal: the new name says whom it became.
             record_event(
-                actor=actor, action="ram_user.update", target=old_principal, details={"changed": sorted(changes)}
+                actor=actor,
+                action="ram_user.update",
+                target=old_principal,
+                details={"changed": sorted(changes)} | ({"new_name": name} if "name" in changes else {}),
             )
     except IntegrityError:
         raise ValidationError(

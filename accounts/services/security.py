@@ -63,10 +63,11 @@ def _apply[Row: (SecuritySettings, PasswordPolicy)](
 ) -> Row:
     with transaction.atomic():
         row = model.objects.select_for_update().get(account=actor.account)
-        changed: dict[str, object] = {}
+        # Each changed field with its value before and after (settings hold no secrets): the trail says what changed.
+        changed: dict[str, dict[str, object]] = {}
         for field in fields:
             if field in values and getattr(row, field) != values[field]:
-                changed[field] = values[field]
+                changed[field] = {"before": getattr(row, field), "after": values[field]}
                 setattr(row, field, values[field])
         try:
             row.full_clean()

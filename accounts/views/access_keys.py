@@ -8,11 +8,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access_key_pages import ACCOUNT, RAM_USER
 from accounts.actors import Actor
-from accounts.forms import CreateAccessKeyForm, IssueSecretWithOtpForm, OtpForm, add_errors
+from accounts.forms import (
+    ConfirmForm,
+    CreateAccessKeyForm,
+    IssueSecretWithOtpForm,
+    OtpForm,
+    add_errors,
+    confirmation_page,
+    posted,
+)
 from accounts.gates import SignedInRequest, actor_of, repeats_go_to_their_page
 from accounts.models import AccessKey, OneTimeReveal, RamUser, User
 from accounts.permissions import can_write_ram
@@ -107,7 +116,42 @@ def disable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: in
     )
 
 
+@sensitive_post_parameters()
 def delete_access_key_view(request: SignedInRequest, scope: str, key_id: str, pk: int | None = None) -> HttpResponse:
-    return _change_key(
-        request, scope, pk, key_id, change=delete_access_key, done_message="AccessKey {access_key_id} was deleted."
+    """ "Delete": asks first, with the key's ID typed to confirm (and the owner's code for the primary account's)."""
+    holder, back_url = key_holder(request, scope, pk)
+    access_key = get_object_or_404(AccessKey, user=holder, access_key_id=key_id)
+    form = ConfirmForm(
+        posted(request),
+        expected=access_key.access_key_id,
+        typed_label="Type the AccessKey ID to confirm",
+        needs_otp=scope == ACCOUNT,
+    )
+    if form.is_valid():
+        try:
+            delete_access_key(
+                actor=actor_of(request), access_key=access_key, otp_code=form.cleaned_data.get("otp_code") or None
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"AccessKey {access_key.access_key_id} was deleted.")
+            return redirect(back_url)
+    return confirmation_page(
+        request,
+        form,
+        title=f"Delete AccessKey {access_key.access_key_id}",
+        consequences=[
+            format_html(
+                "The AccessKey <code>{}</code> of <code>{}</code> is deleted for good: every request signed with it "
+                "is refused from now on, and it never comes back.",
+                access_key.access_key_id,
+                holder.principal,
+            ),
+            "Anything still using it (a script, a scheduled job, an SDK configuration) stops working: give it "
+            "another key first.",
+            "It is Active: disable it first, as only an Inactive key can be deleted." if access_key.is_active else "",
+        ],
+        submit_label="Delete",
+        cancel_url=back_url,
     )

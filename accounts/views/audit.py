@@ -7,12 +7,24 @@ from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from accounts.audit_text import sentence, trail_rows
 from accounts.forms import AuditFilterForm
 from accounts.gates import SignedInRequest, ram_reader_required
 from portal.models import AuditEvent
 from portal.paging import page_of
 
-CSV_COLUMNS = ("occurred_at", "actor", "channel", "source_ip", "action", "target", "details", "request_id")
+# The table's facts, as stored, and its sentence ("description") beside the details it was made from.
+CSV_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "channel",
+    "source_ip",
+    "action",
+    "target",
+    "description",
+    "details",
+    "request_id",
+)
 
 
 def filtered_events(request: SignedInRequest) -> tuple[AuditFilterForm, QuerySet[AuditEvent]]:
@@ -23,7 +35,9 @@ def filtered_events(request: SignedInRequest) -> tuple[AuditFilterForm, QuerySet
         return form, events.none()
     if form.is_bound:
         data = form.cleaned_data
-        for field in ("actor", "action", "target"):
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        for field in ("actor", "target"):
             if data[field]:
                 events = events.filter(**{f"{field}__icontains": data[field]})
         if data["channel"]:
@@ -42,7 +56,8 @@ def audit_trail(request: SignedInRequest) -> HttpResponse:
     page = page_of(events, request, list_name="audit_events")
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "accounts/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {"form": form, "page": page, "rows": trail_rows(page, request.user.account), "query": query.urlencode()}
+    return render(request, "accounts/audit_trail.html", context)
 
 
 class _Echo:
@@ -64,10 +79,13 @@ def audit_export(request: SignedInRequest) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
+            facts = {
+                "occurred_at": event.occurred_at.isoformat(),
+                "description": sentence(event),
+                "details": json.dumps(event.details, sort_keys=True),
+            }
             yield writer.writerow(
-                [_csv_safe(event.occurred_at.isoformat())]
-                + [_csv_safe(getattr(event, column)) for column in CSV_COLUMNS[1:-2]]
-                + [_csv_safe(json.dumps(event.details, sort_keys=True)), _csv_safe(event.request_id)]
+                [_csv_safe(facts[column] if column in facts else getattr(event, column)) for column in CSV_COLUMNS]
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

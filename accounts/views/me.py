@@ -8,6 +8,8 @@ from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -15,15 +17,19 @@ from django.views.decorators.http import require_POST
 from accounts.access_key_pages import ACCOUNT, ME, access_key_panel
 from accounts.actors import Actor
 from accounts.forms import (
+    ConfirmForm,
     EnrolForm,
     IssueSecretWithOtpForm,
     NewPasswordForm,
     ReplaceMfaForm,
     add_errors,
+    confirmation_page,
     enrolment_context,
+    posted,
 )
 from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
+from accounts.services.guessing import active_identity_lock, locked_sources, source_locks
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
     OtpRejected,
@@ -33,6 +39,7 @@ from accounts.services.otp import (
     require_otp,
     start_totp_enrolment,
 )
+from accounts.services.password_step import clear_own_sign_in_lock, identity_of
 from accounts.services.reveals import issue_once
 
 BACKUP_CODES = OneTimeReveal.Kind.BACKUP_CODES
@@ -148,8 +155,23 @@ def my_account(request: SignedInRequest) -> HttpResponse:
             "backup_codes_left": backup.codes.count() if backup else 0,
             "otp_form": IssueSecretWithOtpForm(),
             "access_key_panel": access_key_panel(user, ACCOUNT),
+            "guessing_lock": active_identity_lock(identity_of(user)),
+            "locked_sources": locked_sources(identity_of(user)),
+            "source_locks": source_locks(identity_of(user)),
         },
     )
+
+
+@owner_required
+@require_POST
+def clear_own_sign_in_lock_view(request: SignedInRequest) -> HttpResponse:
+    try:
+        clear_own_sign_in_lock(actor=actor_of(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The lock on your sign-in was cleared.")
+    return redirect("accounts:my-account")
 
 
 @owner_required
@@ -177,13 +199,29 @@ def regenerate_backup_codes_view(request: SignedInRequest) -> HttpResponse:
     return redirect(page)
 
 
-@require_POST
 def sign_out_everywhere_view(request: SignedInRequest) -> HttpResponse:
+    """Ends every session of the signed-in person, after asking on a page that says so."""
     if not request.user.is_authenticated:
         raise PermissionDenied
-    sign_out_everywhere(actor=actor_of(request))
-    messages.success(request, "Every session, this one included, was signed out.")
-    return redirect("accounts:owner-sign-in")
+    form = ConfirmForm(posted(request), expected=request.user.principal)
+    if form.is_valid():
+        sign_out_everywhere(actor=actor_of(request))
+        messages.success(request, "Every session, this one included, was signed out.")
+        return redirect("accounts:owner-sign-in")
+    return confirmation_page(
+        request,
+        form,
+        title="Sign out everywhere",
+        consequences=[
+            format_html(
+                "Every session of <code>{}</code> ends now: in every browser, on every device, this one included.",
+                request.user.display,
+            ),
+            "To carry on, sign in again. AccessKeys keep working: only sign-in sessions end.",
+        ],
+        submit_label="Sign out everywhere",
+        cancel_url=reverse("accounts:my-account" if request.user.is_owner else "accounts:my-credentials"),
+    )
 
 
 def using_the_apis(request: SignedInRequest) -> HttpResponse:

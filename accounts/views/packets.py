@@ -13,12 +13,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from accounts.forms import EmailPacketForm
+from accounts.forms import ConfirmForm, EmailPacketForm, confirmation_page, posted
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
 from accounts.pdf import delivery_sheets_pdf
@@ -176,16 +177,45 @@ def email_packet(request: SignedInRequest) -> HttpResponse:
 
 
 @ram_writer_required
-@require_POST
 def revoke_packet(request: SignedInRequest, pk: int) -> HttpResponse:
+    """ "Revoke": asks first, naming the packet, its RAM user and what is wiped."""
     packet = get_object_or_404(packets_of(request), pk=pk)
-    try:
-        revoke_delivery_packet(actor=actor_of(request), packet=packet)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"The packet for {packet.ram_user.name} was revoked; its secrets are wiped.")
-    return redirect("accounts:packet-list")
+    form = ConfirmForm(posted(request), expected=str(packet.pk))
+    if form.is_valid():
+        try:
+            revoke_delivery_packet(actor=actor_of(request), packet=packet)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"The packet for {packet.ram_user.name} was revoked; its secrets are wiped.")
+        return redirect("accounts:packet-list")
+    link = ""
+    if packet.email_to:
+        link = (
+            f" The claim link sent to {packet.email_to} stops working."
+            if packet.sent_at
+            else f" The email queued for {packet.email_to} is not sent."
+        )
+    return confirmation_page(
+        request,
+        form,
+        title=f"Revoke packet #{packet.pk} for {packet.ram_user.name}",
+        consequences=[
+            format_html(
+                "The delivery packet #{} for <code>{}</code> ({}) is revoked.{}",
+                packet.pk,
+                packet.ram_user.logon_name,
+                packet.contents,
+                link,
+            ),
+            "Its sealed secrets are wiped and can never be shown again: to hand them over, issue new ones "
+            "(a new password or AccessKey)."
+            if packet.has_secrets
+            else "It carries no secret; new sign-in instructions can be made at any time.",
+        ],
+        submit_label="Revoke",
+        cancel_url=f"{reverse('accounts:packet-list')}#packet-{packet.pk}",
+    )
 
 
 @ram_writer_required

@@ -1,29 +1,37 @@
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.access_key_pages import RAM_USER, access_key_panel
+from accounts.audit_text import trail_rows
 from accounts.forms import (
     AttachPolicyForm,
+    BulkActionForm,
+    ConfirmForm,
     CreateUsersOptionsForm,
     DeleteRamUserForm,
     EditRamUserForm,
     LogonSettingsForm,
     NewRamUserFormSet,
+    UserTableForm,
     add_errors,
+    confirmation_page,
+    posted,
 )
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
-from accounts.policies import SYSTEM_POLICIES
-from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity
+from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
+from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity, source_locks
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.password_step import clear_sign_in_lock
 from accounts.services.policies import attach_policy, detach_policy
@@ -37,6 +45,7 @@ from accounts.services.ram_users import (
     update_ram_user,
 )
 from accounts.services.reveals import issue_once
+from accounts.user_table import SORTS, UserFilters, users_table
 from portal.caching import form_page_cache
 from portal.models import AuditEvent
 from portal.paging import page_of
@@ -60,15 +69,29 @@ def ram_user_or_404(request: SignedInRequest, pk: int) -> RamUser:
 
 @ram_reader_required
 def user_list(request: SignedInRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:128]
-    users = ram_users_of(request).order_by("name")
-    if query:
-        users = users.filter(Q(name__icontains=query) | Q(display_name__icontains=query) | Q(email__icontains=query))
-    page = page_of(users, request, list_name="users")
+    account = request.user.account
+    form = UserTableForm(request.GET, account=account)
+    filters = form.filters()
+    page = page_of(users_table(account, filters), request, list_name="users")
+    # Each column's header links to its sort; the sorted column's link reverses it.
+    current = ("-" if filters.descending else "") + filters.sort
+    sort_links = {key: f"-{key}" if current == key else key for key in SORTS}
+    filter_query = request.GET.copy()  # what "all that match" means to the bulk actions
+    filter_query.pop("page", None)
     return render(
         request,
         "accounts/user_list.html",
-        {"page": page, "query": query, "can_write": can_write_ram(request.user)},
+        {
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "is_filtered": filters != UserFilters(sort=filters.sort, descending=filters.descending),
+            "sort_links": sort_links,
+            "now": timezone.now(),
+            "can_write": can_write_ram(request.user),
+            "bulk_form": BulkActionForm(account=account),
+            "filter_query": filter_query.urlencode(),
+        },
     )
 
 
@@ -130,15 +153,22 @@ def audit_targets_of(ram_user: RamUser) -> list[str]:
     return [ram_user.principal, ram_user.logon_name, ram_identity(ram_user.account.account_id, ram_user.name)]
 
 
+def attached_policies(ram_user: RamUser) -> set[str]:
+    return {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
+
+
 @ram_reader_required
 def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
-    ram_user = ram_user_or_404(request, pk)
+    return user_page(request, ram_user_or_404(request, pk))
+
+
+def user_page(
+    request: SignedInRequest, ram_user: RamUser, *, attach_form: AttachPolicyForm | None = None
+) -> HttpResponse:
+    """The user page; "Add Permissions" refused passes its bound form, to show the error beside the field."""
     identity = ram_identity(ram_user.account.account_id, ram_user.name)
-    attached = {attachment.policy_name for attachment in ram_user.policy_attachments.all()}
-    attach_form = AttachPolicyForm()
-    policy_field = attach_form.fields["policy_name"]
-    assert isinstance(policy_field, forms.ChoiceField)  # as AttachPolicyForm declares it
-    policy_field.choices = [(p.name, p.name) for p in SYSTEM_POLICIES if p.name not in attached]
+    attached = attached_policies(ram_user)
+    attach_form = attach_form or AttachPolicyForm(attached=attached)
     events = AuditEvent.objects.filter(
         Q(actor=ram_user.principal) | Q(target__in=audit_targets_of(ram_user)),
         account_id=request.user.account.account_id,
@@ -150,12 +180,13 @@ def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "ram_user": ram_user,
             "attach_form": attach_form,
             "can_attach": len(attached) < len(SYSTEM_POLICIES),
-            "events": events,
+            "events": trail_rows(events, request.user.account),
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
             "packets": ram_user.delivery_packets.order_by("-created_at", "-pk")[:10],
             "guessing_lock": active_identity_lock(identity),
             "locked_sources": locked_sources(identity),
+            "source_locks": source_locks(identity),
         },
     )
 
@@ -259,44 +290,83 @@ def modify_logon_settings_view(request: SignedInRequest, pk: int) -> HttpRespons
 @ram_writer_required
 @require_POST
 def attach_policy_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """ "Add Permissions"; a refusal (no policy chosen, one already attached) shows beside the picker."""
     ram_user = ram_user_or_404(request, pk)
-    form = AttachPolicyForm(request.POST)
+    form = AttachPolicyForm(request.POST, attached=attached_policies(ram_user))
     if form.is_valid():
         try:
             attach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=form.cleaned_data["policy_name"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_errors(form, error)
         else:
             messages.success(request, f"{form.cleaned_data['policy_name']} was attached.")
-    else:
-        messages.error(request, "Choose one of the system policies.")
-    return redirect("accounts:user-detail", pk=ram_user.pk)
+            return redirect("accounts:user-detail", pk=ram_user.pk)
+    return user_page(request, ram_user, attach_form=form)
 
 
 @ram_writer_required
-@require_POST
 def detach_policy_view(request: SignedInRequest, pk: int, policy_name: str) -> HttpResponse:
+    """ "Revoke" a policy: asks first, naming the policy, what it allowed and whom it is taken from."""
     ram_user = ram_user_or_404(request, pk)
-    try:
-        detach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=policy_name)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{policy_name} was detached.")
-    return redirect("accounts:user-detail", pk=ram_user.pk)
+    form = ConfirmForm(posted(request), expected=policy_name)
+    if form.is_valid():
+        try:
+            detach_policy(actor=actor_of(request), ram_user=ram_user, policy_name=policy_name)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{policy_name} was detached.")
+        return redirect("accounts:user-detail", pk=ram_user.pk)
+    policy = SYSTEM_POLICIES_BY_NAME.get(policy_name)
+    return confirmation_page(
+        request,
+        form,
+        title=f"Revoke {policy_name} from {ram_user.name}",
+        consequences=[
+            format_html(
+                "<code>{}</code> loses what <strong>{}</strong> allows, at once{}",
+                ram_user.principal,
+                policy_name,
+                f": {policy.description}" if policy else ".",
+            ),
+            "It can be attached again later with “Add Permissions”.",
+        ],
+        submit_label="Revoke",
+        cancel_url=reverse("accounts:user-detail", args=[ram_user.pk]),
+    )
 
 
 @ram_writer_required
-@require_POST
 def unbind_mfa_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Unbinds a lost MFA device: asks first, naming the user and what its next sign-in will ask."""
     ram_user = ram_user_or_404(request, pk)
-    try:
-        unbind_mfa_device(actor=actor_of(request), ram_user=ram_user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"The MFA device of {ram_user.name} was unbound.")
-    return redirect("accounts:user-detail", pk=ram_user.pk)
+    form = ConfirmForm(posted(request), expected=ram_user.name)
+    if form.is_valid():
+        try:
+            unbind_mfa_device(actor=actor_of(request), ram_user=ram_user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"The MFA device of {ram_user.name} was unbound.")
+        return redirect("accounts:user-detail", pk=ram_user.pk)
+    next_sign_in = (
+        "It binds a new one at its next sign-in (“MFA at next logon” is required)."
+        if ram_user.must_bind_mfa
+        else "Until it binds a new one, it signs in without a code."
+    )
+    return confirmation_page(
+        request,
+        form,
+        title=f"Unbind the MFA device of {ram_user.name}",
+        consequences=[
+            format_html(
+                "The authenticator of <code>{}</code> is removed: its codes no longer sign it in.", ram_user.logon_name
+            ),
+            next_sign_in,
+        ],
+        submit_label="Unbind",
+        cancel_url=reverse("accounts:user-detail", args=[ram_user.pk]),
+    )
 
 
 @ram_writer_required

@@ -22,7 +22,7 @@ from accounts.forms import (
 from accounts.gates import request_origin
 from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import change_own_password
-from accounts.services.otp import confirm_totp_enrolment, start_totp_enrolment, verify_otp
+from accounts.services.otp import OtpThrottled, confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.password_step import SignInRefused, check_owner_password, check_ram_user_password
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.reveals import earlier_submission, issue_once
@@ -135,9 +135,13 @@ def sign_in_continue(request: SignInRequest) -> HttpResponse:
 def sign_in_verify(request: SignInRequest) -> HttpResponse:
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = verify_otp(
-            user=request.pending_user, code=form.cleaned_data["otp_code"], origin=request_origin(request)
-        )
+        try:
+            device = verify_otp(
+                user=request.pending_user, code=form.cleaned_data["otp_code"], origin=request_origin(request)
+            )
+        except OtpThrottled as throttled:
+            add_errors(form, throttled)
+            return render(request, "accounts/sign_in_verify.html", {"form": form}, status=429)
         if device is not None:
             note_step_done(request, device=device)
             return next_sign_in_step(request)

@@ -5,22 +5,12 @@ from django import template
 from django.template import Context
 
 from accounts.models import RamUser, User
+from projects.abilities import abilities_of, labelled
 from projects.forms import RevokeAndDeleteUserForm
-from projects.matrix import MATRIX, ROLE_LABELS, Channel, Role
 from projects.models import Project, ProjectMember
-from projects.permissions import PermissionCache, check_permission
 from projects.services import memberships_of
 
 register = template.Library()
-
-CHANNEL_NAMES = {
-    Channel.CONSOLE: "Web console (DataWorks)",
-    Channel.API: "API (MaxCompute CLI and MaxCompute Studio)",
-}
-
-
-def labelled(roles: list[str]) -> list[tuple[str, str]]:
-    return [(role, ROLE_LABELS[Role(role)]) for role in sorted(roles)]
 
 
 @register.simple_tag
@@ -55,22 +45,4 @@ def my_projects(user: User, own: bool = True) -> dict[str, object]:
     the user reads about itself (on its credential page), else worded for an administrator (the user's page)."""
     if user.is_owner:
         return {"projects": [], "own": own}
-    cache = PermissionCache()  # one lookup of roles and of the account's AccessKey per project, however many rows
-    projects: list[dict[str, object]] = []
-    for project, roles in sorted(memberships_of(user.ram_user), key=lambda membership: membership[0].name.lower()):
-        allowed = {
-            channel: [
-                row.description
-                for row in MATRIX
-                if row.channel == channel and check_permission(user, project, row.operation, channel, cache=cache)
-            ]
-            for channel in Channel
-        }
-        projects.append(
-            {
-                "project": project,
-                "roles": labelled(roles),
-                "channels": [(CHANNEL_NAMES[channel], channel.value, allowed[channel]) for channel in Channel],
-            }
-        )
-    return {"projects": projects, "own": own}
+    return {"projects": abilities_of(user.ram_user), "own": own}

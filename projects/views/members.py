@@ -8,18 +8,21 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from accounts.forms import DeleteRamUserForm, add_errors
+from accounts.forms import ConfirmForm, DeleteRamUserForm, add_errors, confirmation_page, posted
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
 from accounts.models import AccessKey, RamUser
 from projects.forms import AddMemberForm, MemberForm, MemberRoleForm, RevokeAndDeleteUserForm
-from projects.models import Project
-from projects.project_page import gate, project_or_404, project_page
+from projects.matrix import ROLE_LABELS, Role
+from projects.models import Project, RoleGrant
+from projects.project_page import gate, named_by, project_or_404, project_page
 from projects.services import add_member, grant_roles, remove_member, revoke_everything_and_delete_user, revoke_roles
 
 MEMBER_MANAGEMENT = "member_management"
+NO_ROLE = "Choose one of the project roles."
 
 
 class RoleChange(Protocol):
@@ -43,16 +46,24 @@ def member_or_404(project: Project, form: MemberForm) -> RamUser:
     )
 
 
-def change_role(request: SignedInRequest, pk: int, change: RoleChange, *, done: str, unchanged: str) -> HttpResponse:
-    """Grants or revokes ("Revoke") one role of a member; says what happened, or why not, in a message."""
-    project = project_or_404(request, pk)
-    gate(request, project, MEMBER_MANAGEMENT)
-    form = MemberRoleForm(request.POST)
+def member_and_role(request: SignedInRequest, project: Project) -> tuple[RamUser, str | None]:
+    """The member and the role a row's form (or the link to a confirmation page) names; None for no project role."""
+    form = MemberRoleForm(named_by(request))
     ram_user = member_or_404(project, form)
-    if "role" in form.errors:
-        messages.error(request, "Choose one of the project roles.")
-        return redirect(members_url(project))
-    role = form.cleaned_data["role"]
+    return ram_user, None if "role" in form.errors else form.cleaned_data["role"]
+
+
+def change_role(
+    request: SignedInRequest,
+    project: Project,
+    ram_user: RamUser,
+    role: str,
+    change: RoleChange,
+    *,
+    done: str,
+    unchanged: str,
+) -> HttpResponse:
+    """Grants or revokes ("Revoke") one role of a member; says what happened, or why not, in a message."""
     try:
         changed = change(actor=actor_of(request), project=project, ram_user=ram_user, roles=[role])
     except ValidationError as error:
@@ -85,38 +96,99 @@ def add_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def grant_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    project = project_or_404(request, pk)
+    gate(request, project, MEMBER_MANAGEMENT)
+    ram_user, role = member_and_role(request, project)
+    if role is None:
+        messages.error(request, NO_ROLE)
+        return redirect(members_url(project))
     return change_role(
         request,
-        pk,
+        project,
+        ram_user,
+        role,
         grant_roles,
         done="{principal} now has {role} in {project}.",
         unchanged="{principal} already had {role} in {project}.",
     )
 
 
-@require_POST
 def revoke_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
-    return change_role(
+    """ "Revoke" a role: asks first, naming the role, the member and the project."""
+    project = project_or_404(request, pk)
+    gate(request, project, MEMBER_MANAGEMENT)
+    ram_user, role = member_and_role(request, project)
+    if role is None:
+        messages.error(request, NO_ROLE)
+        return redirect(members_url(project))
+    form = ConfirmForm(posted(request), expected=role)
+    if form.is_valid():
+        return change_role(
+            request,
+            project,
+            ram_user,
+            role,
+            revoke_roles,
+            done="{role} was revoked from {principal} in {project}.",
+            unchanged="{principal} did not hold {role} in {project}.",
+        )
+    return confirmation_page(
         request,
-        pk,
-        revoke_roles,
-        done="{role} was revoked from {principal} in {project}.",
-        unchanged="{principal} did not hold {role} in {project}.",
+        form,
+        title=f"Revoke {role} from {ram_user.name}",
+        consequences=[
+            format_html(
+                "<code>{}</code> loses the role <code>{}</code> ({}) in <strong>{}</strong> at once, with everything "
+                "it allowed there.",
+                ram_user.principal,
+                role,
+                ROLE_LABELS[Role(role)],
+                project.name,
+            ),
+            f"It stays a member of {project.name}, and the role can be granted again.",
+        ],
+        submit_label="Revoke",
+        cancel_url=members_url(project),
+        carried={"ram_user": ram_user.pk, "role": role},
     )
 
 
-@require_POST
 def remove_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Removes a member: asks first, naming the member, the project and the roles that must go before it."""
     project = project_or_404(request, pk)
     gate(request, project, MEMBER_MANAGEMENT)
-    ram_user = member_or_404(project, MemberForm(request.POST))
-    try:
-        remove_member(actor=actor_of(request), project=project, ram_user=ram_user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"{ram_user.principal} was removed from {project.name}.")
-    return redirect(members_url(project))
+    ram_user = member_or_404(project, MemberForm(named_by(request)))
+    form = ConfirmForm(posted(request), expected=ram_user.name)
+    if form.is_valid():
+        try:
+            remove_member(actor=actor_of(request), project=project, ram_user=ram_user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{ram_user.principal} was removed from {project.name}.")
+        return redirect(members_url(project))
+    held = ", ".join(
+        RoleGrant.objects.filter(member__project=project, member__ram_user=ram_user).values_list("role", flat=True)
+    )
+    return confirmation_page(
+        request,
+        form,
+        title=f"Remove {ram_user.name} from {project.name}",
+        consequences=[
+            format_html(
+                "<code>{}</code> is no longer a member of <strong>{}</strong>; it can be added again with "
+                "“Add Member”.",
+                ram_user.principal,
+                project.name,
+            ),
+            format_html("It still holds <code>{}</code>: revoke its roles first; until then removing is refused.", held)
+            if held
+            else "",
+        ],
+        submit_label="Remove",
+        cancel_url=members_url(project),
+        carried={"ram_user": ram_user.pk},
+    )
 
 
 @ram_writer_required

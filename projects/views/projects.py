@@ -8,9 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from accounts.forms import add_errors
+from accounts.forms import ConfirmForm, add_errors, confirmation_page, posted
 from accounts.gates import SignedInRequest, actor_of
 from portal.paging import page_of
 from projects.forms import (
@@ -23,7 +25,7 @@ from projects.forms import (
 from projects.matrix import Channel
 from projects.models import Project
 from projects.permissions import check_permission
-from projects.project_page import gate, project_or_404, project_page, projects_of, setting_decisions
+from projects.project_page import gate, named_by, project_or_404, project_page, projects_of, setting_decisions
 from projects.services import (
     ProjectSettings,
     authorize_cross_project,
@@ -107,17 +109,36 @@ def authorize_cross_project_view(request: SignedInRequest, pk: int) -> HttpRespo
     return project_page(request, project, cross_form=form)
 
 
-@require_POST
 def revoke_cross_project_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """ "Revoke" cross-project access: asks first, naming both projects."""
     project = project_or_404(request, pk)
     owner_gate(request)
-    form = RevokeCrossProjectForm(request.POST)
-    if not form.is_valid():
+    source_form = RevokeCrossProjectForm(named_by(request))
+    if not source_form.is_valid():
         raise Http404
-    source = get_object_or_404(Project.objects.for_account(request.user.account), pk=form.cleaned_data["source"])
-    revoke_cross_project(actor=actor_of(request), source=source, target=project)
-    messages.success(request, f"The members of {source.name} may no longer reach {project.name}.")
-    return redirect("projects:project-detail", pk=project.pk)
+    accounts_projects = Project.objects.for_account(request.user.account)
+    source = get_object_or_404(accounts_projects, pk=source_form.cleaned_data["source"])
+    form = ConfirmForm(posted(request), expected=source.name)
+    if form.is_valid():
+        revoke_cross_project(actor=actor_of(request), source=source, target=project)
+        messages.success(request, f"The members of {source.name} may no longer reach {project.name}.")
+        return redirect("projects:project-detail", pk=project.pk)
+    return confirmation_page(
+        request,
+        form,
+        title=f"Revoke access from {source.name} to {project.name}",
+        consequences=[
+            format_html(
+                "The members of <strong>{}</strong> can no longer reach <strong>{}</strong>, at once.",
+                source.name,
+                project.name,
+            ),
+            "The owner can authorise it again.",
+        ],
+        submit_label="Revoke",
+        cancel_url=reverse("projects:project-detail", args=[project.pk]),
+        carried={"source": source.pk},
+    )
 
 
 def delete_project_view(request: SignedInRequest, pk: int) -> HttpResponse:

@@ -166,6 +166,15 @@
     });
   });
 
+  // The Users table: "All on page" ticks or clears every row's box.
+  document.addEventListener("change", function (event) {
+    const box = event.target.closest("[data-select-all]");
+    if (!box) return;
+    document.querySelectorAll(box.getAttribute("data-select-all")).forEach(function (row) {
+      row.checked = box.checked;
+    });
+  });
+
   function addUserRow() {
     const template = document.getElementById("empty-user-row");
     const total = document.querySelector("input[name$='-TOTAL_FORMS']");

@@ -113,7 +113,7 @@ def test_disable_enable_and_delete_only_from_inactive(owner, ram_user):
     key.refresh_from_db()
     assert key.is_active
     client.post(reverse("accounts:disable-access-key", args=[pk, key.access_key_id]))
-    client.post(reverse("accounts:delete-access-key", args=[pk, key.access_key_id]))
+    client.post(reverse("accounts:delete-access-key", args=[pk, key.access_key_id]), {"confirm": key.access_key_id})
     assert not AccessKey.objects.filter(access_key_id=key.access_key_id).exists()
     actions = list(AuditEvent.objects.filter(action__startswith="access_key.").values_list("action", flat=True))
     assert sorted(actions) == sorted(
@@ -178,7 +178,7 @@ def test_self_service_allowed_lets_a_user_manage_their_own_keys_with_their_own_c
     key = AccessKey.objects.get(user=ram_user.user)
     assert response.context["secret"] and key.created_by == ram_user.ram_user.principal
     client.post(reverse("accounts:disable-my-access-key", args=[key.access_key_id]))
-    client.post(reverse("accounts:delete-my-access-key", args=[key.access_key_id]))
+    client.post(reverse("accounts:delete-my-access-key", args=[key.access_key_id]), {"confirm": key.access_key_id})
     assert not AccessKey.objects.exists()
 
 

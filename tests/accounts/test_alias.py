@@ -158,10 +158,12 @@ def test_a_wrong_code_changes_nothing(owner):
     event_id = last_event_id()
     client = signed_in(owner)  # signed in first: its session and last login are no change
     before = database_state(with_audit=False)
-    response = client.post(reverse(PAGE), {"alias": "acme-corp", "otp_code": wrong_code(owner.device)})
-    assert_rejected(response, "The verification code is wrong or has already been used.", field="otp_code")
-    response = client.post(reverse(CLEAR), {"clear-otp_code": wrong_code(owner.device)})
-    assert_rejected(response, "wrong or has already been used", field="otp_code", form="clear_form")
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        response = client.post(reverse(PAGE), {"alias": "acme-corp", "otp_code": wrong_code(owner.device)})
+        assert_rejected(response, "The verification code is wrong or has already been used.", field="otp_code")
+        clock.shift(timedelta(seconds=2))  # past the device's throttle after one wrong code
+        response = client.post(reverse(CLEAR), {"clear-otp_code": wrong_code(owner.device)})
+        assert_rejected(response, "wrong or has already been used", field="otp_code", form="clear_form")
     assert database_state(with_audit=False) == before
     assert AliasHold.objects.count() == 0
     assert actions_since(event_id) == ["otp.failed", "otp.failed"]

@@ -364,7 +364,12 @@ def test_csv_export_defuses_spreadsheet_formulas(owner):
     actor = Actor(account=owner.account, origin=CONSOLE, user=owner.user)
     for target in ('=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"):
         record_event(actor=actor, action="test.formula", target=target)
-    rows = read_csv(signed_in(owner).get(reverse("accounts:audit-export"), {"action": "test.formula"}))
+    # (No filter: the action filter lists only the actions the portal records.)
+    rows = [
+        row
+        for row in read_csv(signed_in(owner).get(reverse("accounts:audit-export")))
+        if row["action"] == "test.formula"
+    ]
     assert sorted(row["target"] for row in rows) == sorted(
         ['\'=HYPERLINK("http://evil.example","x")', "'+1+1", "'-2+3", "'@SUM(A1)"]
     )

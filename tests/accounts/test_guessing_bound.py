@@ -164,8 +164,13 @@ def test_the_user_page_shows_the_lock(owner, alice):
     guess_150_times_from_30_addresses(owner)
     page = signed_in(owner).get(reverse("accounts:user-detail", args=[alice.ram_user.pk])).content.decode()
     assert 'data-testid="sign-in-lock"' in page
-    assert "Locked against password guessing" in page and "after 20 failed attempts" in page
-    assert "Locked for an hour from 30 addresses" in page
+    lock = IdentityLock.objects.get()
+    assert f"Locked until {lock.locked_until:%Y-%m-%d %H:%M} UTC</span> against password guessing" in page
+    assert "after 20 failed attempts in a row" in page
+    assert "from 30 addresses after repeated wrong passwords: <code>" in page and ", and others." in page
+    shown = SignInLock.objects.filter(locked_until__gt=timezone.now()).order_by("-locked_until")[:5]
+    for source in shown:  # the five longest-locked sources, by address, with their failures
+        assert f"<code>{source.source_ip}</code> ({source.failures} failed attempts)" in page
 
 
 def test_the_owner_passes_the_lock_with_password_and_code_too(owner):
@@ -240,7 +245,7 @@ def test_each_further_lock_lasts_longer_and_at_100_failures_it_lasts_until_clear
     assert durations[:4] == [1, 2, 4, 8]
     assert lock.failures == 100 and durations[4] > 24 * 365  # NIST's limit: until its owner or an administrator
     page = signed_in(owner).get(reverse("accounts:user-detail", args=[alice.ram_user.pk])).content.decode()
-    assert "Locked against password guessing</span> until cleared" in page
+    assert "Locked until cleared</span> against password guessing" in page
 
 
 def test_a_new_password_makes_the_known_browser_unknown_again(owner, alice):

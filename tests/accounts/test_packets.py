@@ -168,7 +168,8 @@ def test_a_revoked_link_reveals_nothing(owner, smtp):
     email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
     deliver_due_emails()
     token = claim_token_from(smtp)
-    response = signed_in(owner).post(reverse("accounts:revoke-packet", args=[created.packet.pk]))
+    revoke_url = reverse("accounts:revoke-packet", args=[created.packet.pk])
+    response = signed_in(owner).post(revoke_url, {"confirm": str(created.packet.pk)})
     assert response.status_code == 302
     refused = Client().post(reverse("accounts:claim"), {"claim_code": token})
     assert refused.status_code == 410 and escape(created.initial_password) not in refused.content.decode()
@@ -266,7 +267,8 @@ def test_packets_of_another_account_are_out_of_reach(owner, other_owner):
     packet = DeliveryPacket.objects.get(ram_user=foreign.ram_user)
     client = signed_in(owner)
     assert pdf_of(client, [packet.pk]).status_code == 302
-    assert client.post(reverse("accounts:revoke-packet", args=[packet.pk])).status_code == 404
+    revoke_url = reverse("accounts:revoke-packet", args=[packet.pk])
+    assert client.post(revoke_url, {"confirm": str(packet.pk)}).status_code == 404
     response = client.post(reverse("accounts:email-packet"), {"packet": packet.pk, "to": "x@example.com"})
     assert response.status_code == 404
     assert DeliveryPacket.objects.get(pk=packet.pk).state == State.SEALED

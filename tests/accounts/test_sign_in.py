@@ -269,7 +269,7 @@ def test_remembered_mfa_is_forgotten_when_the_setting_is_off(owner, ram_user):
 def test_administrator_unbinds_a_lost_mfa_device(owner, ram_user):
     new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
     RamUser.objects.filter(pk=ram_user.ram_user.pk).update(must_bind_mfa=True)
-    response = signed_in(owner).post(reverse("accounts:unbind-mfa", args=[ram_user.ram_user.pk]))
+    response = signed_in(owner).post(reverse("accounts:unbind-mfa", args=[ram_user.ram_user.pk]), {"confirm": "alice"})
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=ram_user.user).exists()
     assert AuditEvent.objects.filter(action="mfa.unbind", target=ram_user.ram_user.principal).count() == 1

@@ -19,7 +19,7 @@ def heading_and_text(response) -> tuple[str, str]:
 # name → (heading, what else the page must show: a callable of the owner and the RAM user alice)
 OWNER_PAGES = {
     "overview": ("Overview", lambda owner, alice: owner.account.account_id),
-    "user-list": ("Users", lambda owner, alice: alice.ram_user.logon_name),
+    "user-list": ("Users", lambda owner, alice: reverse("accounts:user-detail", args=[alice.ram_user.pk])),
     "create-users": ("Create User", lambda owner, alice: "Console Password Logon"),
     "security-settings": ("RAM user security settings", lambda owner, alice: "Logon IP masks"),
     "password-policy": ("Password policy", lambda owner, alice: f'name="minimum_length" value="{12}"'),

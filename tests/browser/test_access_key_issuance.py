@@ -213,14 +213,17 @@ def test_ram_user_allowed_to_manage_access_keys_creates_disables_and_deletes_its
     browsing.snap("my-key-active")
 
     # "Disable", then "Delete" (only an Inactive key can be deleted).
-    expect(row.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(row.get_by_role("link", name="Delete")).to_have_count(0)
     row.get_by_role("button", name="Disable").click()
     expect(page.get_by_text(f"AccessKey {access_key_id} was disabled.")).to_be_visible()
     expect(row).to_contain_text("Inactive")
     key.refresh_from_db()
     assert not key.is_active
     browsing.snap("my-key-inactive")
-    row.get_by_role("button", name="Delete").click()
+    row.get_by_role("link", name="Delete").click()
+    expect(page.get_by_role("heading", name=f"Delete AccessKey {access_key_id}")).to_be_visible()
+    page.get_by_label("Type the AccessKey ID to confirm").fill(access_key_id)
+    page.get_by_role("button", name="Delete").click()
     expect(page.get_by_text(f"AccessKey {access_key_id} was deleted.")).to_be_visible()
     expect(row).to_have_count(0)
     expect(keys_panel).to_contain_text("No AccessKeys.")

@@ -283,7 +283,9 @@ def test_owner_emails_bobs_sealed_packet_and_bob_claims_it_once(browsing, owner,
     browsing.snap("packet-sent")
 
     # carol's packet is revoked instead: its secrets are wiped and nothing is left to email.
-    page.locator(f"[data-packet='{carol_packet.pk}']").get_by_role("button", name="Revoke").click()
+    page.locator(f"[data-packet='{carol_packet.pk}']").get_by_role("link", name="Revoke").click()
+    expect(page.get_by_role("heading", name=f"Revoke packet #{carol_packet.pk} for carol")).to_be_visible()
+    page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_text("The packet for carol was revoked; its secrets are wiped.")).to_be_visible()
     expect(page.locator(f"[data-packet='{carol_packet.pk}']")).to_contain_text("Revoked")
     expect(page.locator("#email-packet-form")).to_have_count(0)

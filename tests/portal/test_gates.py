@@ -118,6 +118,7 @@ def url_for(name: str, *, pk: int, domain: str, key_id: str = MISSING_KEY_ID, pr
         "project": "sales_dw",
         "resource": "logview/host",
         "uid": "00000000-0000-4000-8000-000000000000",
+        "token": "A" * 43,  # a bulk action's report: a form token's shape
     }
     unknown = set(URLS[name]) - set(values)
     assert not unknown, f"{name} takes {unknown}: teach url_for() how to fill them."
@@ -336,8 +337,15 @@ def project_post_data(name: str, *, ram_user: RamUser, source: Project) -> dict:
 
 
 # A project page answers GET with 200 to those who may see the project; the others are POST-only actions (405
-# to any GET) but for the delete page, which shows its form only to those the matrix lets delete.
-PROJECT_GET_ANSWERS = {"projects:project-detail": 200, "projects:delete-project": 403}
+# to any GET) but for the delete page and the confirmations of revoking and removing, which show their forms only to
+# those the matrix (or, for cross-project access, the owner's role) lets act.
+PROJECT_GET_ANSWERS = {
+    "projects:project-detail": 200,
+    "projects:delete-project": 403,
+    "projects:revoke-role": 403,
+    "projects:remove-member": 403,
+    "projects:revoke-cross-project": 403,
+}
 
 
 @pytest.mark.parametrize("name", sorted(PROJECT_PAGES))
@@ -411,7 +419,7 @@ def test_plain_ram_user_opens_their_own_pages(ram_user, name):
 # AliyunDataWorksFullAccess in the test below).
 READ_PAGE_FACTS = {
     "accounts:overview": ("Overview", lambda owner, alice: owner.account.account_id),
-    "accounts:user-list": ("Users", lambda owner, alice: alice.ram_user.logon_name),
+    "accounts:user-list": ("Users", lambda owner, alice: f'title="{alice.ram_user.display_name}"'),
     "accounts:user-detail": ("Alice", lambda owner, alice: "AliyunDataWorksFullAccess"),
     "accounts:security-settings": ("RAM user security settings", lambda owner, alice: "Logon IP masks"),
     "accounts:password-policy": ("Password policy", lambda owner, alice: 'name="minimum_length" value="12"'),
@@ -495,7 +503,7 @@ def test_ram_admin_attaches_and_detaches_policies(ram_admin, ram_user):
     url = reverse("accounts:attach-policy", args=[ram_user.ram_user.pk])
     assert client.post(url, {"policy_name": POLICY_NAME}).status_code == 302
     assert PolicyAttachment.objects.filter(ram_user=ram_user.ram_user, policy_name=POLICY_NAME).exists()
-    client.post(reverse("accounts:detach-policy", args=[ram_user.ram_user.pk, POLICY_NAME]))
+    client.post(reverse("accounts:detach-policy", args=[ram_user.ram_user.pk, POLICY_NAME]), {"confirm": POLICY_NAME})
     assert not PolicyAttachment.objects.filter(ram_user=ram_user.ram_user).exists()
 
 

@@ -195,14 +195,16 @@ def test_members_are_added_granted_revoked_and_removed_through_the_pages(keyed_o
     assert set(member.roles.values_list("role", flat=True)) == {Role.DEV, Role.PE}
 
     # Remove is refused while roles remain, with the service's words, and changes nothing.
-    response = client.post(action_url("remove-member", project), {"ram_user": alice.pk}, follow=True)
+    confirmed = {"ram_user": alice.pk, "confirm": "alice"}
+    response = client.post(action_url("remove-member", project), confirmed, follow=True)
     assert f"Revoke the roles of {alice.principal}" in text_of(response)
     assert ProjectMember.objects.filter(pk=member.pk).exists()
 
     for role in (Role.DEV, Role.PE):
-        assert client.post(action_url("revoke-role", project), {"ram_user": alice.pk, "role": role}).status_code == 302
+        data = {"ram_user": alice.pk, "role": role, "confirm": role}
+        assert client.post(action_url("revoke-role", project), data).status_code == 302
     assert not RoleGrant.objects.filter(member=member).exists()
-    client.post(action_url("remove-member", project), {"ram_user": alice.pk})
+    client.post(action_url("remove-member", project), {"ram_user": alice.pk, "confirm": "alice"})
     assert not ProjectMember.objects.filter(project=project).exists()
     assert actions_since(start) == [
         "project.member_add",
@@ -237,7 +239,7 @@ def test_a_member_of_another_project_cannot_be_changed_through_this_one(keyed_ow
     other = create_project(actor=keyed_owner.actor, name="ops_dw")
     add_member(actor=keyed_owner.actor, project=other, ram_user=ram_user.ram_user, roles=[Role.DEV])
     client = signed_in(keyed_owner)
-    data = {"ram_user": ram_user.ram_user.pk, "role": Role.DEV}
+    data = {"ram_user": ram_user.ram_user.pk, "role": Role.DEV, "confirm": Role.DEV}
     assert client.post(action_url("revoke-role", project), data).status_code == 404
     assert client.post(action_url("remove-member", project), data).status_code == 404
     assert RoleGrant.objects.filter(member__project=other).count() == 1
@@ -340,7 +342,8 @@ def test_the_owner_authorises_and_revokes_cross_project_access(keyed_owner, proj
     assert (
         signed_in(ram_admin).post(action_url("revoke-cross-project", project), {"source": source.pk}).status_code == 403
     )
-    assert client.post(action_url("revoke-cross-project", project), {"source": source.pk}).status_code == 302
+    confirmed = {"source": source.pk, "confirm": "ops_dw"}
+    assert client.post(action_url("revoke-cross-project", project), confirmed).status_code == 302
     assert not CrossProjectAccess.objects.exists()
     assert actions_since(0)[-2:] == ["project.cross_access_grant", "project.cross_access_revoke"]
 

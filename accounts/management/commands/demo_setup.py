@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from accounts.models import User
 from accounts.services.otp import new_authenticator
@@ -8,6 +9,8 @@ from portal.audit import Origin
 
 DEMO_EMAIL = "owner@demo.example"
 DEMO_PASSWORD = "Blue-Harbour-Lantern-2026"
+# As the README gives it too: pasted into a second terminal of a fresh clone, it prints the demo owner's current code.
+TOTP_CODE_COMMAND = f"PORTAL_DEMO=true .venv/bin/python manage.py totp_code {DEMO_EMAIL}"
 
 
 class Command(BaseCommand):
@@ -25,9 +28,10 @@ class Command(BaseCommand):
             # The demo owner's authenticator exists from the start so that `totp_code` can print its codes.
             new_authenticator(user=owner, name="Demo authenticator", confirmed=True)
         self.stdout.write(
-            "\nDemo portal: http://127.0.0.1:8000/signin/\n"
+            f"\nDemo portal: {settings.PORTAL_BASE_URL}/\n"
+            f"  sign in:  {settings.PORTAL_BASE_URL}{reverse('accounts:owner-sign-in')}\n"
             f"  email:    {DEMO_EMAIL}\n"
             f"  password: {DEMO_PASSWORD}\n"
-            f"  code:     .venv/bin/python manage.py totp_code {DEMO_EMAIL}\n"
+            f"  code:     {TOTP_CODE_COMMAND}   (in another terminal)\n"
             f"  RAM users sign in at {owner.owned_account.logon_link}\n"
         )

@@ -1,0 +1,151 @@
+"""Bulk actions on the Users table's selection: the single-user services, once per user, each user in its own
+transaction, with a report of what was done and what was refused for whom."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.actors import Actor
+from accounts.models import DeliveryPacket, RamUser
+from accounts.permissions import ensure_can_write_ram
+from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.packets import email_delivery_packet, packets_for_users
+from accounts.services.policies import attach_policy, detach_policy
+
+
+class BulkAction(StrEnum):
+    PRINT_PACKETS = "print_packets"
+    EMAIL_PACKETS = "email_packets"
+    ATTACH_POLICY = "attach_policy"
+    DETACH_POLICY = "detach_policy"
+    ENABLE_CONSOLE_LOGON = "enable_console_logon"
+    DISABLE_CONSOLE_LOGON = "disable_console_logon"
+    REQUIRE_MFA = "require_mfa"
+    REQUIRE_PASSWORD_RESET = "require_password_reset"
+
+
+BULK_ACTION_LABELS = {
+    BulkAction.PRINT_PACKETS: "Download delivery PDF",
+    BulkAction.EMAIL_PACKETS: "Email delivery packets",
+    BulkAction.ATTACH_POLICY: "Add Permissions",
+    BulkAction.DETACH_POLICY: "Remove Permissions",
+    BulkAction.ENABLE_CONSOLE_LOGON: "Enable console logon",
+    BulkAction.DISABLE_CONSOLE_LOGON: "Disable console logon",
+    BulkAction.REQUIRE_MFA: "Require MFA at next logon",
+    BulkAction.REQUIRE_PASSWORD_RESET: "Require password reset at next logon",
+}
+# What the confirmation says will happen to each user.
+BULK_ACTION_EFFECTS = {
+    BulkAction.PRINT_PACKETS: "One PDF: each user's sealed packets, with their secrets (then wiped), or else sign-in "
+    "instructions.",
+    BulkAction.EMAIL_PACKETS: "Each user's sealed packets, or else sign-in instructions, are emailed to the user's own "
+    "address as a one-time claim link. Users without an email address are skipped.",
+    BulkAction.ATTACH_POLICY: "The policy is attached to each user.",
+    BulkAction.DETACH_POLICY: "The policy is detached from each user who holds it.",
+    BulkAction.ENABLE_CONSOLE_LOGON: "Console logon is enabled with a new generated password for each user, sealed "
+    "in a delivery packet; a password reset is required at first sign-in. Users whose logon is enabled keep "
+    "their password.",
+    BulkAction.DISABLE_CONSOLE_LOGON: "Console logon is disabled: each user's password stops working and their "
+    "sessions end; sealed packets with that password are superseded.",
+    BulkAction.REQUIRE_MFA: "Each user must bind an MFA device at their next logon.",
+    BulkAction.REQUIRE_PASSWORD_RESET: "Each user must choose a new password at their next logon.",
+}
+NEEDS_POLICY = {BulkAction.ATTACH_POLICY, BulkAction.DETACH_POLICY}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a bulk action did for one user, or why it did nothing."""
+
+    name: str
+    is_done: bool
+    message: str
+
+
+def _email_packets(actor: Actor, ram_user: RamUser) -> str:
+    if not ram_user.email:
+        raise ValidationError("The user has no email address: skipped.")
+    packets = DeliveryPacket.objects.filter(pk__in=packets_for_users(actor=actor, ram_user_ids=[ram_user.pk]))
+    for packet in packets.select_related("ram_user__account"):
+        email_delivery_packet(actor=actor, packet=packet, to=ram_user.email)
+    return f"Queued for email to {ram_user.email}."
+
+
+def _enable(actor: Actor, ram_user: RamUser) -> str:
+    if ram_user.is_console_logon_enabled:
+        raise ValidationError("Console logon is already enabled: the password was left as it is.")
+    result = modify_logon_settings(
+        actor=actor,
+        ram_user=ram_user,
+        change=LogonChange(is_enabled=True, generate_password=True, must_reset_password=True),
+    )
+    packet = result.packet
+    return f"Console logon enabled; the new password is sealed in delivery packet #{packet.pk if packet else '?'}."
+
+
+def _disable(actor: Actor, ram_user: RamUser) -> str:
+    if not ram_user.is_console_logon_enabled:
+        raise ValidationError("Console logon is already disabled.")
+    modify_logon_settings(actor=actor, ram_user=ram_user, change=LogonChange(is_enabled=False))
+    return "Console logon disabled."
+
+
+def _require(actor: Actor, ram_user: RamUser, *, mfa: bool = False, password_reset: bool = False) -> str:
+    if not ram_user.is_console_logon_enabled:
+        raise ValidationError("Console logon is disabled for this user: enable it first.")
+    change = LogonChange(
+        is_enabled=True,
+        must_reset_password=ram_user.must_reset_password or password_reset,
+        must_bind_mfa=ram_user.must_bind_mfa or mfa,
+    )
+    modify_logon_settings(actor=actor, ram_user=ram_user, change=change)
+    return "Required at next logon."
+
+
+def _attach(actor: Actor, ram_user: RamUser, policy_name: str) -> str:
+    attach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)
+    return f"{policy_name} attached."
+
+
+def _detach(actor: Actor, ram_user: RamUser, policy_name: str) -> str:
+    detach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)
+    return f"{policy_name} detached."
+
+
+def apply_to_users(
+    *, actor: Actor, action: BulkAction, ram_users: Sequence[RamUser], policy_name: str = ""
+) -> list[Outcome]:
+    """Applies `action` to each user through the service its single-user page uses. Each user's change is one
+    transaction: a refusal for one user (a rule, a race) leaves the others' changes in place and is reported."""
+    ensure_can_write_ram(actor)
+    if action in NEEDS_POLICY and not policy_name:
+        raise ValidationError({"policy": ["Choose the policy."]})
+    steps: dict[BulkAction, Callable[[RamUser], str]] = {
+        BulkAction.EMAIL_PACKETS: lambda ram_user: _email_packets(actor, ram_user),
+        BulkAction.ATTACH_POLICY: lambda ram_user: _attach(actor, ram_user, policy_name),
+        BulkAction.DETACH_POLICY: lambda ram_user: _detach(actor, ram_user, policy_name),
+        BulkAction.ENABLE_CONSOLE_LOGON: lambda ram_user: _enable(actor, ram_user),
+        BulkAction.DISABLE_CONSOLE_LOGON: lambda ram_user: _disable(actor, ram_user),
+        BulkAction.REQUIRE_MFA: lambda ram_user: _require(actor, ram_user, mfa=True),
+        BulkAction.REQUIRE_PASSWORD_RESET: lambda ram_user: _require(actor, ram_user, password_reset=True),
+    }
+    if action not in steps:
+        raise ValidationError(f"{BULK_ACTION_LABELS[action]} is not a per-user action.")
+    step = steps[action]
+    outcomes = []
+    for ram_user in ram_users:
+        try:
+            with transaction.atomic():
+                fresh = RamUser.objects.for_account(actor.account).select_related("account", "user").get(pk=ram_user.pk)
+                message = step(fresh)
+        except RamUser.DoesNotExist:
+            outcomes.append(Outcome(ram_user.name, False, "The user no longer exists."))
+        except (ValidationError, PermissionDenied) as refusal:
+            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+            outcomes.append(Outcome(ram_user.name, False, " ".join(reasons)))
+        else:
+            outcomes.append(Outcome(ram_user.name, True, message))
+    return outcomes
