@@ -60,6 +60,11 @@ _on_this_machine = DEBUG or PORTAL_DEMO  # development or the demo, never a prod
 if _on_this_machine:
     SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production-0123456789")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    # The demo's conveniences (a known key, cookies over plain HTTP) must not reach a server that others can open.
+    if PORTAL_DEMO and not DEBUG and not set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "testserver", "[::1]"}:
+        raise ImproperlyConfigured(
+            "PORTAL_DEMO is for this machine only: ALLOWED_HOSTS may name only 127.0.0.1, localhost or [::1] with it."
+        )
 else:
     SECRET_KEY = env_str("SECRET_KEY")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")

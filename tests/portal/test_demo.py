@@ -132,6 +132,20 @@ def test_the_demo_runs_with_debug_off_and_developments_conveniences():
     assert demo_settings()["DEBUG"] is True  # development without the demo is unchanged
 
 
+def test_the_demo_refuses_to_serve_a_host_others_can_open():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=fresh_shell_env(PORTAL_DEMO="true", ALLOWED_HOSTS="portal.example.com"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_DEMO is for this machine only" in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
