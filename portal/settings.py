@@ -300,6 +300,7 @@ PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rst
 PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
 PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
+PORTAL_MAX_IMPORT_ROWS = 10_000  # people one CSV import may hold
 PORTAL_MAX_USERS_PER_BULK_ACTION = 1000  # users one bulk action of the Users table may change, in one request
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import bulk, members, odps, permissions, projects
+from projects.views import bulk, import_users, members, odps, permissions, projects
 
 app_name = "projects"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("projects/<int:pk>/cross-project/", projects.authorize_cross_project_view, name="authorize-cross-project"),
     path("projects/<int:pk>/cross-project/revoke/", projects.revoke_cross_project_view, name="revoke-cross-project"),
     path("projects/<int:pk>/delete/", projects.delete_project_view, name="delete-project"),
+    path("users/import/", import_users.import_users, name="import-users"),
+    path("users/import/template.csv", import_users.import_template, name="import-template"),
     path("projects/add-users/", bulk.confirm_bulk_add_members, name="confirm-bulk-add-members"),
     path("projects/add-users/apply/", bulk.apply_bulk_add_members, name="apply-bulk-add-members"),
     path("permissions/", permissions.permissions, name="permissions"),

@@ -1,6 +1,7 @@
 """Creating, editing and deleting RAM users ("Create User")."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -118,24 +119,11 @@ def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
     return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)
 
 
-def create_ram_users(
-    *,
-    actor: Actor,
-    new_users: list[NewRamUser],
-    otp_code: str | None = None,
-    reveal: OneTimeReveal | None = None,
-) -> list[CreatedRamUser]:
-    """Creates every user of the request, or none of them; one audit event per user.
-
-    Each user's new secrets (password, AccessKey secret) are also sealed in a delivery packet, which the
-    form's one-time page (`reveal`) opens. Creating AccessKeys needs the actor's code, as "Create AccessKey" does.
-    """
-    ensure_can_write_ram(actor)
-    account = actor.account
-    if not new_users:
-        raise ValidationError("Enter at least one user.")
-    if len(new_users) > settings.PORTAL_MAX_USERS_PER_CREATE:
-        raise ValidationError(f"Create at most {settings.PORTAL_MAX_USERS_PER_CREATE} users at once.")
+def new_user_problems(
+    account: PrimaryAccount, new_users: Sequence[NewRamUser]
+) -> tuple[dict[int, dict[str, list[str]]], frozenset[int]]:
+    """Create User's rules for each new user, by position: the profile, the password policy, a name repeated in the
+    request or taken in the account (ignoring case). Also the positions whose name is taken. Nothing is written."""
     policy = policy_for(account)
     row_errors: dict[int, dict[str, list[str]]] = {}
     seen: set[str] = set()
@@ -158,15 +146,40 @@ def create_ram_users(
                 problems["password"] = weak
         if problems:
             row_errors[index] = problems
-    taken = set(
-        RamUser.objects.for_account(account)
-        .annotate(lower_name=Lower("name"))
-        .filter(lower_name__in=seen)
-        .values_list("lower_name", flat=True)
-    )
+    taken: set[str] = set()
+    names = sorted(seen)
+    for start in range(0, len(names), 500):  # an IN list of at most 500 names per query (SQLite's variable limit)
+        taken.update(
+            RamUser.objects.for_account(account)
+            .annotate(lower_name=Lower("name"))
+            .filter(lower_name__in=names[start : start + 500])
+            .values_list("lower_name", flat=True)
+        )
     taken_rows = frozenset(index for index, new in enumerate(new_users) if new.name.lower() in taken)
     for index in taken_rows:
         row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
+    return row_errors, taken_rows
+
+
+def create_ram_users(
+    *,
+    actor: Actor,
+    new_users: list[NewRamUser],
+    otp_code: str | None = None,
+    reveal: OneTimeReveal | None = None,
+) -> list[CreatedRamUser]:
+    """Creates every user of the request, or none of them; one audit event per user.
+
+    Each user's new secrets (password, AccessKey secret) are also sealed in a delivery packet, which the
+    form's one-time page (`reveal`) opens. Creating AccessKeys needs the actor's code, as "Create AccessKey" does.
+    """
+    ensure_can_write_ram(actor)
+    account = actor.account
+    if not new_users:
+        raise ValidationError("Enter at least one user.")
+    if len(new_users) > settings.PORTAL_MAX_USERS_PER_CREATE:
+        raise ValidationError(f"Create at most {settings.PORTAL_MAX_USERS_PER_CREATE} users at once.")
+    row_errors, taken_rows = new_user_problems(account, new_users)
     if row_errors:
         raise BatchRejected(row_errors, taken_rows=taken_rows)
     if any(new.create_access_key for new in new_users):

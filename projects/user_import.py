@@ -1,0 +1,258 @@
+"""Reading a CSV file of people to onboard, and checking every row with Create User's rules: nothing is written.
+
+The file is read in memory and not kept. A row says who the person is (`user_name`, `display_name`, …), how they
+sign in (`console_logon`, `password`, the requirements), what they get (`access_key`, `policies`, `projects` with
+roles) and how their secrets reach them (`deliver`). It lives in the projects app because a row may put its person
+into projects with roles, and accounts does not know projects.
+"""
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from accounts.models import PrimaryAccount
+from accounts.policies import SYSTEM_POLICIES_BY_NAME
+from accounts.services.ram_users import NewRamUser, new_user_problems
+from projects.matrix import Role
+
+COLUMNS = (
+    "user_name",
+    "display_name",
+    "email",
+    "mobile_phone",
+    "comments",
+    "console_logon",
+    "password",
+    "require_password_reset",
+    "require_mfa",
+    "access_key",
+    "policies",
+    "projects",
+    "deliver",
+)
+REQUIRED_COLUMNS = ("user_name", "display_name")
+DELIVERY = ("show", "seal", "email", "invite")
+YES = {"yes", "y", "true", "1"}
+NO = {"no", "n", "false", "0"}
+# What a field of Create User is called in the file, for the errors its rules give.
+FIELD_COLUMNS = {"name": "user_name", "password": "password"}
+TEMPLATE_ROWS = (
+    COLUMNS,
+    (
+        "zhang.wei",
+        "张伟（数据平台）",
+        "zhang.wei@example.com",
+        "86-13800138000",
+        "Data platform",
+        "yes",
+        "",
+        "yes",
+        "yes",
+        "no",
+        "AliyunRAMReadOnlyAccess",
+        "sales_dw:role_project_dev|role_project_guest",
+        "email",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int  # in the file, the header being line 1
+    column: str  # the column's header, or "" for the row as a whole
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    new: NewRamUser = field(repr=False)  # may carry a typed password
+    policies: tuple[str, ...] = ()
+    projects: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (project name, roles)
+    deliver: str = "seal"
+
+
+@dataclass
+class ImportPreview:
+    """What the file would do: its rows, every error by line and column, and the counts of what would be made."""
+
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def lines_with_errors(self) -> int:
+        return len({error.line for error in self.errors if error.line > 1})
+
+    @property
+    def creatable(self) -> list[ImportRow]:
+        bad = {error.line for error in self.errors}
+        return [row for row in self.rows if row.line not in bad and 1 not in bad]
+
+    def counts(self) -> dict[str, int]:
+        good = self.creatable
+        return {
+            "users": len(good),
+            "with console logon": sum(1 for row in good if row.new.console_logon),
+            "with an AccessKey": sum(1 for row in good if row.new.create_access_key),
+            "policy attachments": sum(len(row.policies) for row in good),
+            "project memberships": sum(len(row.projects) for row in good),
+            **{f"deliver: {way}": count for way, count in sorted(Counter(row.deliver for row in good).items())},
+        }
+
+
+def template_csv() -> str:
+    """The header and one example row, for "Download CSV template"."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(TEMPLATE_ROWS)
+    return out.getvalue()
+
+
+def decode(content: bytes) -> str:
+    """UTF-8 with or without a byte order mark; anything else is refused rather than guessed."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"The file is not UTF-8 text (byte {error.start + 1}). Save it as CSV UTF-8.") from None
+
+
+def _delimiter(header_line: str) -> str:
+    # Spreadsheets in locales with a decimal comma save CSV with semicolons.
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _yes_no(value: str, line: int, column: str, errors: list[RowError], *, default: bool | None) -> bool | None:
+    text = value.strip().lower()
+    if not text:
+        return default
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    errors.append(RowError(line, column, f"Write yes or no, not “{value.strip()}”."))
+    return default
+
+
+def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
+    """Every row of the file checked against Create User's rules, the policies and the account's projects and
+    roles; errors by line and column. Nothing is written."""
+    preview = ImportPreview()
+    try:
+        text = decode(content)
+    except ValueError as error:
+        preview.errors.append(RowError(1, "", str(error)))
+        return preview
+    header_line = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        preview.errors.append(RowError(1, "", "The file is empty: it needs a header line and a row per person."))
+        return preview
+    except csv.Error as error:
+        preview.errors.append(RowError(1, "", f"The header line cannot be read as CSV: {error}."))
+        return preview
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    repeated = sorted(name for name, count in Counter(header).items() if count > 1)
+    for problem, names in (("Unknown column", unknown), ("Missing column", missing), ("Repeated column", repeated)):
+        if names:
+            preview.errors.append(RowError(1, "", f"{problem}{'s' if len(names) > 1 else ''}: {', '.join(names)}."))
+    if preview.errors:
+        return preview
+    projects = {name.lower(): name for name in account.projects.values_list("name", flat=True)}
+    limit = settings.PORTAL_MAX_IMPORT_ROWS
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(preview.rows) >= limit:
+                preview.errors.append(RowError(line, "", f"A file may hold at most {limit:,} people: split it."))
+                break
+            if len(cells) > len(header):
+                preview.errors.append(RowError(line, "", f"{len(cells)} cells where the header has {len(header)}."))
+            values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
+            preview.rows.append(_row(values, line, projects, preview.errors))
+    except csv.Error as error:
+        preview.errors.append(RowError(reader.line_num, "", f"The file cannot be read as CSV here: {error}."))
+    if not preview.rows and not preview.errors:
+        preview.errors.append(RowError(1, "", "The file has a header but no one to import."))
+    problems, _ = new_user_problems(account, [row.new for row in preview.rows])
+    for index, fields in sorted(problems.items()):
+        for name, messages in fields.items():
+            for message in messages:
+                preview.errors.append(RowError(preview.rows[index].line, FIELD_COLUMNS.get(name, name), message))
+    preview.errors.sort(key=lambda error: (error.line, COLUMNS.index(error.column) if error.column in COLUMNS else -1))
+    return preview
+
+
+def _row(values: dict[str, str], line: int, projects: dict[str, str], errors: list[RowError]) -> ImportRow:
+    console_logon = bool(_yes_no(values.get("console_logon", ""), line, "console_logon", errors, default=False))
+    password = values.get("password") or None
+    deliver = (values.get("deliver") or "seal").lower()
+    if deliver not in DELIVERY:
+        errors.append(RowError(line, "deliver", f"Write one of {', '.join(DELIVERY)}, not “{values['deliver']}”."))
+        deliver = "seal"
+    if password is not None and not console_logon:
+        errors.append(RowError(line, "password", "A password needs console_logon=yes."))
+    if deliver == "invite" and password is not None:
+        errors.append(RowError(line, "password", "An invited person chooses their own password: leave it empty."))
+    if deliver in ("email", "invite") and not values.get("email"):
+        errors.append(RowError(line, "email", f"deliver={deliver} needs the person's email address."))
+    policies = tuple(name.strip() for name in values.get("policies", "").split(";") if name.strip())
+    unknown = [name for name in policies if name not in SYSTEM_POLICIES_BY_NAME]
+    if unknown:
+        errors.append(
+            RowError(line, "policies", f"Unknown polic{'ies' if len(unknown) > 1 else 'y'}: {', '.join(unknown)}.")
+        )
+    if len(set(policies)) < len(policies):
+        errors.append(RowError(line, "policies", "A policy is named twice."))
+    return ImportRow(
+        line=line,
+        new=NewRamUser(
+            name=values.get("user_name", ""),
+            display_name=values.get("display_name", ""),
+            email=values.get("email", ""),
+            mobile_phone=values.get("mobile_phone", ""),
+            comments=values.get("comments", ""),
+            console_logon=console_logon,
+            password=password,
+            must_reset_password=_yes_no(
+                values.get("require_password_reset", ""), line, "require_password_reset", errors, default=None
+            ),
+            must_bind_mfa=bool(_yes_no(values.get("require_mfa", ""), line, "require_mfa", errors, default=False)),
+            create_access_key=bool(_yes_no(values.get("access_key", ""), line, "access_key", errors, default=False)),
+        ),
+        policies=policies,
+        projects=_projects(values.get("projects", ""), line, projects, errors),
+        deliver=deliver,
+    )
+
+
+def _projects(
+    text: str, line: int, projects: dict[str, str], errors: list[RowError]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`project:role|role;project2:role`: each project of the account (any case) and known roles."""
+    found: list[tuple[str, tuple[str, ...]]] = []
+    roles_known = {role.value for role in Role}
+    for item in (part.strip() for part in text.split(";")):
+        if not item:
+            continue
+        name, _, roles_text = item.partition(":")
+        project = projects.get(name.strip().lower())
+        if project is None:
+            errors.append(RowError(line, "projects", f"This account has no project named “{name.strip()}”."))
+            continue
+        roles = tuple(role.strip() for role in roles_text.split("|") if role.strip())
+        unknown = [role for role in roles if role not in roles_known]
+        if unknown:
+            errors.append(RowError(line, "projects", f"Unknown role in {project}: {', '.join(unknown)}."))
+            continue
+        if any(existing == project for existing, _ in found):
+            errors.append(RowError(line, "projects", f"The project {project} is named twice."))
+            continue
+        found.append((project, roles))
+    return tuple(found)
