@@ -167,3 +167,20 @@ def test_the_search_finds_prefixes_in_any_case_and_nothing_in_another_account(ow
     assert names(client.get(reverse(URL), {"q": "mile"})) == []  # the start of a field, not any part of it
     add_users(other_owner.account, 2, start=100)
     assert names(client.get(reverse(URL), {"q": "user-001"})) == []
+
+
+def test_the_project_filter_runs_the_same_queries_for_5_and_500_users(owner):
+    operator = operator_actor(owner.account)
+    issue_access_key(actor=operator, holder=owner.user, otp_code=None)
+    project = create_project(actor=operator, name="counted_project")
+    client = signed_in(owner)
+    query = {"project": project.pk}
+    client.get(reverse(URL), query)
+    for ram_user in add_users(owner.account, 5):
+        add_member(actor=operator, project=project, ram_user=ram_user, roles=["role_project_dev"])
+    few, _ = count_queries(client, reverse(URL), query)
+    for ram_user in add_users(owner.account, 495, start=1000)[:60]:  # more members than a page holds
+        add_member(actor=operator, project=project, ram_user=ram_user, roles=["role_project_dev"])
+    many, response = count_queries(client, reverse(URL), query)
+    assert response.context["page"].paginator.count == 65
+    assert few == many, f"{few} queries for 5 members, {many} for 65 among 500 users"
