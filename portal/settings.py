@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_otp",
+    "django_tasks_db",
     "django_otp.plugins.otp_totp",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -302,6 +303,10 @@ PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
 PORTAL_MAX_IMPORT_ROWS = 10_000  # people one CSV import may hold
 PORTAL_MAX_USERS_PER_BULK_ACTION = 1000  # users one bulk action of the Users table may change, in one request
+# Background work (accounts/tasks.py) on Django's tasks framework, kept in the database: the same PostgreSQL or
+# SQLite as everything else, run by `manage.py run_worker`, one process or many.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
