@@ -5,6 +5,7 @@ housekeeping task keeps itself scheduled: it sends the packet emails that are du
 wipes one-time secrets nobody opened and refreshes SQLite's planner statistics, then schedules its next run.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
@@ -19,6 +20,14 @@ from accounts.services.reveals import expire_unseen_reveals
 from portal.planner import refresh_planner_statistics
 
 HOUSEKEEPING_SECONDS = 5.0
+# What other apps add to each pass (the projects app: resuming imports whose worker stopped), registered when they
+# start: accounts does not import them.
+_more_housekeeping: list[Callable[[], int]] = []
+
+
+def add_housekeeping(work: Callable[[], int]) -> None:
+    if work not in _more_housekeeping:
+        _more_housekeeping.append(work)
 
 
 def run_housekeeping() -> dict[str, int]:
@@ -27,6 +36,8 @@ def run_housekeeping() -> dict[str, int]:
     expired = expire_stale_packets()
     wiped = expire_unseen_reveals()
     refresh_planner_statistics()
+    for work in _more_housekeeping:
+        work()
     return {"sent": sent, "expired": expired, "wiped": wiped}
 
 

@@ -302,6 +302,7 @@ PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
 PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
 PORTAL_MAX_IMPORT_ROWS = 10_000  # people one CSV import may hold
+PORTAL_IMPORT_STALLED_SECONDS = env_int("PORTAL_IMPORT_STALLED_SECONDS", 120)  # then another worker resumes it
 PORTAL_MAX_USERS_PER_BULK_ACTION = 1000  # users one bulk action of the Users table may change, in one request
 # Background work (accounts/tasks.py) on Django's tasks framework, kept in the database: the same PostgreSQL or
 # SQLite as everything else, run by `manage.py run_worker`, one process or many.

@@ -85,3 +85,18 @@ def _member_removed(event: AuditEvent) -> str:
 def _removed_everywhere(event: AuditEvent) -> str:
     removed = details_of(event).get("removed") or []
     return joined("Removed from every project before deletion", removed)
+
+
+IMPORTS = "Imports"
+
+
+@describes("user_import.start", family=IMPORTS, label="Import started")
+def _import_started(event: AuditEvent) -> str:
+    facts = details_of(event)
+    return f"Started importing {facts.get('rows', '?')} users from {facts.get('file', 'a file')}"
+
+
+@describes("user_import.finish", family=IMPORTS, label="Import finished")
+def _import_finished(event: AuditEvent) -> str:
+    facts = details_of(event)
+    return f"Finished an import: {facts.get('created', 0)} users created, {facts.get('failed', 0)} rows failed"

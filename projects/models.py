@@ -1,3 +1,4 @@
+import uuid
 from typing import Self
 
 from django.core.validators import RegexValidator
@@ -97,3 +98,65 @@ class CrossProjectAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} → {self.target}"
+
+
+class UserImport(models.Model):
+    """A CSV import being committed by the background worker: its rows are kept until they are done (typed passwords
+    sealed), so that a worker that stops mid-way is resumed by another and no row is done twice."""
+
+    class State(models.TextChoices):
+        CHECKED = "checked", "Checked"  # previewed, not started: deleted after an hour
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="user_imports")
+    # The person who started it (None: an operator's command); the worker acts as them.
+    started_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="user_imports", null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField()
+    done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # a running worker's last sign of life
+    needs_code = models.BooleanField(default=False)  # a row creates an AccessKey: starting it needs a code
+
+    def __str__(self) -> str:
+        return f"import {self.uid} ({self.done}/{self.total})"
+
+    @property
+    def is_started(self) -> bool:
+        return self.state != self.State.CHECKED
+
+
+class UserImportRow(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CREATED = "created", "Created"
+        FAILED = "failed", "Failed"
+
+    job = models.ForeignKey(UserImport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    name = models.CharField(max_length=64)
+    data = models.JSONField()  # the row as read, without its password
+    sealed_password = models.TextField(blank=True)  # a typed password, sealed; wiped once the row is done
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    error = models.CharField(max_length=500, blank=True)
+    ram_user_id = models.BigIntegerField(null=True, blank=True)  # not a foreign key: the report outlives the user
+    packet_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "line"], name="unique_import_line")]
+        indexes = [models.Index(fields=["job", "state", "line"], name="import_rows_to_do")]
+
+    def __str__(self) -> str:
+        return f"line {self.line} of {self.job_id}"
+
+    @property
+    def associated_data(self) -> str:
+        return f"import:{self.job_id}:{self.line}"

@@ -200,6 +200,20 @@ def create_ram_users(
         ) from None
 
 
+def create_ram_user(*, actor: Actor, new: NewRamUser) -> CreatedRamUser:
+    """One user, checked with Create User's rules and created in one transaction with its audit event: the import
+    job's step. Its AccessKey needs no code here: whoever started the job gave one (projects.imports)."""
+    ensure_can_write_ram(actor)
+    row_errors, _ = new_user_problems(actor.account, [new])
+    if row_errors:
+        raise ValidationError({field: messages for field, messages in row_errors[0].items()})
+    try:
+        with transaction.atomic():
+            return _create_one(actor, new)
+    except IntegrityError:
+        raise ValidationError({"name": ["A RAM user with this name was created meanwhile."]}) from None
+
+
 def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
     user = User()
     generated = password = None

@@ -1,0 +1,257 @@
+"""Committing a checked CSV import: the rows kept (typed passwords sealed), then done one by one by the background
+worker, each row in its own transaction with the user it creates, so that a worker stopped mid-way is resumed by
+another and no row is done twice.
+
+What a row does goes through the single-user services: Create User, Add Permissions, Add Member, and the delivery
+of the packet that holds its new secrets (sealed, or queued for email).
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.tasks import task
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import DeliveryPacket
+from accounts.permissions import ensure_can_write_ram
+from accounts.services.otp import require_otp
+from accounts.services.packets import email_delivery_packet
+from accounts.services.policies import attach_policy
+from accounts.services.ram_users import NewRamUser, create_ram_user
+from portal.audit import Origin, record_event
+from portal.keyring import keyring
+from projects.models import Project, UserImport, UserImportRow
+from projects.services import add_member
+from projects.user_import import ImportPreview, ImportRow
+
+State = UserImport.State
+RowState = UserImportRow.State
+BATCH = 50  # rows between two updates of the job's progress
+
+
+def keep_checked_rows(*, actor: Actor, preview: ImportPreview, file_name: str) -> UserImport | None:
+    """Keeps a checked file's creatable rows (typed passwords sealed at once; the file itself is not kept) for the
+    administrator to start; None when there is none. No user is made and nothing is audited: a check changes
+    nothing, and a kept check not started within an hour is deleted."""
+    ensure_can_write_ram(actor)
+    rows = preview.creatable
+    if not rows:
+        return None
+    ring = keyring()
+    with transaction.atomic():
+        job = UserImport.objects.create(
+            account=actor.account,
+            started_by=actor.user,
+            file_name=file_name[:255],
+            total=len(rows),
+            state=State.CHECKED,
+            needs_code=any(row.new.create_access_key for row in rows),
+        )
+        UserImportRow.objects.bulk_create(
+            UserImportRow(
+                job=job,
+                line=row.line,
+                name=row.new.name,
+                data=_stored(row),
+                sealed_password=ring.seal(row.new.password, associated_data=f"import:{job.pk}:{row.line}")
+                if row.new.password
+                else "",
+            )
+            for row in rows
+        )
+    return job
+
+
+def commit_user_import(
+    *, actor: Actor, job: UserImport, otp_code: str | None = None, enqueue: bool = True
+) -> UserImport:
+    """ "Import": the checked rows go to the background worker; one audit event. Rows that create AccessKeys need
+    the actor's code now, as Create User asks for it."""
+    ensure_can_write_ram(actor)
+    if job.account_id != actor.account.pk:
+        raise PermissionDenied("This import belongs to another account.")
+    if job.needs_code:
+        require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        if not UserImport.objects.filter(pk=job.pk, state=State.CHECKED).update(state=State.QUEUED):
+            return UserImport.objects.get(pk=job.pk)  # started already (a second click): the same job
+        record_event(
+            actor=actor,
+            action="user_import.start",
+            target=actor.account.principal,
+            details={"import": str(job.uid), "file": job.file_name, "rows": job.total},
+        )
+        if enqueue:
+            transaction.on_commit(lambda: enqueue_import(job))
+    return UserImport.objects.get(pk=job.pk)
+
+
+def start_user_import(
+    *, actor: Actor, preview: ImportPreview, file_name: str, otp_code: str | None = None, enqueue: bool = True
+) -> UserImport:
+    """Check kept and started at once (the operator's command, and tests)."""
+    job = keep_checked_rows(actor=actor, preview=preview, file_name=file_name)
+    if job is None:
+        raise ValidationError("The file has no row that can be imported.")
+    return commit_user_import(actor=actor, job=job, otp_code=otp_code, enqueue=enqueue)
+
+
+def enqueue_import(job: UserImport) -> None:
+    run_user_import.enqueue(str(job.uid))
+
+
+@task
+def run_user_import(uid: str) -> dict[str, int]:
+    """The background worker's side of an import (django.tasks); what it did."""
+    job = run_import(uid)
+    return {"created": job.created, "failed": job.failed}
+
+
+def _stored(row: ImportRow) -> dict[str, object]:
+    new = asdict(row.new)
+    new.pop("password")  # sealed apart; never in the stored row
+    return {
+        "new": new,
+        "policies": list(row.policies),
+        "projects": [list(p) for p in row.projects],
+        "deliver": row.deliver,
+    }
+
+
+def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None) -> UserImport:
+    """Does the job's pending rows, in order of line, each in its own transaction; safe to run again after a stop,
+    and by two workers at once (a row is taken under its lock, and only while pending)."""
+    job = UserImport.objects.select_related("account", "started_by").get(uid=uid)
+    if job.state == State.DONE:
+        return job
+    UserImport.objects.filter(pk=job.pk, state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
+    actor = Actor(account=job.account, origin=Origin(channel="command"), user=job.started_by, label="import")
+    projects = {project.name: project for project in Project.objects.filter(account=job.account)}
+    while True:
+        done = _do_some_rows(job, actor, projects)
+        UserImport.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+        if progress is not None:
+            job.refresh_from_db(fields=["done", "created", "failed"])
+            progress(job)
+        if not done:
+            break
+    return _finish(job, actor)
+
+
+def _do_some_rows(job: UserImport, actor: Actor, projects: dict[str, Project]) -> int:
+    done = 0
+    for row_pk in (
+        UserImportRow.objects.filter(job=job, state=RowState.PENDING)
+        .order_by("line")
+        .values_list("pk", flat=True)[:BATCH]
+    ):
+        done += _do_row(job, row_pk, actor, projects)
+    return done
+
+
+def _do_row(job: UserImport, row_pk: int, actor: Actor, projects: dict[str, Project]) -> int:
+    with transaction.atomic():
+        rows = UserImportRow.objects.filter(pk=row_pk, state=RowState.PENDING)
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        row = rows.first()
+        if row is None:  # another worker has it, or had it
+            return 0
+        try:
+            with transaction.atomic():
+                outcome = _create(row, actor, projects)
+        except (ValidationError, PermissionDenied) as refusal:
+            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+            row.state, row.error = RowState.FAILED, " ".join(reasons)[:500]
+            counter = "failed"
+        else:
+            row.state, (row.ram_user_id, row.packet_id) = RowState.CREATED, outcome
+            counter = "created"
+        row.sealed_password = ""
+        row.save(update_fields=["state", "error", "ram_user_id", "packet_id", "sealed_password"])
+        UserImport.objects.filter(pk=job.pk).update(done=F("done") + 1, **{counter: F(counter) + 1})
+    return 1
+
+
+def _create(row: UserImportRow, actor: Actor, projects: dict[str, Project]) -> tuple[int, int | None]:
+    data = row.data
+    password = (
+        keyring().open(row.sealed_password, associated_data=f"import:{row.job_id}:{row.line}")
+        if row.sealed_password
+        else None
+    )
+    new = NewRamUser(**{**data["new"], "password": password})
+    created = create_ram_user(actor=actor, new=new)
+    ram_user = created.ram_user
+    for policy_name in data["policies"]:
+        attach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)
+    for project_name, roles in data["projects"]:
+        project = projects.get(project_name)
+        if project is None:
+            raise ValidationError(f"The project {project_name} was deleted meanwhile.")
+        add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
+    packet = created.packet
+    if packet is not None and data["deliver"] == "email":
+        email_delivery_packet(actor=actor, packet=DeliveryPacket.objects.get(pk=packet.pk), to=ram_user.email)
+    return ram_user.pk, packet.pk if packet else None
+
+
+def _finish(job: UserImport, actor: Actor) -> UserImport:
+    with transaction.atomic():
+        finished = UserImport.objects.select_for_update().get(pk=job.pk)
+        if finished.state != State.DONE and not finished.rows.filter(state=RowState.PENDING).exists():
+            finished.state, finished.finished_at = State.DONE, timezone.now()
+            finished.save(update_fields=["state", "finished_at"])
+            record_event(
+                actor=actor,
+                action="user_import.finish",
+                target=finished.account.principal,
+                details={"import": str(finished.uid), "created": finished.created, "failed": finished.failed},
+            )
+    return finished
+
+
+def resume_stalled_imports(*, now: datetime | None = None) -> int:
+    """Enqueues again the jobs whose worker stopped (no sign of life for a while): their pending rows go on. Checks
+    never started are deleted after an hour, with their sealed passwords."""
+    now = now or timezone.now()
+    UserImport.objects.filter(state=State.CHECKED, created_at__lt=now - timedelta(hours=1)).delete()
+    stale = now - timedelta(seconds=settings.PORTAL_IMPORT_STALLED_SECONDS)
+    stalled = list(
+        UserImport.objects.filter(state__in=[State.QUEUED, State.RUNNING])
+        .filter(created_at__lt=stale)
+        .exclude(heartbeat_at__gte=stale)
+    )
+    for job in stalled:
+        UserImport.objects.filter(pk=job.pk).update(heartbeat_at=now)  # one new run, not one per pass
+        enqueue_import(job)
+    return len(stalled)
+
+
+REPORT_COLUMNS = ("line", "user_name", "outcome", "error", "packet")
+
+
+def _inert(cell: object) -> object:
+    return "'" + cell if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@")) else cell
+
+
+def report_csv(job: UserImport) -> str:
+    """The job's result, a row per line of the file: never a password or secret (they are in packets)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(REPORT_COLUMNS)
+    for row in job.rows.order_by("line"):
+        # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+        cells = [row.line, row.name, row.state, row.error, row.packet_id or ""]
+        writer.writerow(
+            ["'" + cell if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@")) else cell for cell in cells]
+        )
+    return out.getvalue()

@@ -1,0 +1,191 @@
+"""Import Users, the commit: rows done by the background worker through the single-user services, each once, a
+stopped worker resumed by another, typed passwords never kept in clear or reported."""
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from accounts.actors import operator_actor
+from accounts.models import PacketEmail, PolicyAttachment, RamUser
+from accounts.services.access_keys import issue_access_key
+from accounts.services.ram_users import NewRamUser, create_ram_users
+from portal.models import AuditEvent
+from projects.imports import report_csv, run_import, start_user_import
+from projects.models import ProjectMember, UserImport, UserImportRow
+from projects.services import create_project
+from projects.user_import import read_import
+from tests.api.test_no_secret_in_logs import _database_url
+from tests.conftest import TEST_KEYRING, signed_in
+
+ROOT = Path(__file__).resolve().parents[2]
+CANARY = "Canary-Typed-Password-7731!"
+
+
+@pytest.fixture
+def project(owner):
+    operator = operator_actor(owner.account)
+    issue_access_key(actor=operator, holder=owner.user, otp_code=None)
+    return create_project(actor=operator, name="sales_dw")
+
+
+def file_text() -> str:
+    return "\n".join(
+        [
+            "user_name,display_name,email,console_logon,password,policies,projects,deliver",
+            f"carol,Carol,carol@example.com,yes,{CANARY},AliyunRAMReadOnlyAccess,sales_dw:role_project_dev,email",
+            "dave,Dave,,yes,,,,seal",
+            "erin,Erin,,no,,,,seal",
+            "frank,Frank,not-an-email,no,,,,seal",
+        ]
+    )
+
+
+def test_the_command_imports_the_valid_rows_reports_each_line_and_keeps_no_password(owner, project, tmp_path, settings):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    source = tmp_path / "people.csv"
+    source.write_text(file_text(), encoding="utf-8")
+    report = tmp_path / "report.csv"
+    with pytest.raises(CommandError, match="1 rows were not imported"):
+        call_command("import_users", "--account", owner.account.account_id, str(source), "--report", str(report))
+    created = RamUser.objects.filter(account=owner.account, name__in=["carol", "dave", "erin", "frank"])
+    assert sorted(created.values_list("name", flat=True)) == ["carol", "dave", "erin"]
+    carol = created.get(name="carol")
+    assert carol.user.check_password(CANARY) and carol.is_console_logon_enabled
+    assert PolicyAttachment.objects.filter(ram_user=carol, policy_name="AliyunRAMReadOnlyAccess").exists()
+    assert ProjectMember.objects.filter(project=project, ram_user=carol).exists()
+    assert list(PacketEmail.objects.values_list("to", flat=True)) == ["carol@example.com"]
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
+    assert [(row["line"], row["user_name"], row["outcome"]) for row in rows] == [
+        ("2", "carol", "created"),
+        ("3", "dave", "created"),
+        ("4", "erin", "created"),
+    ]
+    assert rows[0]["packet"] and not rows[2]["packet"]  # erin got no secret, so no packet
+    job = UserImport.objects.get()
+    assert (job.state, job.total, job.created, job.failed) == ("done", 3, 3, 0)
+    assert AuditEvent.objects.filter(action="ram_user.create", target__in=[u.principal for u in created]).count() == 3
+    assert AuditEvent.objects.filter(action__in=["user_import.start", "user_import.finish"]).count() == 2
+    # The typed password: hashed for its user, sealed in its packet, and nowhere else.
+    for where in (
+        report.read_text(encoding="utf-8"),
+        str(list(UserImportRow.objects.values())),
+        str(list(AuditEvent.objects.values())),
+        str(list(DBTaskResult.objects.values())),
+    ):
+        assert CANARY not in where
+
+
+def test_a_name_taken_meanwhile_fails_its_row_and_the_others_go_in(owner, project):
+    preview = read_import(file_text().encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    create_ram_users(actor=owner.actor, new_users=[NewRamUser(name="DAVE", display_name="Someone else")])
+    job = run_import(str(job.uid))
+    assert (job.created, job.failed) == (2, 1)
+    dave = UserImportRow.objects.get(job=job, name="dave")
+    assert dave.state == "failed" and "already exists" in dave.error
+    assert "3,dave,failed,A RAM user with this name already exists." in report_csv(job).replace("\r", "")
+    assert RamUser.objects.filter(account=owner.account, name__iexact="dave").count() == 1
+
+
+def test_running_a_job_again_does_nothing_twice(owner, project):
+    preview = read_import(file_text().encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    run_import(str(job.uid))
+    events = AuditEvent.objects.count()
+    again = run_import(str(job.uid))
+    assert (again.created, again.failed, again.done) == (3, 0, 3)
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_worker_killed_mid_job_is_resumed_by_another_and_every_row_is_done_once(transactional_db, owner, tmp_path):
+    lines = ["user_name,display_name"] + [f"user{index:05d},Person {index}" for index in range(2000)]
+    preview = read_import("\n".join(lines).encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="big.csv")  # enqueued for a worker
+    env = os.environ | {
+        "DATABASE_URL": _database_url(),
+        "PORTAL_KEYRING": TEST_KEYRING,
+        "PORTAL_VAR_DIR": str(tmp_path),
+        "DEBUG": "false",
+        "PORTAL_DEMO": "true",
+        "PORTAL_IMPORT_STALLED_SECONDS": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+    def start_worker(name: str) -> subprocess.Popen:
+        log = (tmp_path / f"{name}.log").open("w")
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_worker", "--interval", "0.5"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+
+    def wait_for(condition, what: str, worker: subprocess.Popen, name: str) -> None:
+        deadline = time.monotonic() + 120
+        while not condition():
+            assert worker.poll() is None, (tmp_path / f"{name}.log").read_text()
+            assert time.monotonic() < deadline, f"{what}: not within 120 s"
+            time.sleep(0.1)
+
+    first = start_worker("first")
+    wait_for(lambda: UserImport.objects.get(pk=job.pk).done >= 300, "300 rows done", first, "first")
+    first.send_signal(signal.SIGKILL)  # no goodbye: mid-row, mid-transaction
+    first.wait(timeout=30)
+    stopped = UserImport.objects.get(pk=job.pk)
+    assert 300 <= stopped.done < 2000 and stopped.state == "running"
+    # What the dead worker did is all committed or not at all: the count matches the users that exist.
+    assert RamUser.objects.filter(account=owner.account, name__startswith="user").count() == stopped.created
+
+    second = start_worker("second")
+    try:
+        wait_for(lambda: UserImport.objects.get(pk=job.pk).state == "done", "the job finished", second, "second")
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    finished = UserImport.objects.get(pk=job.pk)
+    assert (finished.done, finished.created, finished.failed) == (2000, 2000, 0)
+    names = list(RamUser.objects.filter(account=owner.account, name__startswith="user").values_list("name", flat=True))
+    assert len(names) == len(set(names)) == 2000
+    assert AuditEvent.objects.filter(action="ram_user.create").count() == 2000
+    assert not UserImportRow.objects.filter(job=finished).exclude(state="created").exists()
+
+
+def test_the_page_checks_keeps_the_good_rows_starts_once_and_shows_progress_and_report(owner, project):
+    client = signed_in(owner)
+    upload = SimpleUploadedFile("people.csv", file_text().encode(), "text/csv")
+    page = client.post(reverse("projects:import-users"), {"file": upload}).content.decode()
+    assert "1 error on 1 line" in page and "Import 3 users" in page
+    assert not RamUser.objects.filter(name__in=["carol", "dave", "erin"]).exists()
+    assert not AuditEvent.objects.filter(action__startswith="user_import").exists()  # a check changes nothing
+    job = UserImport.objects.get()
+    assert job.state == "checked" and CANARY not in str(list(UserImportRow.objects.values()))
+    start = reverse("projects:start-import", args=[job.uid])
+    first = client.post(start)
+    again = client.post(start)  # a second click: the same job, started once
+    assert first.url == again.url == reverse("projects:import-progress", args=[job.uid])
+    assert AuditEvent.objects.filter(action="user_import.start").count() == 1
+    waiting = client.get(first.url).content.decode()
+    assert "0 of 3 rows done" in waiting and 'http-equiv="refresh"' in waiting
+    run_import(str(job.uid))  # what the background worker does
+    done = client.get(first.url).content.decode()
+    assert "3 of 3 rows done · 3 created · 0 failed" in done and 'http-equiv="refresh"' not in done
+    report = client.get(reverse("projects:import-report", args=[job.uid]))
+    assert report["Content-Disposition"].startswith("attachment;")
+    assert report.content.decode().splitlines()[0] == "line,user_name,outcome,error,packet"
+    assert CANARY not in report.content.decode()
+
+
+def test_another_accounts_import_is_not_found(owner, other_owner, project):
+    preview = read_import(file_text().encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    client = signed_in(other_owner)
+    assert client.get(reverse("projects:import-progress", args=[job.uid])).status_code == 404
+    assert client.get(reverse("projects:import-report", args=[job.uid])).status_code == 404
