@@ -45,8 +45,9 @@ def describes(action: str, *, family: str, label: str) -> Callable[[Describe], D
 
 
 def says(action: str, text: str, *, family: str, label: str) -> None:
-    """Registers an action whose sentence is always the same."""
-    describes(action, family=family, label=label)(lambda event: text)
+    """Registers an action whose sentence is `text` with the event's details filled in (`{policy}`); an event whose
+    details lack one reads as the generic sentence."""
+    describes(action, family=family, label=label)(lambda event: text.format_map(details_of(event)))
 
 
 def action_choices() -> list[tuple[str, Any]]:
@@ -213,9 +214,7 @@ def _alias_set(event: AuditEvent) -> str:
     return f"Changed the enterprise alias from {facts['old']} to {facts['new']}"
 
 
-@describes("alias.clear", family=ACCOUNT, label="Enterprise alias cleared")
-def _alias_cleared(event: AuditEvent) -> str:
-    return f"Cleared the enterprise alias {details_of(event)['old']}"
+says("alias.clear", "Cleared the enterprise alias {old}", family=ACCOUNT, label="Enterprise alias cleared")
 
 
 @describes("keyring.rotate", family=ACCOUNT, label="Secrets re-encrypted")
@@ -374,14 +373,10 @@ says("mfa.unbind", "Unbound the MFA device", family=MFA, label="MFA device unbou
 says("mfa.backup_codes_regenerated", "Generated new backup codes", family=MFA, label="Backup codes regenerated")
 
 
-@describes("mfa.device_create", family=MFA, label="Virtual MFA device created")
-def _device_created(event: AuditEvent) -> str:
-    return f"Created the virtual MFA device “{details_of(event)['device']}”"
+says("mfa.device_create", "Created the virtual MFA device “{device}”", family=MFA, label="Virtual MFA device created")
 
 
-@describes("mfa.device_delete", family=MFA, label="Virtual MFA device deleted")
-def _device_deleted(event: AuditEvent) -> str:
-    return f"Deleted the virtual MFA device “{details_of(event)['device']}”"
+says("mfa.device_delete", "Deleted the virtual MFA device “{device}”", family=MFA, label="Virtual MFA device deleted")
 
 
 # --- Policies ---------------------------------------------------------------------------------------
@@ -389,14 +384,10 @@ def _device_deleted(event: AuditEvent) -> str:
 POLICIES = "Policies"
 
 
-@describes("policy.attach", family=POLICIES, label="Policy attached")
-def _policy_attached(event: AuditEvent) -> str:
-    return f"Attached the policy {details_of(event)['policy']}"
+says("policy.attach", "Attached the policy {policy}", family=POLICIES, label="Policy attached")
 
 
-@describes("policy.detach", family=POLICIES, label="Policy detached")
-def _policy_detached(event: AuditEvent) -> str:
-    return f"Detached the policy {details_of(event)['policy']}"
+says("policy.detach", "Detached the policy {policy}", family=POLICIES, label="Policy detached")
 
 
 # --- AccessKeys -------------------------------------------------------------------------------------
@@ -411,14 +402,10 @@ def _key_created(event: AuditEvent) -> str:
     return f"Created AccessKey {facts['access_key_id']}" + (f", sealed in {packet_text(packet)}" if packet else "")
 
 
-@describes("access_key.enable", family=ACCESS_KEYS, label="AccessKey enabled")
-def _key_enabled(event: AuditEvent) -> str:
-    return f"Enabled AccessKey {details_of(event)['access_key_id']}"
+says("access_key.enable", "Enabled AccessKey {access_key_id}", family=ACCESS_KEYS, label="AccessKey enabled")
 
 
-@describes("access_key.disable", family=ACCESS_KEYS, label="AccessKey disabled")
-def _key_disabled(event: AuditEvent) -> str:
-    return f"Disabled AccessKey {details_of(event)['access_key_id']}"
+says("access_key.disable", "Disabled AccessKey {access_key_id}", family=ACCESS_KEYS, label="AccessKey disabled")
 
 
 @describes("access_key.delete", family=ACCESS_KEYS, label="AccessKey deleted")

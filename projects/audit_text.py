@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from accounts.audit_text import changes_text, describes, details_of, joined
+from accounts.audit_text import changes_text, describes, details_of, joined, says
 from portal.models import AuditEvent
 from projects.matrix import ROLE_LABELS, Role
 
@@ -47,14 +47,20 @@ def _settings(event: AuditEvent) -> str:
     return f"Changed the project settings: {changes_text(details_of(event)['changed'], PROJECT_SETTING_LABELS)}"
 
 
-@describes("project.cross_access_grant", family=PROJECTS, label="Cross-project access authorised")
-def _cross_access_granted(event: AuditEvent) -> str:
-    return f"Let the members of project {details_of(event)['from']} reach this project"
+says(
+    "project.cross_access_grant",
+    "Let the members of project {from} reach this project",
+    family=PROJECTS,
+    label="Cross-project access authorised",
+)
 
 
-@describes("project.cross_access_revoke", family=PROJECTS, label="Cross-project access revoked")
-def _cross_access_revoked(event: AuditEvent) -> str:
-    return f"Stopped the members of project {details_of(event)['from']} reaching this project"
+says(
+    "project.cross_access_revoke",
+    "Stopped the members of project {from} reaching this project",
+    family=PROJECTS,
+    label="Cross-project access revoked",
+)
 
 
 @describes("project.member_add", family=MEMBERS, label="Member added")
@@ -76,9 +82,7 @@ def _roles_revoked(event: AuditEvent) -> str:
     return f"Revoked {roles_text(facts['roles'])} in project {facts['project']}"
 
 
-@describes("project.member_remove", family=MEMBERS, label="Member removed")
-def _member_removed(event: AuditEvent) -> str:
-    return f"Removed from project {details_of(event)['project']}"
+says("project.member_remove", "Removed from project {project}", family=MEMBERS, label="Member removed")
 
 
 @describes("project.member_remove_all", family=MEMBERS, label="Removed from every project")
