@@ -43,10 +43,16 @@ def run_housekeeping() -> dict[str, int]:
 
 @task
 def housekeeping(every_seconds: float = HOUSEKEEPING_SECONDS) -> dict[str, int]:
-    """One pass, then the next one scheduled (also when this one failed: the work must go on)."""
+    """One pass, then the next one scheduled (also when this one failed: the work must go on). The results of
+    earlier passes are kept for an hour: a pass every few seconds would otherwise fill the table."""
     try:
         return run_housekeeping()
     finally:
+        DBTaskResult.objects.filter(
+            task_path=housekeeping.module_path,
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at__lt=timezone.now() - timedelta(hours=1),
+        ).delete()
         schedule_housekeeping(after_seconds=every_seconds, every_seconds=every_seconds)
 
 

@@ -5,9 +5,11 @@ import os
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.tasks.base import TaskResultStatus
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from accounts.models import PacketEmail
@@ -61,3 +63,14 @@ def test_a_worker_process_sends_due_packet_emails_and_keeps_housekeeping_going(t
     assert waiting_housekeeping() == 1  # the next pass is scheduled
     sent = list((tmp_path / "mail").iterdir())
     assert len(sent) == 1 and "carol@example.com" in sent[0].read_text()
+
+
+def test_housekeeping_keeps_an_hour_of_its_own_results(db):
+    for age in (2, 0):
+        result = housekeeping.enqueue()
+        DBTaskResult.objects.filter(pk=result.id).update(
+            status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - timedelta(hours=age)
+        )
+    housekeeping.call()
+    kept = DBTaskResult.objects.filter(task_path=housekeeping.module_path, status=TaskResultStatus.SUCCESSFUL)
+    assert kept.count() == 1 and waiting_housekeeping() == 1
