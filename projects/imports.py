@@ -8,8 +8,10 @@ of the packet that holds its new secrets (sealed, or queued for email).
 
 import csv
 import io
+import os
 from collections.abc import Callable
-from dataclasses import asdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -21,11 +23,12 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket
+from accounts.passwords import policy_for
 from accounts.permissions import ensure_can_write_ram
 from accounts.services.otp import require_otp
 from accounts.services.packets import email_delivery_packet
 from accounts.services.policies import attach_policy
-from accounts.services.ram_users import NewRamUser, create_ram_user
+from accounts.services.ram_users import HashedPassword, NewRamUser, create_ram_user, hash_console_password
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
 from projects.models import Project, UserImport, UserImportRow
@@ -126,48 +129,74 @@ def _stored(row: ImportRow) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class _Pending:
+    pk: int
+    line: int
+    new: NewRamUser = field(repr=False)  # with its typed password, opened
+
+
 def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None) -> UserImport:
     """Does the job's pending rows, in order of line, each in its own transaction; safe to run again after a stop,
-    and by two workers at once (a row is taken under its lock, and only while pending)."""
+    and by two workers at once (a row is taken under its lock, and only while pending). The passwords of the next
+    batch are hashed on every core while this one is written: hashing is most of the work."""
     job = UserImport.objects.select_related("account", "started_by").get(uid=uid)
     if job.state == State.DONE:
         return job
     UserImport.objects.filter(pk=job.pk, state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
     actor = Actor(account=job.account, origin=Origin(channel="command"), user=job.started_by, label="import")
     projects = {project.name: project for project in Project.objects.filter(account=job.account)}
-    while True:
-        done = _do_some_rows(job, actor, projects)
-        UserImport.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-        if progress is not None:
-            job.refresh_from_db(fields=["done", "created", "failed"])
-            progress(job)
-        if not done:
-            break
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="import-hashing") as pool:
+        batch = _pending(job, after_line=0)
+        hashing = _hash_ahead(pool, job, batch)
+        while batch:
+            following = _pending(job, after_line=batch[-1].line)
+            hashing_following = _hash_ahead(pool, job, following)  # on the other cores, while this batch is written
+            for item in batch:
+                _do_row(job, item, actor, projects, hashing[item.pk])
+            UserImport.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+            if progress is not None:
+                job.refresh_from_db(fields=["done", "created", "failed"])
+                progress(job)
+            batch, hashing = following, hashing_following
     return _finish(job, actor)
 
 
-def _do_some_rows(job: UserImport, actor: Actor, projects: dict[str, Project]) -> int:
-    done = 0
-    for row_pk in (
-        UserImportRow.objects.filter(job=job, state=RowState.PENDING)
-        .order_by("line")
-        .values_list("pk", flat=True)[:BATCH]
-    ):
-        done += _do_row(job, row_pk, actor, projects)
-    return done
+def _pending(job: UserImport, *, after_line: int) -> list[_Pending]:
+    rows = UserImportRow.objects.filter(job=job, state=RowState.PENDING, line__gt=after_line).order_by("line")
+    found = []
+    for row in rows[:BATCH]:
+        password = None
+        if row.sealed_password:
+            password = keyring().open(row.sealed_password, associated_data=f"import:{row.job_id}:{row.line}")
+        found.append(_Pending(pk=row.pk, line=row.line, new=NewRamUser(**{**row.data["new"], "password": password})))
+    return found
 
 
-def _do_row(job: UserImport, row_pk: int, actor: Actor, projects: dict[str, Project]) -> int:
+def _hash_ahead(
+    pool: ThreadPoolExecutor, job: UserImport, batch: list[_Pending]
+) -> dict[int, "Future[HashedPassword | None]"]:
+    policy = policy_for(job.account)  # read here: the hashing threads touch no database
+    return {item.pk: pool.submit(hash_console_password, policy, item.new) for item in batch}
+
+
+def _do_row(
+    job: UserImport,
+    item: _Pending,
+    actor: Actor,
+    projects: dict[str, Project],
+    hashing: "Future[HashedPassword | None]",
+) -> None:
     with transaction.atomic():
-        rows = UserImportRow.objects.filter(pk=row_pk, state=RowState.PENDING)
+        rows = UserImportRow.objects.filter(pk=item.pk, state=RowState.PENDING)
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         row = rows.first()
         if row is None:  # another worker has it, or had it
-            return 0
+            return
         try:
             with transaction.atomic():
-                outcome = _create(row, actor, projects)
+                outcome = _create(row, item.new, hashing.result(), actor, projects)
         except (ValidationError, PermissionDenied) as refusal:
             reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
             row.state, row.error = RowState.FAILED, " ".join(reasons)[:500]
@@ -178,18 +207,13 @@ def _do_row(job: UserImport, row_pk: int, actor: Actor, projects: dict[str, Proj
         row.sealed_password = ""
         row.save(update_fields=["state", "error", "ram_user_id", "packet_id", "sealed_password"])
         UserImport.objects.filter(pk=job.pk).update(done=F("done") + 1, **{counter: F(counter) + 1})
-    return 1
 
 
-def _create(row: UserImportRow, actor: Actor, projects: dict[str, Project]) -> tuple[int, int | None]:
+def _create(
+    row: UserImportRow, new: NewRamUser, hashed: HashedPassword | None, actor: Actor, projects: dict[str, Project]
+) -> tuple[int, int | None]:
     data = row.data
-    password = (
-        keyring().open(row.sealed_password, associated_data=f"import:{row.job_id}:{row.line}")
-        if row.sealed_password
-        else None
-    )
-    new = NewRamUser(**{**data["new"], "password": password})
-    created = create_ram_user(actor=actor, new=new)
+    created = create_ram_user(actor=actor, new=new, hashed=hashed)
     ram_user = created.ram_user
     for policy_name in data["policies"]:
         attach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)

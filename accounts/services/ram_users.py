@@ -2,9 +2,10 @@
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -19,6 +20,7 @@ from accounts.models import (
     Authenticator,
     DeliveryPacket,
     OneTimeReveal,
+    PasswordPolicy,
     PrimaryAccount,
     RamUser,
     User,
@@ -200,29 +202,51 @@ def create_ram_users(
         ) from None
 
 
-def create_ram_user(*, actor: Actor, new: NewRamUser) -> CreatedRamUser:
+@dataclass(frozen=True)
+class HashedPassword:
+    """A console password hashed ahead of its user (the import hashes many at once on every core)."""
+
+    password: str = field(repr=False)
+    hashed: str = field(repr=False)
+    is_generated: bool
+
+
+def hash_console_password(policy: PasswordPolicy, new: NewRamUser) -> HashedPassword | None:
+    """The password `new` signs in with, generated where none was typed (under `policy`), and its hash: the slow
+    part of creating a user, and no database work, so that other threads can do it (Argon2 releases the GIL).
+    None without console logon."""
+    if not new.console_logon:
+        return None
+    password = new.password if new.password is not None else generate_password(policy)
+    return HashedPassword(password=password, hashed=make_password(password), is_generated=new.password is None)
+
+
+def create_ram_user(*, actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None) -> CreatedRamUser:
     """One user, checked with Create User's rules and created in one transaction with its audit event: the import
-    job's step. Its AccessKey needs no code here: whoever started the job gave one (projects.imports)."""
+    job's step, with the password hashed ahead (`hashed`) where it has one. Its AccessKey needs no code here:
+    whoever started the job gave one (projects.imports)."""
     ensure_can_write_ram(actor)
     row_errors, _ = new_user_problems(actor.account, [new])
     if row_errors:
         raise ValidationError({field: messages for field, messages in row_errors[0].items()})
     try:
         with transaction.atomic():
-            return _create_one(actor, new)
+            return _create_one(actor, new, hashed)
     except IntegrityError:
         raise ValidationError({"name": ["A RAM user with this name was created meanwhile."]}) from None
 
 
-def _create_one(actor: Actor, new: NewRamUser) -> CreatedRamUser:
+def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None) -> CreatedRamUser:
     user = User()
     generated = password = None
     must_reset = False
     if new.console_logon:
-        password = new.password
-        if password is None:
-            password = generated = generate_password(policy_for(actor.account))
-        user.set_password(password)
+        if hashed is None:
+            hashed = hash_console_password(policy_for(actor.account), new)
+        assert hashed is not None  # console logon: a password
+        password = hashed.password
+        generated = password if hashed.is_generated else None
+        user.password = hashed.hashed
         user.password_changed_at = timezone.now()
         must_reset = new.must_reset_password if new.must_reset_password is not None else generated is not None
     else:
