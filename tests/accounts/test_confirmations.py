@@ -211,6 +211,7 @@ def test_an_active_key_is_not_deleted_even_when_confirmed(owner, ram_user):
 def test_a_ram_user_signs_out_everywhere_through_the_same_confirmation(ram_user):
     client = signed_in(ram_user)
     url = reverse("accounts:sign-out-everywhere")
+    assert f'href="{url}"' in client.get(reverse("accounts:my-credentials")).content.decode()  # reached from there
     page = text_of(client.get(url))
     assert ram_user.ram_user.logon_name in page
     assert f'href="{reverse("accounts:my-credentials")}">Cancel</a>' in page
