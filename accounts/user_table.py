@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, Concat, Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import (
@@ -108,3 +109,8 @@ def users_table(account: PrimaryAccount, filters: UserFilters) -> QuerySet[RamUs
     # Reversing a column reverses that column only: its ties stay in name order. Empty values go last either way.
     by = F(first).desc(nulls_last=True) if filters.descending else F(first).asc(nulls_last=True)
     return users.order_by(by, *ties, "pk")
+
+
+def users_table_url(filters: str = "") -> str:
+    """The Users table as an administrator left it: its query string (filters, sort), kept by the bulk forms."""
+    return reverse("accounts:user-list") + (f"?{filters}" if filters else "")

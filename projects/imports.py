@@ -25,6 +25,7 @@ from accounts.actors import Actor
 from accounts.models import DeliveryPacket
 from accounts.passwords import policy_for
 from accounts.permissions import ensure_can_write_ram
+from accounts.services.bulk import refusal_text
 from accounts.services.otp import require_otp
 from accounts.services.packets import email_delivery_packet
 from accounts.services.policies import attach_policy
@@ -198,8 +199,7 @@ def _do_row(
             with transaction.atomic():
                 outcome = _create(row, item.new, hashing.result(), actor, projects)
         except (ValidationError, PermissionDenied) as refusal:
-            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
-            row.state, row.error = RowState.FAILED, " ".join(reasons)[:500]
+            row.state, row.error = RowState.FAILED, refusal_text(refusal)[:500]
             counter = "failed"
         else:
             row.state, (row.ram_user_id, row.packet_id) = RowState.CREATED, outcome

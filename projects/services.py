@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from accounts.actors import Actor
 from accounts.models import RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
-from accounts.services.bulk import Outcome
+from accounts.services.bulk import Outcome, for_each_user
 from accounts.services.otp import require_otp
 from accounts.services.ram_users import delete_ram_user
 from portal.audit import record_event
@@ -309,14 +309,10 @@ def add_members_in_bulk(
     already (or any other refusal) is reported and the others still join."""
     ensure_allowed(actor, project, "member_management")
     roles = _valid_roles(roles)
-    outcomes = []
-    for ram_user in ram_users:
-        try:
-            add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
-        except (ValidationError, PermissionDenied) as refusal:
-            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
-            outcomes.append(Outcome(ram_user.name, False, " ".join(reasons)))
-        else:
-            joined = f"Joined {project.name}" + (f" as {', '.join(roles)}." if roles else " with no role.")
-            outcomes.append(Outcome(ram_user.name, True, joined))
-    return outcomes
+    joined = f"Joined {project.name}" + (f" as {', '.join(roles)}." if roles else " with no role.")
+
+    def join(ram_user: RamUser) -> str:
+        add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
+        return joined
+
+    return for_each_user(actor=actor, ram_users=ram_users, step=join)

@@ -9,6 +9,7 @@ from accounts.forms.fields import (
     OtpCodeField,
     add_errors,
     helper,
+    posted_ids,
 )
 from accounts.forms.ram_users import (
     DELIVERY_CHOICES,
@@ -85,4 +86,5 @@ __all__ = [
     "enrolment_context",
     "helper",
     "posted",
+    "posted_ids",
 ]

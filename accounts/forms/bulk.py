@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 
-from accounts.forms.fields import FormTokenField
+from accounts.forms.fields import FormTokenField, posted_ids
 from accounts.forms.user_table import UserTableForm
 from accounts.models import PrimaryAccount, RamUser
 from accounts.policies import SYSTEM_POLICY_CHOICES
@@ -34,9 +34,7 @@ class UserSelectionForm(forms.Form):
             table = UserTableForm(QueryDict(data.get("filters") or ""), account=self.account)
             chosen = users_table(self.account, table.filters())
         else:
-            ticked = self.data.getlist("user") if isinstance(self.data, QueryDict) else []
-            # ASCII digits only, and short: "²" passes isdigit(), and a 5,000-digit number is no ID.
-            ids = [value for value in ticked[: limit + 1] if value.isascii() and value.isdigit() and len(value) < 19]
+            ids = posted_ids(self.data, "user", limit=limit + 1)
             chosen = RamUser.objects.for_account(self.account).filter(pk__in=ids)
         self.ram_users = list(chosen.select_related("account", "user").order_by("name")[: limit + 1])
         if not self.ram_users:

@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 
 from accounts.services.reveals import FORM_TOKEN_RE, new_form_token
 
@@ -61,3 +62,10 @@ def add_errors(form: forms.BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def posted_ids(data: object, field: str, *, limit: int = 1000) -> list[int]:
+    """The row IDs ticked in a form (the first `limit`): ASCII digits only, and short; "²" passes isdigit(), and a
+    5,000-digit number is no ID."""
+    values = data.getlist(field)[:limit] if isinstance(data, QueryDict) else []
+    return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 18]

@@ -9,6 +9,7 @@ from accounts.audit_text import action_choices
 from accounts.forms.fields import OtpCodeField, helper
 from accounts.models import PasswordPolicy, SecuritySettings
 from accounts.services.alias import alias_problems
+from accounts.services.security import PASSWORD_POLICY_FIELDS
 
 if TYPE_CHECKING:
     # django-stubs makes ModelForm generic in its model; Django's own class takes no type arguments at run time.
@@ -62,17 +63,7 @@ class PasswordPolicyForm(_PasswordPolicyModelForm):
 
     class Meta:
         model = PasswordPolicy
-        fields = [
-            "minimum_length",
-            "require_lowercase",
-            "require_uppercase",
-            "require_numbers",
-            "require_symbols",
-            "max_age_days",
-            "reuse_prevention",
-            "max_failed_attempts",
-            "hard_expiry",
-        ]
+        fields = list(PASSWORD_POLICY_FIELDS)  # what the service changes, no more
         labels = {
             "minimum_length": "Minimum length (8–32)",
             "require_lowercase": "Require lowercase letters",

@@ -65,6 +65,27 @@ class Outcome:
     message: str
 
 
+def refusal_text(refusal: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as one sentence for a report."""
+    return " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal)
+
+
+def for_each_user(*, actor: Actor, ram_users: Sequence[RamUser], step: Callable[[RamUser], str]) -> list[Outcome]:
+    """`step` (a single-user service call saying what it did) for each user, read afresh, in its own transaction:
+    a refusal for one user (a rule, a race, the user gone) is its outcome, and the others go on."""
+    outcomes = []
+    for ram_user in ram_users:
+        try:
+            with transaction.atomic():
+                fresh = RamUser.objects.for_account(actor.account).select_related("account", "user").get(pk=ram_user.pk)
+                outcomes.append(Outcome(ram_user.name, True, step(fresh)))
+        except RamUser.DoesNotExist:
+            outcomes.append(Outcome(ram_user.name, False, "The user no longer exists."))
+        except (ValidationError, PermissionDenied) as refusal:
+            outcomes.append(Outcome(ram_user.name, False, refusal_text(refusal)))
+    return outcomes
+
+
 def _email_packets(actor: Actor, ram_user: RamUser) -> str:
     if not ram_user.email:
         raise ValidationError("The user has no email address: skipped.")
@@ -134,18 +155,4 @@ def apply_to_users(
     }
     if action not in steps:
         raise ValidationError(f"{BULK_ACTION_LABELS[action]} is not a per-user action.")
-    step = steps[action]
-    outcomes = []
-    for ram_user in ram_users:
-        try:
-            with transaction.atomic():
-                fresh = RamUser.objects.for_account(actor.account).select_related("account", "user").get(pk=ram_user.pk)
-                message = step(fresh)
-        except RamUser.DoesNotExist:
-            outcomes.append(Outcome(ram_user.name, False, "The user no longer exists."))
-        except (ValidationError, PermissionDenied) as refusal:
-            reasons = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
-            outcomes.append(Outcome(ram_user.name, False, " ".join(reasons)))
-        else:
-            outcomes.append(Outcome(ram_user.name, True, message))
-    return outcomes
+    return for_each_user(actor=actor, ram_users=ram_users, step=steps[action])

@@ -173,6 +173,16 @@ def source_locks(identity: str, *, limit: int = 5) -> list[SignInLock]:
     )
 
 
+def lock_status(identity: str) -> dict[str, object]:
+    """What a page shows of an identity's locks (accounts/_sign_in_lock.html): the lock on every source, how many
+    sources are locked on their own, and a few of them."""
+    return {
+        "guessing_lock": active_identity_lock(identity),
+        "locked_sources": locked_sources(identity),
+        "source_locks": source_locks(identity),
+    }
+
+
 def locked_sources(identity: str) -> int:
     """How many source addresses are locked out for this identity now."""
     return SignInLock.objects.filter(identity=identity, locked_until__gt=timezone.now()).count()

@@ -260,16 +260,8 @@ def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
     """ "Clear sign-in lock": lifts the user's locks against password guessing, the identity's and every source's."""
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
-    with transaction.atomic():
-        was_locked, sources = clear_every_lock(identity=ram_identity(ram_user.account.account_id, ram_user.name))
-        if not (was_locked or sources):
-            raise ValidationError("The sign-in of this user is not locked.")
-        record_event(
-            actor=actor,
-            action="sign_in.unlock",
-            target=ram_user.principal,
-            details={"guessing_lock": was_locked, "locked_sources": sources},
-        )
+    identity = ram_identity(ram_user.account.account_id, ram_user.name)
+    _clear_locks(actor, identity, target=ram_user.principal, not_locked="The sign-in of this user is not locked.")
 
 
 def clear_own_sign_in_lock(*, actor: Actor) -> None:
@@ -277,14 +269,18 @@ def clear_own_sign_in_lock(*, actor: Actor) -> None:
     owner = actor.person
     if not owner.is_owner:
         raise PermissionDenied("Only the owner clears their own lock; a RAM user asks an administrator.")
+    _clear_locks(actor, identity_of(owner), target=owner.display, not_locked="Your sign-in is not locked.")
+
+
+def _clear_locks(actor: Actor, identity: str, *, target: str, not_locked: str) -> None:
     with transaction.atomic():
-        was_locked, sources = clear_every_lock(identity=identity_of(owner))
+        was_locked, sources = clear_every_lock(identity=identity)
         if not (was_locked or sources):
-            raise ValidationError("Your sign-in is not locked.")
+            raise ValidationError(not_locked)
         record_event(
             actor=actor,
             action="sign_in.unlock",
-            target=owner.display,
+            target=target,
             details={"guessing_lock": was_locked, "locked_sources": sources},
         )
 

@@ -11,6 +11,7 @@ from accounts.bulk_reports import has_report, keep_report, report_of
 from accounts.forms import BulkActionForm
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
 from accounts.services.bulk import BULK_ACTION_EFFECTS, BULK_ACTION_LABELS, NEEDS_POLICY, BulkAction, apply_to_users
+from accounts.user_table import users_table_url
 
 
 def _back_to_table(request: SignedInRequest, form: BulkActionForm) -> HttpResponse:
@@ -19,8 +20,7 @@ def _back_to_table(request: SignedInRequest, form: BulkActionForm) -> HttpRespon
     for field in ("action", "policy"):
         for error in form.errors.get(field, []):
             messages.error(request, f"{form.fields[field].label}: {error}")
-    filters = form.data.get("filters", "")
-    return redirect(reverse("accounts:user-list") + (f"?{filters}" if filters else ""))
+    return redirect(users_table_url(form.data.get("filters", "")))
 
 
 def _confirmation(request: SignedInRequest, form: BulkActionForm, *, status: int = 200) -> HttpResponse:

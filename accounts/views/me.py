@@ -29,7 +29,7 @@ from accounts.forms import (
 )
 from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
-from accounts.services.guessing import active_identity_lock, locked_sources, source_locks
+from accounts.services.guessing import lock_status
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
     OtpRejected,
@@ -155,9 +155,7 @@ def my_account(request: SignedInRequest) -> HttpResponse:
             "backup_codes_left": backup.codes.count() if backup else 0,
             "otp_form": IssueSecretWithOtpForm(),
             "access_key_panel": access_key_panel(user, ACCOUNT),
-            "guessing_lock": active_identity_lock(identity_of(user)),
-            "locked_sources": locked_sources(identity_of(user)),
-            "source_locks": source_locks(identity_of(user)),
+            **lock_status(identity_of(user)),
         },
     )
 

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
-from accounts.forms import ConfirmForm, EmailPacketForm, confirmation_page, posted
+from accounts.forms import ConfirmForm, EmailPacketForm, confirmation_page, posted, posted_ids
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
 from accounts.pdf import delivery_sheets_pdf
@@ -74,9 +74,7 @@ def packet_list(request: SignedInRequest) -> HttpResponse:
 
 
 def _selected_ids(request: HttpRequest, field: str) -> list[int]:
-    # ASCII digits only, and short: "²" passes isdigit(), and a 5,000-digit number is no ID.
-    values = request.POST.getlist(field)[:1000]
-    return [int(value) for value in values if value.isascii() and value.isdigit() and len(value) <= 18]
+    return posted_ids(request.POST, field)
 
 
 def _printed(

@@ -31,7 +31,7 @@ from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_w
 from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
-from accounts.services.guessing import active_identity_lock, locked_sources, ram_identity, source_locks
+from accounts.services.guessing import lock_status, ram_identity
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.password_step import clear_sign_in_lock
 from accounts.services.policies import attach_policy, detach_policy
@@ -184,9 +184,7 @@ def user_page(
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
             "packets": ram_user.delivery_packets.order_by("-created_at", "-pk")[:10],
-            "guessing_lock": active_identity_lock(identity),
-            "locked_sources": locked_sources(identity),
-            "source_locks": source_locks(identity),
+            **lock_status(identity),
         },
     )
 

@@ -5,11 +5,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.bulk_reports import has_report, keep_report
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
+from accounts.services.bulk import refusal_text
+from accounts.user_table import users_table_url
 from projects.forms import AddMembersInBulkForm
 from projects.project_page import projects_of
 from projects.services import add_members_in_bulk
@@ -32,8 +33,7 @@ def confirm_bulk_add_members(request: SignedInRequest) -> HttpResponse:
     if form.non_field_errors() or not form.ram_users:
         for error in form.non_field_errors():
             messages.error(request, str(error))
-        filters = form.data.get("filters", "")
-        return redirect(reverse("accounts:user-list") + (f"?{filters}" if filters else ""))
+        return redirect(users_table_url(form.data.get("filters", "")))
     form.errors.pop("project", None)  # chosen on this page
     return _page(request, form)
 
@@ -53,7 +53,7 @@ def apply_bulk_add_members(request: SignedInRequest) -> HttpResponse:
             actor=actor_of(request), project=project, ram_users=form.ram_users, roles=form.cleaned_data["roles"]
         )
     except (ValidationError, PermissionDenied) as refusal:
-        form.add_error(None, " ".join(refusal.messages) if isinstance(refusal, ValidationError) else str(refusal))
+        form.add_error(None, refusal_text(refusal))
         return _page(request, form, status=403 if isinstance(refusal, PermissionDenied) else 400)
     keep_report(request.session, token=token, label=f"Add to project {project.name}", outcomes=outcomes)
     return redirect("accounts:bulk-action-report", token=token)

@@ -16,6 +16,7 @@ from accounts.services.access_keys import issue_access_key
 from accounts.services.packets import instructions_packet
 from projects.services import add_member, create_project
 from tests.conftest import signed_in
+from tests.portal.test_visible_labels import owner_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_WORDS = re.compile(r"\bthe seeds?\b|\bseeds? ?0\d\d\b|\bp4_|\bsource documents?\b", re.IGNORECASE)
@@ -108,34 +109,13 @@ def test_no_rendered_page_uses_the_source_documents_words(owner, ram_user):
     add_member(actor=operator, project=project, ram_user=ram_user.ram_user, roles=["role_project_dev"])
     instructions_packet(actor=operator, ram_user=ram_user.ram_user)
     pk = ram_user.ram_user.pk
-    owner_pages = [
-        reverse("accounts:overview"),
-        reverse("accounts:user-list"),
-        reverse("accounts:create-users"),
-        reverse("accounts:user-detail", args=[pk]),
-        reverse("accounts:edit-user", args=[pk]),
-        reverse("accounts:delete-user", args=[pk]),
-        reverse("accounts:modify-logon-settings", args=[pk]),
-        reverse("accounts:create-access-key", args=[pk]),
-        reverse("accounts:packet-list"),
-        reverse("accounts:security-settings"),
-        reverse("accounts:password-policy"),
-        reverse("accounts:update-default-domain"),
-        reverse("accounts:policy-list"),
-        reverse("accounts:audit-trail"),
-        reverse("accounts:using-the-apis"),
-        reverse("accounts:my-account"),
-        reverse("projects:project-list"),
-        reverse("projects:project-detail", args=[project.pk]),
-        reverse("projects:permissions"),
-        reverse("projects:check-permissions") + f"?user=alice&project={project.pk}",
-        "/no-such-page/",
-    ]
-    pages = {url: page_text(signed_in(owner), url) for url in owner_pages}
+    checked = reverse("projects:check-permissions") + f"?user=alice&project={project.pk}"
+    urls = [*owner_pages(pk, project.pk), checked, "/no-such-page/"]
+    pages = {url: page_text(signed_in(owner), url) for url in urls}
     pages["my-credentials"] = page_text(signed_in(ram_user), reverse("accounts:my-credentials"))
     pages["sign-in"] = page_text(Client(), reverse("accounts:owner-sign-in"))
     pages["ram-sign-in"] = page_text(Client(), reverse("accounts:ram-sign-in", args=[owner.account.default_domain]))
     assert "Table creation" in pages[reverse("projects:permissions")]  # the matrix is rendered
-    assert "Allowed" in pages[reverse("projects:check-permissions") + f"?user=alice&project={project.pk}"]
+    assert "Allowed" in pages[checked]
     found = {url: words for url, text in pages.items() if (words := source_words_in(text))}
     assert found == {}

@@ -50,6 +50,37 @@ def fields_without_label(client: Client, url: str) -> list[str]:
     return parser.without_visible_label()
 
 
+def owner_pages(ram_user_pk: int, project_pk: int) -> list[str]:
+    """The owner's pages with a form or a table, for a RAM user and a project of the account (also the product
+    words' test reads them)."""
+    pk = ram_user_pk
+    return [
+        reverse("accounts:overview"),
+        reverse("accounts:user-list"),
+        reverse("accounts:create-users"),
+        reverse("accounts:user-detail", args=[pk]),
+        reverse("accounts:edit-user", args=[pk]),
+        reverse("accounts:delete-user", args=[pk]),
+        reverse("accounts:modify-logon-settings", args=[pk]),
+        reverse("accounts:create-access-key", args=[pk]),
+        reverse("accounts:create-account-access-key"),
+        reverse("accounts:packet-list"),
+        reverse("accounts:security-settings"),
+        reverse("accounts:password-policy"),
+        reverse("accounts:update-default-domain"),
+        reverse("accounts:policy-list"),
+        reverse("accounts:audit-trail"),
+        reverse("accounts:using-the-apis"),
+        reverse("accounts:my-account"),
+        reverse("accounts:bind-mfa"),
+        reverse("projects:project-list"),
+        reverse("projects:project-detail", args=[project_pk]),
+        reverse("projects:delete-project", args=[project_pk]),
+        reverse("projects:permissions"),
+        reverse("projects:check-permissions"),
+    ]
+
+
 def test_every_field_on_every_form_page_has_a_visible_label(owner, ram_user):
     operator = operator_actor(owner.account)
     issue_access_key(actor=operator, holder=owner.user, otp_code=None)  # a project needs an enabled key
@@ -57,31 +88,7 @@ def test_every_field_on_every_form_page_has_a_visible_label(owner, ram_user):
     add_member(actor=operator, project=project, ram_user=ram_user.ram_user, roles=["role_project_dev"])
     pk = ram_user.ram_user.pk
     pages = {
-        signed_in(owner): [
-            reverse("accounts:overview"),
-            reverse("accounts:user-list"),
-            reverse("accounts:create-users"),
-            reverse("accounts:user-detail", args=[pk]),
-            reverse("accounts:edit-user", args=[pk]),
-            reverse("accounts:delete-user", args=[pk]),
-            reverse("accounts:modify-logon-settings", args=[pk]),
-            reverse("accounts:create-access-key", args=[pk]),
-            reverse("accounts:create-account-access-key"),
-            reverse("accounts:packet-list"),
-            reverse("accounts:security-settings"),
-            reverse("accounts:password-policy"),
-            reverse("accounts:update-default-domain"),
-            reverse("accounts:policy-list"),
-            reverse("accounts:audit-trail"),
-            reverse("accounts:using-the-apis"),
-            reverse("accounts:my-account"),
-            reverse("accounts:bind-mfa"),
-            reverse("projects:project-list"),
-            reverse("projects:project-detail", args=[project.pk]),
-            reverse("projects:delete-project", args=[project.pk]),
-            reverse("projects:permissions"),
-            reverse("projects:check-permissions"),
-        ],
+        signed_in(owner): owner_pages(pk, project.pk),
         signed_in(ram_user): [
             reverse("accounts:my-credentials"),
             reverse("accounts:change-password"),
