@@ -51,6 +51,8 @@ def keep_checked_rows(*, actor: Actor, preview: ImportPreview, file_name: str) -
         return None
     ring = keyring()
     with transaction.atomic():
+        if actor.user is not None:  # a file checked again (a reload, a corrected file) replaces the earlier check
+            UserImport.objects.filter(account=actor.account, started_by=actor.user, state=State.CHECKED).delete()
         job = UserImport.objects.create(
             account=actor.account,
             started_by=actor.user,

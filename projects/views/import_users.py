@@ -57,7 +57,10 @@ def import_users(request: SignedInRequest) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters()
 def start_import(request: SignedInRequest, uid: str) -> HttpResponse:
-    job = _job(request, uid)
+    job = UserImport.objects.filter(uid=uid, account=request.user.account).first()
+    if job is None:  # replaced by a newer check of a file, or an hour old
+        messages.error(request, "This check is no longer kept: check the file again, then import it.")
+        return redirect("projects:import-users")
     form = StartImportForm(request.POST)
     form.is_valid()
     try:

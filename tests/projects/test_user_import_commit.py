@@ -189,3 +189,14 @@ def test_another_accounts_import_is_not_found(owner, other_owner, project):
     client = signed_in(other_owner)
     assert client.get(reverse("projects:import-progress", args=[job.uid])).status_code == 404
     assert client.get(reverse("projects:import-report", args=[job.uid])).status_code == 404
+
+
+def test_checking_again_replaces_the_earlier_check_whose_import_button_then_says_so(owner, project):
+    client = signed_in(owner)
+    for _ in range(2):  # a reload of the check, or the file checked again
+        client.post(reverse("projects:import-users"), {"file": SimpleUploadedFile("p.csv", file_text().encode())})
+    kept = UserImport.objects.filter(state="checked")
+    assert kept.count() == 1 and UserImportRow.objects.count() == 3
+    stale = client.post(reverse("projects:start-import", args=["00000000-0000-4000-8000-000000000000"]), follow=True)
+    assert "This check is no longer kept: check the file again, then import it." in stale.content.decode()
+    assert not RamUser.objects.filter(name="carol").exists()
