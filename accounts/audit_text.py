@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import USER_NAME_RE, OneTimeReveal, PrimaryAccount, RamUser
+from accounts.sealing import sealed_columns
 from portal.models import AuditEvent
 
 type Describe = Callable[[AuditEvent], str]
@@ -225,6 +226,7 @@ def _keyring_rotated(event: AuditEvent) -> str:
         "resealed_authenticators": "MFA devices",
         "resealed_packets": "delivery packets",
         "resealed_one_time_pages": "one-time pages",
+        **{f"resealed_{column.key}": column.noun for column in sealed_columns()},
     }
     return joined(
         "Re-encrypted the stored secrets with the current key",
@@ -290,6 +292,8 @@ def _user_created(event: AuditEvent) -> str:
     if facts.get("console_logon"):
         how = "a generated" if facts.get("password_generated") else "a typed"
         logon = f"console logon enabled with {how} password"
+    elif facts.get("invited"):
+        logon = "invited by email to choose a console password"
     else:
         logon = "console logon off"
     return joined(
@@ -445,7 +449,28 @@ def _packet_queued(event: AuditEvent) -> str:
 @describes("packet.sent", family=PACKETS, label="Packet emailed")
 def _packet_sent(event: AuditEvent) -> str:
     facts = details_of(event)
+    if facts.get("invitation"):
+        return f"Emailed the invitation {packet_text(facts['packet'])} to {facts['to']}"
     return f"Emailed {packet_text(facts['packet'])} to {facts['to']}, with a claim link"
+
+
+@describes("packet.invitation", family=PACKETS, label="Invitation queued")
+def _invitation(event: AuditEvent) -> str:
+    facts = details_of(event)
+    replaces = facts.get("replaces")
+    return joined(
+        f"Invited the user by email ({facts['to']}) to choose a console password, in {packet_text(facts['packet'])}",
+        [f"the earlier invitation ({packets_text(replaces)}) stops working" if replaces else ""],
+    )
+
+
+@describes("packet.invitation_accepted", family=PACKETS, label="Invitation accepted")
+def _invitation_accepted(event: AuditEvent) -> str:
+    facts = details_of(event)
+    return joined(
+        f"Accepted the invitation {packet_text(facts['packet'])}: chose a console password; console logon enabled",
+        ["MFA to be bound at this sign-in" if facts.get("mfa_required") else ""],
+    )
 
 
 @describes("packet.claimed", family=PACKETS, label="Packet claimed")
@@ -453,9 +478,9 @@ def _packet_claimed(event: AuditEvent) -> str:
     return f"Claimed {packet_text(details_of(event)['packet'])} through its link: secrets shown once and wiped"
 
 
-@describes("packet.expired", family=PACKETS, label="Claim link expired")
+@describes("packet.expired", family=PACKETS, label="Claim or invitation link expired")
 def _packet_expired(event: AuditEvent) -> str:
-    return f"The claim link of {packet_text(details_of(event)['packet'])} expired"
+    return f"The link of {packet_text(details_of(event)['packet'])} expired"
 
 
 @describes("packet.revoked", family=PACKETS, label="Packet revoked")

@@ -1,4 +1,5 @@
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
 from django.apps import AppConfig
@@ -8,6 +9,7 @@ from django.db import DatabaseError, connection
 from django.db.models import Model, Q, QuerySet
 
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
+from accounts.sealing import sealed_columns
 from accounts.services.packets import open_packet_sample
 from portal.keyring import Keyring, SecretUnreadable, keyring
 
@@ -31,6 +33,10 @@ class _SealedKind(NamedTuple):
 def _kind[M: Model](samples: list[M], open_sample: Callable[[M], object], name: Callable[[M], str]) -> _SealedKind:
     # Each kind is checked against its own model here; only the list of kinds mixes them.
     return _SealedKind(samples, open_sample, name)
+
+
+def _named(noun: str, row: object) -> str:
+    return f"the {noun}: {row}"
 
 
 @checks.register(checks.Tags.security)
@@ -78,6 +84,15 @@ def check_keyring_opens_stored_secrets(
                 _samples(DeliveryPacket.objects.exclude(sealed_password=""), "sealed_password", ring),
                 lambda packet: open_packet_sample(packet, ring),
                 lambda packet: f"the sealed delivery packet {packet.pk}",
+            ),
+            *(
+                _kind(
+                    _samples(column.waiting(), column.field, ring),
+                    partial(column.open, ring=ring),
+                    partial(_named, column.noun),
+                )
+                for column in sealed_columns()
+                if column.model._meta.db_table in tables
             ),
         ]
     except DatabaseError as error:

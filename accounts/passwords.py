@@ -82,3 +82,8 @@ def generate_password(policy: PasswordPolicy) -> str:
             and any(ch in SYMBOLS for ch in candidate)
         ):
             return candidate
+
+
+def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
+    """Words a RAM user's password must not contain: the user's name, the alias and the account's name."""
+    return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)

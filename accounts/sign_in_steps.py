@@ -7,7 +7,7 @@ becomes authenticated only when every step is done.
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate, TypedDict, cast
+from typing import Concatenate, NotRequired, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -46,6 +46,7 @@ class PendingSignIn(TypedDict):
     started: float  # time.time()
     otp_passed: bool
     device: str | None  # the persistent ID of the device whose code was verified
+    landing: NotRequired[str]  # where the completed sign-in goes, when not the person's usual first page
 
 
 class SignInRequest(PortalRequest):
@@ -83,9 +84,12 @@ def _remember_known_device(request: HttpRequest, response: HttpResponseBase, use
     )
 
 
-def begin_sign_in(request: HttpRequest, user: User, *, device: MfaDevice | None = None) -> HttpResponseRedirect:
+def begin_sign_in(
+    request: HttpRequest, user: User, *, device: MfaDevice | None = None, landing: str | None = None
+) -> HttpResponseRedirect:
     """After a correct password: the pending sign-in, and a redirect to its first due step (or, with none due,
-    the completed sign-in). `device`: a code of it was verified with the password (past the guessing lock)."""
+    the completed sign-in). `device`: a code of it was verified with the password (past the guessing lock).
+    `landing`: the page the completed sign-in opens (an accepted invitation's: My credentials)."""
     if request.session.session_key is not None:
         # A session that already exists (perhaps one planted by someone else) gets a new key; a new one is
         # made with a fresh key when it is first saved.
@@ -97,6 +101,8 @@ def begin_sign_in(request: HttpRequest, user: User, *, device: MfaDevice | None 
         "otp_passed": device is not None,
         "device": device.persistent_id if device is not None else None,
     }
+    if landing:
+        pending["landing"] = landing
     request.session[PENDING_KEY] = pending
     # From here on the request continues this sign-in: it gets what SignInRequest declares, just below.
     signing_in = cast(SignInRequest, request)
@@ -197,13 +203,14 @@ def next_sign_in_step(request: SignInRequest) -> HttpResponseRedirect:
     if device is None or device.persistent_id != state["device"]:
         device = Device.from_persistent_id(state["device"]) if state["device"] else None
     del request.session[PENDING_KEY]
+    landing = state.get("landing") or landing_url(user)
     login(request, user)
     if device is not None:
         otp_login(request, device)
     if not user.is_owner:
         request.session.set_expiry(user.ram_user.account.security_settings.session_hours * 3600)
     record_sign_in(actor=Actor(account=user.account, origin=request_origin(request), user=user))
-    response = redirect(landing_url(user))
+    response = redirect(landing)
     _remember_known_device(request, response, user)
     if device is not None and not user.is_owner and user.ram_user.account.security_settings.remember_mfa_for_7_days:
         response.set_signed_cookie(

@@ -1,7 +1,19 @@
 from django.urls import URLPattern, path
 
 from accounts.access_key_pages import SCOPE_URLS, key_url_name
-from accounts.views import access_keys, account, alias, audit, bulk, me, packets, ram_users, reveals, sign_in
+from accounts.views import (
+    access_keys,
+    account,
+    alias,
+    audit,
+    bulk,
+    invitations,
+    me,
+    packets,
+    ram_users,
+    reveals,
+    sign_in,
+)
 
 app_name = "accounts"
 
@@ -60,7 +72,9 @@ urlpatterns = [
     path("packets/pdf/", packets.pdf_packets, name="pdf-packets"),
     path("packets/email/", packets.email_packet, name="email-packet"),
     path("packets/<int:pk>/revoke/", packets.revoke_packet, name="revoke-packet"),
+    path("packets/<int:pk>/resend/", invitations.resend_invitation, name="resend-invitation"),
     path("claim/", packets.claim, name="claim"),
+    path("invitation/", invitations.invitation, name="invitation"),
     path("claim/<uuid:uid>/", packets.claim_shown, name="claim-shown"),
     path("issued/<uuid:uid>/", reveals.one_time_reveal, name="one-time-reveal"),
     path("settings/security/", account.security_settings, name="security-settings"),

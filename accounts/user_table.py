@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.models import (
     AccessKey,
     Authenticator,
+    DeliveryPacket,
     IdentityLock,
     PolicyAttachment,
     PrimaryAccount,
@@ -87,6 +88,14 @@ def users_table(account: PrimaryAccount, filters: UserFilters) -> QuerySet[RamUs
                 .values("user_id")
                 .annotate(oldest=Min("created_at"))
                 .values("oldest")
+            ),
+            # An invitation not accepted yet: console logon starts when the person chooses a password.
+            is_invited=Exists(
+                DeliveryPacket.objects.filter(
+                    ram_user_id=OuterRef("pk"),
+                    is_invitation=True,
+                    state__in=(DeliveryPacket.State.SEALED, DeliveryPacket.State.SENT),
+                )
             ),
             is_locked=Exists(IdentityLock.objects.filter(identity=identity, locked_until__gt=now))
             | Exists(SignInLock.objects.filter(identity=identity, locked_until__gt=now)),

@@ -313,6 +313,8 @@ PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100,
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
 PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other accounts this long
 PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)
+# How long an invitation link works (the person chooses their password with it); it can be sent again after.
+PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 168)
 # DejaVu (Debian's fonts-dejavu-core, installed by `make`) covers the scripts of most names on the sheets.
 PORTAL_PDF_FONT_DIR = os.environ.get("PORTAL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 # Noto Sans CJK (Debian's fonts-noto-cjk, installed by `make`) for the Chinese, Japanese and Korean names; its Bold

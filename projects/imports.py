@@ -8,6 +8,7 @@ of the packet that holds its new secrets (sealed, or queued for email).
 
 import csv
 import io
+import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,13 +17,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Count
 from django.tasks import task
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket
+from accounts.models import DeliveryPacket, PasswordPolicy
 from accounts.passwords import policy_for
 from accounts.permissions import ensure_can_write_ram
 from accounts.services.bulk import refusal_text
@@ -39,6 +40,8 @@ from projects.user_import import ImportPreview, ImportRow
 State = UserImport.State
 RowState = UserImportRow.State
 BATCH = 50  # rows between two updates of the job's progress
+UNEXPECTED = "The portal could not create this row ({error}); the error is in its log. Import it again later."
+log = logging.getLogger(__name__)
 
 
 def keep_checked_rows(*, actor: Actor, preview: ImportPreview, file_name: str) -> UserImport | None:
@@ -67,7 +70,9 @@ def keep_checked_rows(*, actor: Actor, preview: ImportPreview, file_name: str) -
                 line=row.line,
                 name=row.new.name,
                 data=_stored(row),
-                sealed_password=ring.seal(row.new.password, associated_data=f"import:{job.pk}:{row.line}")
+                sealed_password=ring.seal(
+                    row.new.password, associated_data=UserImportRow.associated_data_of(job.pk, row.line)
+                )
                 if row.new.password
                 else "",
             )
@@ -155,9 +160,11 @@ def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None
         while batch:
             following = _pending(job, after_line=batch[-1].line)
             hashing_following = _hash_ahead(pool, job, following)  # on the other cores, while this batch is written
+            # (The rows' checks read the password policy once a batch, not once a row.)
+            run = _Run(job=job, actor=actor, projects=projects, policy=policy_for(job.account))
             for item in batch:
-                _do_row(job, item, actor, projects, hashing[item.pk])
-            UserImport.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+                _do_row(run, item, hashing[item.pk])
+            _count_progress(job)
             if progress is not None:
                 job.refresh_from_db(fields=["done", "created", "failed"])
                 progress(job)
@@ -171,7 +178,7 @@ def _pending(job: UserImport, *, after_line: int) -> list[_Pending]:
     for row in rows[:BATCH]:
         password = None
         if row.sealed_password:
-            password = keyring().open(row.sealed_password, associated_data=f"import:{row.job_id}:{row.line}")
+            password = keyring().open(row.sealed_password, associated_data=row.associated_data)
         found.append(_Pending(pk=row.pk, line=row.line, new=NewRamUser(**{**row.data["new"], "password": password})))
     return found
 
@@ -183,13 +190,17 @@ def _hash_ahead(
     return {item.pk: pool.submit(hash_console_password, policy, item.new) for item in batch}
 
 
-def _do_row(
-    job: UserImport,
-    item: _Pending,
-    actor: Actor,
-    projects: dict[str, Project],
-    hashing: "Future[HashedPassword | None]",
-) -> None:
+@dataclass(frozen=True)
+class _Run:
+    """What every row of a batch is done with."""
+
+    job: UserImport
+    actor: Actor
+    projects: dict[str, Project]
+    policy: PasswordPolicy
+
+
+def _do_row(run: _Run, item: _Pending, hashing: "Future[HashedPassword | None]") -> None:
     with transaction.atomic():
         rows = UserImportRow.objects.filter(pk=item.pk, state=RowState.PENDING)
         if connection.features.has_select_for_update_skip_locked:
@@ -199,38 +210,61 @@ def _do_row(
             return
         try:
             with transaction.atomic():
-                outcome = _create(row, item.new, hashing.result(), actor, projects)
+                outcome = _create(run, row, item.new, hashing.result())
         except (ValidationError, PermissionDenied) as refusal:
             row.state, row.error = RowState.FAILED, refusal_text(refusal)[:500]
-            counter = "failed"
+        except (OperationalError, InterfaceError):
+            raise  # the database went away: the job stops here and is resumed, this row with it
+        except Exception as error:
+            # A fault of the portal's, not of the row: retrying would meet it again, for ever. The row fails with a
+            # sentence and the job goes on; the traceback goes to the log (its values never: only the row's line).
+            log.exception("Import %s: line %s failed with %s", run.job.uid, row.line, type(error).__name__)
+            row.state, row.error = RowState.FAILED, UNEXPECTED.format(error=type(error).__name__)
         else:
             row.state, (row.ram_user_id, row.packet_id) = RowState.CREATED, outcome
-            counter = "created"
         row.sealed_password = ""
         row.save(update_fields=["state", "error", "ram_user_id", "packet_id", "sealed_password"])
-        UserImport.objects.filter(pk=job.pk).update(done=F("done") + 1, **{counter: F(counter) + 1})
 
 
-def _create(
-    row: UserImportRow, new: NewRamUser, hashed: HashedPassword | None, actor: Actor, projects: dict[str, Project]
-) -> tuple[int, int | None]:
-    data = row.data
-    created = create_ram_user(actor=actor, new=new, hashed=hashed)
+def _count_progress(job: UserImport) -> None:
+    """The job's counters from its rows' states, and a sign of life; once a batch. (Counted rather than added to at
+    each row: no row waits on the job's row, and two workers on one job cannot count a row twice.)"""
+    counts = dict(
+        UserImportRow.objects.filter(job=job)
+        .exclude(state=RowState.PENDING)
+        .order_by()
+        .values_list("state")
+        .annotate(rows=Count("pk"))
+    )
+    UserImport.objects.filter(pk=job.pk).update(
+        done=sum(counts.values()),
+        created=counts.get(RowState.CREATED, 0),
+        failed=counts.get(RowState.FAILED, 0),
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _create(run: _Run, row: UserImportRow, new: NewRamUser, hashed: HashedPassword | None) -> tuple[int, int | None]:
+    data, actor = row.data, run.actor
+    created = create_ram_user(actor=actor, new=new, hashed=hashed, policy=run.policy)
     ram_user = created.ram_user
     for policy_name in data["policies"]:
         attach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)
     for project_name, roles in data["projects"]:
-        project = projects.get(project_name)
+        project = run.projects.get(project_name)
         if project is None:
             raise ValidationError(f"The project {project_name} was deleted meanwhile.")
         add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
     packet = created.packet
-    if packet is not None and data["deliver"] == "email":
+    if packet is not None and data["deliver"] in ("email", "invite"):
+        # (With an invitation, the packet holds only the AccessKey's secret: it goes by email too, with a claim link.)
         email_delivery_packet(actor=actor, packet=DeliveryPacket.objects.get(pk=packet.pk), to=ram_user.email)
-    return ram_user.pk, packet.pk if packet else None
+    handed = packet or created.invitation
+    return ram_user.pk, handed.pk if handed else None
 
 
 def _finish(job: UserImport, actor: Actor) -> UserImport:
+    _count_progress(job)
     with transaction.atomic():
         finished = UserImport.objects.select_for_update().get(pk=job.pk)
         if finished.state != State.DONE and not finished.rows.filter(state=RowState.PENDING).exists():

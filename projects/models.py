@@ -159,4 +159,9 @@ class UserImportRow(models.Model):
 
     @property
     def associated_data(self) -> str:
-        return f"import:{self.job_id}:{self.line}"
+        """What the seal of its typed password is bound to: this row of this import."""
+        return self.associated_data_of(self.job_id, self.line)
+
+    @staticmethod
+    def associated_data_of(job_id: int, line: int) -> str:
+        return f"import:{job_id}:{line}"

@@ -198,10 +198,11 @@ def _row(values: dict[str, str], line: int, projects: dict[str, str], errors: li
         deliver = "seal"
     if password is not None and not console_logon:
         errors.append(RowError(line, "password", "A password needs console_logon=yes."))
-    if deliver == "invite":
-        # Invitations (the person chooses their own password through a one-time link) are not built yet.
-        errors.append(RowError(line, "deliver", "Invitations by email are not available yet: use email or seal."))
-    if deliver in ("email", "invite") and not values.get("email"):
+    if deliver == "invite" and not console_logon:
+        errors.append(RowError(line, "deliver", "An invitation is to choose a console password: console_logon=yes."))
+    if deliver == "invite" and password is not None:
+        errors.append(RowError(line, "password", "With deliver=invite the person chooses it: leave password empty."))
+    if deliver == "email" and not values.get("email"):  # (invite: Create User's own rule says it)
         errors.append(RowError(line, "email", f"deliver={deliver} needs the person's email address."))
     policies = tuple(name.strip() for name in values.get("policies", "").split(";") if name.strip())
     unknown = [name for name in policies if name not in SYSTEM_POLICIES_BY_NAME]
@@ -226,6 +227,7 @@ def _row(values: dict[str, str], line: int, projects: dict[str, str], errors: li
             ),
             must_bind_mfa=bool(_yes_no(values.get("require_mfa", ""), line, "require_mfa", errors, default=False)),
             create_access_key=bool(_yes_no(values.get("access_key", ""), line, "access_key", errors, default=False)),
+            invite=deliver == "invite" and console_logon and password is None,
         ),
         policies=policies,
         projects=_projects(values.get("projects", ""), line, projects, errors),

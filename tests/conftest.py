@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.test import Client
 from django_otp.oath import TOTP
@@ -18,6 +19,7 @@ from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.audit import Origin
 from portal.keyring import new_key_entry
+from tests.mail import Inbox, free_port
 
 # A keyring made for this test run; the secrets it seals exist only in the test database.
 TEST_KEYRING = new_key_entry(1)
@@ -144,3 +146,22 @@ def pytest_sessionfinish(session, exitstatus):
     if name.endswith(".sqlite3"):
         for suffix in ("-wal", "-shm"):
             Path(name + suffix).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server in this process, which the portal's mail goes to; its `messages` are what it received."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    controller.start()
+    inbox.controller = controller
+    yield inbox
+    if controller._thread is not None:  # still running
+        controller.stop()

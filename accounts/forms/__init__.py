@@ -34,6 +34,7 @@ from accounts.forms.settings import (
     SecuritySettingsForm,
 )
 from accounts.forms.sign_in import (
+    ChoosePasswordForm,
     EnrolForm,
     NewPasswordForm,
     OtpForm,
@@ -53,6 +54,7 @@ __all__ = [
     "AuditFilterForm",
     "BaseNewRamUserFormSet",
     "BulkActionForm",
+    "ChoosePasswordForm",
     "ClearEnterpriseAliasForm",
     "ConfirmForm",
     "CreateAccessKeyForm",

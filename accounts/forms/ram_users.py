@@ -70,7 +70,11 @@ class NewRamUserForm(forms.Form):
     console_logon = forms.BooleanField(label="Console Password Logon", required=False)
     password_mode = forms.ChoiceField(
         label="Password",
-        choices=[("generate", "Automatically generate a password"), ("custom", "Custom password")],
+        choices=[
+            ("generate", "Automatically generate a password"),
+            ("custom", "Custom password"),
+            ("invite", "Invite by email: the person chooses a password"),
+        ],
         initial="generate",
         widget=forms.RadioSelect,
         required=False,
@@ -90,6 +94,10 @@ class NewRamUserForm(forms.Form):
         data = self.cleaned_data
         if data.get("console_logon") and data.get("password_mode") == "custom" and not data.get("password"):
             self.add_error("password", "Enter the custom password, or choose to generate one.")
+        inviting = data.get("console_logon") and data.get("password_mode") == "invite"
+        # (Unless the address itself was refused: its own error says why.)
+        if inviting and not data.get("email") and "email" not in self.errors:
+            self.add_error("email", "Enter the email address the invitation goes to.")
         return data
 
 

@@ -77,10 +77,9 @@ class ReplaceMfaForm(EnrolForm):
     current_otp_code = OtpCodeField(label="Code from your current authenticator", help_text="")
 
 
-class NewPasswordForm(forms.Form):
-    current_password = forms.CharField(
-        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
+class ChoosePasswordForm(forms.Form):
+    """A password the person chooses, typed twice (an accepted invitation; the forced change adds the current one)."""
+
     new_password = forms.CharField(
         label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -94,6 +93,13 @@ class NewPasswordForm(forms.Form):
         if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
             self.add_error("confirm_password", "The two passwords do not match.")
         return data
+
+
+class NewPasswordForm(ChoosePasswordForm):
+    current_password = forms.CharField(
+        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    field_order = ["current_password", "new_password", "confirm_password"]
 
 
 def enrolment_context(form: EnrolForm, device: Authenticator, user: User) -> dict[str, Any]:

@@ -21,6 +21,10 @@ PACKET_HISTORY_SENTENCES = {
 }
 
 
+# An invitation's states as the packet list names them (DeliveryPacket.state_label).
+INVITATION_STATE_LABELS = {"sealed": "Queued", "sent": "Sent, not accepted yet", "claimed": "Accepted"}
+
+
 class DeliveryPacket(models.Model):
     """What hands a RAM user's account to its person. Secrets in it stay sealed until they leave through
     exactly one channel (shown, printed, emailed and claimed), and are wiped then."""
@@ -47,6 +51,8 @@ class DeliveryPacket(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.SEALED)
     channel = models.CharField(max_length=8, choices=Channel.choices, blank=True)
     has_password = models.BooleanField(default=False)
+    # An invitation: no secret, a one-time link by email with which the person chooses their own password.
+    is_invitation = models.BooleanField(default=False)
     access_key_id = models.CharField(max_length=24, blank=True)  # not a secret; the key's secret is sealed below
     sealed_password = models.TextField(blank=True)
     sealed_access_key_secret = models.TextField(blank=True)
@@ -89,11 +95,13 @@ class DeliveryPacket(models.Model):
     @property
     def is_instructions(self) -> bool:
         """Sign-in instructions only: made without secrets, so it can be printed or sent any number of times."""
-        return not (self.has_password or self.access_key_id)
+        return not (self.has_password or self.access_key_id or self.is_invitation)
 
     @property
     def contents(self) -> str:
         """What the packet hands over, as the lists name it."""
+        if self.is_invitation:
+            return "Invitation to choose a password"
         if self.is_instructions:
             return "Sign-in instructions"
         parts = ["Password"] if self.has_password else []
@@ -105,16 +113,31 @@ class DeliveryPacket(models.Model):
     # and by the pages that offer the actions. `email_to` is set with the outbox row, in one transaction.
 
     @property
+    def state_label(self) -> str:
+        """The state as the lists show it; an invitation's words are its own ("Accepted", not "Claimed")."""
+        if self.is_invitation:
+            return INVITATION_STATE_LABELS.get(self.state, self.get_state_display())
+        return self.get_state_display()
+
+    @property
     def is_printable(self) -> bool:
         """Printed or downloaded as PDF: sign-in instructions unless revoked; secrets only while sealed and not on
-        their way by email (the claim link must stay their one exit)."""
+        their way by email (the claim link must stay their one exit). An invitation only ever goes by email."""
+        if self.is_invitation:
+            return False
         if self.is_instructions:
             return self.state != self.State.REVOKED
         return self.state == self.State.SEALED and not self.email_to
 
     @property
     def is_emailable(self) -> bool:
-        return self.state == self.State.SEALED and not self.email_to
+        return self.state == self.State.SEALED and not self.email_to and not self.is_invitation
+
+    @property
+    def is_resendable(self) -> bool:
+        """An invitation not accepted (lost, expired or revoked) can be sent again: a new link; the old one stops
+        working."""
+        return self.is_invitation and self.state in (self.State.SENT, self.State.EXPIRED, self.State.REVOKED)
 
     @property
     def is_revocable(self) -> bool:

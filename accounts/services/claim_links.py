@@ -25,12 +25,17 @@ def hash_claim_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def link_hours(packet: DeliveryPacket) -> int:
+    """How long the packet's emailed link works: an invitation's longer than a claim link's."""
+    return settings.PORTAL_INVITATION_HOURS if packet.is_invitation else settings.PORTAL_CLAIM_LINK_HOURS
+
+
 def issue_claim_token(packet: DeliveryPacket) -> str:
-    """A fresh claim token for a packet about to be emailed; only its hash is kept. Called by the mail
-    worker inside its transaction, so the link exists only in the message being handed to the server."""
+    """A fresh claim (or invitation) token for a packet about to be emailed; only its hash is kept. Called by the
+    mail worker inside its transaction, so the link exists only in the message being handed to the server."""
     token = secrets.token_urlsafe(32)
     packet.claim_token_hash = hash_claim_token(token)
-    packet.claim_expires_at = timezone.now() + timedelta(hours=settings.PORTAL_CLAIM_LINK_HOURS)
+    packet.claim_expires_at = timezone.now() + timedelta(hours=link_hours(packet))
     packet.save(update_fields=["claim_token_hash", "claim_expires_at"])
     return token
 
@@ -38,7 +43,7 @@ def issue_claim_token(packet: DeliveryPacket) -> str:
 def mark_packet_sent(*, packet: DeliveryPacket, actor: Actor) -> None:
     packet.state = State.SENT
     packet.sent_at = timezone.now()
-    if not packet.has_secrets:
+    if not (packet.has_secrets or packet.is_invitation):  # instructions: delivered once sent
         packet.channel = DeliveryPacket.Channel.EMAIL
         packet.delivered_at = packet.sent_at
     packet.save()
@@ -46,7 +51,7 @@ def mark_packet_sent(*, packet: DeliveryPacket, actor: Actor) -> None:
         actor=actor,
         action="packet.sent",
         target=packet.ram_user.principal,
-        details={"packet": packet.pk, "to": packet.email_to},
+        details={"packet": packet.pk, "to": packet.email_to} | ({"invitation": True} if packet.is_invitation else {}),
     )
 
 
@@ -54,7 +59,7 @@ def packet_for_claim(token: str) -> DeliveryPacket | None:
     if not token or len(token) > 100:
         return None
     return (
-        DeliveryPacket.objects.filter(claim_token_hash=hash_claim_token(token))
+        DeliveryPacket.objects.filter(claim_token_hash=hash_claim_token(token), is_invitation=False)
         .select_related("ram_user__account", "ram_user__user")
         .first()
     )

@@ -16,7 +16,7 @@ from accounts.models import (
     RamUser,
     User,
 )
-from accounts.passwords import generate_password, password_problems, policy_for
+from accounts.passwords import context_words, generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.guessing import (
     clear_failures,
@@ -25,9 +25,9 @@ from accounts.services.guessing import (
     reserve_identity_attempt,
     source_key,
 )
+from accounts.services.invitations import supersede_invitations
 from accounts.services.packets import seal_delivery_packet, supersede_packet_secrets
 from accounts.services.password_step import OWNER_MAX_FAILED_ATTEMPTS, identity_of
-from accounts.services.ram_users import context_words
 from accounts.services.reveals import fill_reveal
 from portal.audit import record_event
 
@@ -101,6 +101,7 @@ def modify_logon_settings(
                 superseded = supersede_packet_secrets(
                     actor=actor, ram_user=locked, event="console_logon_disabled", password=True
                 )
+            superseded += supersede_invitations(ram_user=locked)  # the person could not choose a password now
             locked.user.set_unusable_password()
             locked.user.save(update_fields=["password"])
             end_sessions(locked.user)
@@ -115,6 +116,7 @@ def modify_logon_settings(
                 superseded = supersede_packet_secrets(
                     actor=actor, ram_user=locked, event="password_replaced", password=True
                 )
+                superseded += supersede_invitations(ram_user=locked)  # the administrator chose the password
                 packet = seal_delivery_packet(actor=actor, ram_user=locked, password=new_password)
             locked.is_console_logon_enabled = True
             locked.must_reset_password = change.must_reset_password

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail
-from accounts.services.claim_links import issue_claim_token, mark_packet_sent
+from accounts.services.claim_links import issue_claim_token, link_hours, mark_packet_sent
 from accounts.sheets import delivery_sheet
 from portal.audit import Origin
 
@@ -24,26 +24,33 @@ log = logging.getLogger(__name__)
 MAX_RETRY_SECONDS = 3600
 
 
-def claim_url(token: str) -> str:
+def claim_url(token: str, *, page: str = "claim") -> str:
     # The token travels in the fragment, which browsers never send to a server: it cannot end up in an
-    # access log, a proxy log or a Referer header. The claim page's script moves it into the form.
-    return f"{settings.PORTAL_BASE_URL}/claim/#{token}"
+    # access log, a proxy log or a Referer header. The page's script moves it into the form.
+    return f"{settings.PORTAL_BASE_URL}/{page}/#{token}"
 
 
 def packet_message(packet: DeliveryPacket, token: str | None) -> EmailMultiAlternatives:
+    link: str | None = None
+    if packet.is_invitation:
+        assert token is not None, "an invitation is sent with its link"
+        template, link = "emails/invitation", claim_url(token, page="invitation")
+    else:
+        template = "emails/delivery_packet"
+        link = claim_url(token) if token else None
     context = {
         "sheet": delivery_sheet(packet.ram_user, packet),
-        "claim_url": claim_url(token) if token else None,
-        "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,
+        "claim_url": link,
+        "claim_hours": link_hours(packet),
     }
-    subject = render_to_string("emails/delivery_packet_subject.txt", context).strip()
+    subject = render_to_string(f"{template}_subject.txt", context).strip()
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string("emails/delivery_packet_body.txt", context),
+        body=render_to_string(f"{template}_body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[packet.email_to],
     )
-    message.attach_alternative(render_to_string("emails/delivery_packet_body.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"{template}_body.html", context), "text/html")
     return message
 
 
@@ -78,7 +85,7 @@ def deliver_due_emails(*, limit: int = 100) -> int:
             if packet.state != DeliveryPacket.State.SEALED:
                 outbox.delete()  # revoked or delivered otherwise meanwhile: nothing to send
                 continue
-            token = issue_claim_token(packet) if packet.has_secrets else None
+            token = issue_claim_token(packet) if packet.has_secrets or packet.is_invitation else None
             try:
                 packet_message(packet, token).send()
             except Exception as error:  # one bad message must not stop every tenant's mail

@@ -25,9 +25,10 @@ from accounts.models import (
     RamUser,
     User,
 )
-from accounts.passwords import generate_password, password_problems, policy_for
+from accounts.passwords import context_words, generate_password, password_problems, policy_for
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.access_keys import create_access_key_locked
+from accounts.services.invitations import invite_ram_user
 from accounts.services.otp import OtpProof, require_otp
 from accounts.services.packets import seal_delivery_packet
 from accounts.services.reveals import fill_reveal
@@ -52,6 +53,12 @@ class NewRamUser:
     must_reset_password: bool | None = None  # None: on for generated passwords, off for typed ones
     must_bind_mfa: bool = False
     create_access_key: bool = False
+    # "Invite by email" (with console_logon): no password now; the person chooses one through an emailed link.
+    invite: bool = False
+
+    @property
+    def sets_password_now(self) -> bool:
+        return self.console_logon and not self.invite
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class CreatedRamUser:
     access_key: AccessKey | None = None
     access_key_secret: str | None = None  # likewise
     packet: DeliveryPacket | None = None  # the secrets, sealed for delivery
+    invitation: DeliveryPacket | None = None  # "Invite by email": queued for the user's address
 
 
 class BatchRejected(ValidationError):
@@ -116,17 +124,13 @@ def profile_problems(
     return problems
 
 
-def context_words(account: PrimaryAccount, name: str) -> tuple[str, ...]:
-    """Words a password must not contain: the user's name, the alias and the account's name."""
-    return tuple(word for word in (name, account.alias or "", account.name, account.account_id) if word)
-
-
 def new_user_problems(
-    account: PrimaryAccount, new_users: Sequence[NewRamUser]
+    account: PrimaryAccount, new_users: Sequence[NewRamUser], *, policy: PasswordPolicy | None = None
 ) -> tuple[dict[int, dict[str, list[str]]], frozenset[int]]:
-    """Create User's rules for each new user, by position: the profile, the password policy, a name repeated in the
-    request or taken in the account (ignoring case). Also the positions whose name is taken. Nothing is written."""
-    policy = policy_for(account)
+    """Create User's rules for each new user, by position: the profile, the password policy (the account's, or
+    `policy` read just before), a name repeated in the request or taken in the account (ignoring case). Also the
+    positions whose name is taken. Nothing is written."""
+    policy = policy or policy_for(account)
     row_errors: dict[int, dict[str, list[str]]] = {}
     seen: set[str] = set()
     for index, new in enumerate(new_users):
@@ -142,7 +146,18 @@ def new_user_problems(
             if new.name.lower() in seen:
                 problems["name"] = ["This user name appears twice in the request."]
             seen.add(new.name.lower())
-        if new.console_logon and new.password is not None:
+        if new.invite:
+            if not new.console_logon:
+                problems.setdefault("password", []).append(
+                    "An invitation is to choose a console password: enable console logon."
+                )
+            elif new.password is not None:
+                problems.setdefault("password", []).append(
+                    "With an invitation the person chooses the password: leave it empty."
+                )
+            if not new.email and "email" not in problems:
+                problems["email"] = ["An invitation goes to the user's email address: enter one."]
+        if new.sets_password_now and new.password is not None:
             weak = password_problems(new.password, policy=policy, context_words=context_words(account, new.name))
             if weak:
                 problems["password"] = weak
@@ -214,19 +229,21 @@ class HashedPassword:
 def hash_console_password(policy: PasswordPolicy, new: NewRamUser) -> HashedPassword | None:
     """The password `new` signs in with, generated where none was typed (under `policy`), and its hash: the slow
     part of creating a user, and no database work, so that other threads can do it (Argon2 releases the GIL).
-    None without console logon."""
-    if not new.console_logon:
+    None without console logon, or when the person is invited to choose it."""
+    if not new.sets_password_now:
         return None
     password = new.password if new.password is not None else generate_password(policy)
     return HashedPassword(password=password, hashed=make_password(password), is_generated=new.password is None)
 
 
-def create_ram_user(*, actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None) -> CreatedRamUser:
+def create_ram_user(
+    *, actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None, policy: PasswordPolicy | None = None
+) -> CreatedRamUser:
     """One user, checked with Create User's rules and created in one transaction with its audit event: the import
-    job's step, with the password hashed ahead (`hashed`) where it has one. Its AccessKey needs no code here:
-    whoever started the job gave one (projects.imports)."""
+    job's step, with the password hashed ahead (`hashed`) where it has one, and the account's password policy as the
+    job read it (`policy`). Its AccessKey needs no code here: whoever started the job gave one (projects.imports)."""
     ensure_can_write_ram(actor)
-    row_errors, _ = new_user_problems(actor.account, [new])
+    row_errors, _ = new_user_problems(actor.account, [new], policy=policy)
     if row_errors:
         raise ValidationError({field: messages for field, messages in row_errors[0].items()})
     try:
@@ -240,7 +257,7 @@ def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = N
     user = User()
     generated = password = None
     must_reset = False
-    if new.console_logon:
+    if new.sets_password_now:
         if hashed is None:
             hashed = hash_console_password(policy_for(actor.account), new)
         assert hashed is not None  # console logon: a password
@@ -260,17 +277,17 @@ def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = N
         email=new.email,
         mobile_phone=new.mobile_phone,
         comments=new.comments,
-        is_console_logon_enabled=new.console_logon,
+        is_console_logon_enabled=new.sets_password_now,  # an invited person's logon starts when they accept
         must_reset_password=must_reset,
         must_bind_mfa=new.must_bind_mfa and new.console_logon,
     )
     access_key, secret = create_access_key_locked(actor=actor, holder=user) if new.create_access_key else (None, None)
     packet = None
-    if new.console_logon or access_key:
+    if new.sets_password_now or access_key:
         packet = seal_delivery_packet(
             actor=actor,
             ram_user=ram_user,
-            password=password if new.console_logon else None,
+            password=password if new.sets_password_now else None,
             access_key_id=access_key.access_key_id if access_key else "",
             access_key_secret=secret,
         )
@@ -280,14 +297,16 @@ def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = N
         target=ram_user.principal,
         details={
             "display_name": ram_user.display_name,
-            "console_logon": new.console_logon,
+            "console_logon": new.sets_password_now,
             "password_generated": generated is not None,
             "reset_required": ram_user.must_reset_password,
             "mfa_required": ram_user.must_bind_mfa,
             "access_key_id": access_key.access_key_id if access_key else None,
             "delivery_packet": packet.pk if packet else None,
-        },
+        }
+        | ({"invited": True} if new.invite else {}),
     )
+    invitation = invite_ram_user(actor=actor, ram_user=ram_user) if new.invite else None
     return CreatedRamUser(
         ram_user=ram_user,
         generated_password=generated,
@@ -295,6 +314,7 @@ def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = N
         access_key=access_key,
         access_key_secret=secret,
         packet=packet,
+        invitation=invitation,
     )
 
 

@@ -69,6 +69,7 @@ def packet_list(request: SignedInRequest) -> HttpResponse:
             "state": state,
             "states": DeliveryPacket.State.choices,
             "claim_hours": settings.PORTAL_CLAIM_LINK_HOURS,
+            "invitation_hours": settings.PORTAL_INVITATION_HOURS,
         },
     )
 
@@ -187,6 +188,22 @@ def revoke_packet(request: SignedInRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"The packet for {packet.ram_user.name} was revoked; its secrets are wiped.")
         return redirect("accounts:packet-list")
+    if packet.is_invitation:
+        return confirmation_page(
+            request,
+            form,
+            title=f"Revoke the invitation #{packet.pk} for {packet.ram_user.name}",
+            consequences=[
+                format_html(
+                    "The invitation emailed to {} stops working: <code>{}</code> cannot choose a password with it.",
+                    packet.email_to,
+                    packet.ram_user.logon_name,
+                ),
+                "Console logon stays disabled. The invitation can be sent again later from this list.",
+            ],
+            submit_label="Revoke",
+            cancel_url=f"{reverse('accounts:packet-list')}#packet-{packet.pk}",
+        )
     link = ""
     if packet.email_to:
         link = (

@@ -28,7 +28,7 @@ from accounts.forms import (
     posted,
 )
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
-from accounts.models import AccessKey, Authenticator, OneTimeReveal, PolicyAttachment, RamUser
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, PolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
 from accounts.services.guessing import lock_status, ram_identity
@@ -141,6 +141,7 @@ def new_ram_user(data: dict[str, Any]) -> NewRamUser:
         comments=data["comments"],
         console_logon=data["console_logon"],
         password=data["password"] if data["password_mode"] == "custom" else None,
+        invite=data["console_logon"] and data["password_mode"] == "invite",
         must_reset_password=data["must_reset_password"],
         must_bind_mfa=data["must_bind_mfa"],
         create_access_key=data["create_access_key"],
@@ -184,6 +185,9 @@ def user_page(
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),
             "packets": ram_user.delivery_packets.order_by("-created_at", "-pk")[:10],
+            "pending_invitation": ram_user.delivery_packets.filter(
+                is_invitation=True, state__in=(DeliveryPacket.State.SEALED, DeliveryPacket.State.SENT)
+            ).first(),
             **lock_status(identity),
         },
     )

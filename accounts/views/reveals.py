@@ -53,13 +53,18 @@ def _left_otherwise(shown: Revealed) -> list[DeliveryPacket]:
 class CreatedRow:
     ram_user: RamUser
     packet: DeliveryPacket | None
+    invitation: DeliveryPacket | None = None  # "Invite by email"
 
 
 def _users_created(request: SignedInRequest, shown: Revealed) -> HttpResponse:
     facts = shown.reveal.facts
     users = RamUser.objects.for_account(request.user.account).select_related("account").in_bulk(facts["ram_users"])
     packets = {packet.ram_user_id: packet for packet in shown.packets}
-    rows = [CreatedRow(users[pk], packets.get(pk)) for pk in facts["ram_users"] if pk in users]
+    invitations = {
+        packet.ram_user_id: packet
+        for packet in DeliveryPacket.objects.filter(ram_user__in=list(users), is_invitation=True).order_by("pk")
+    }  # (the newest of each user's)
+    rows = [CreatedRow(users[pk], packets.get(pk), invitations.get(pk)) for pk in facts["ram_users"] if pk in users]
     return render(
         request,
         "accounts/users_created.html",

@@ -5,7 +5,7 @@ from django.db import OperationalError, connection
 
 from accounts.actors import operator_actor
 from accounts.checks import check_keyring_opens_stored_secrets
-from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal
+from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, RamUser
 from accounts.services import packets as packet_services
 from accounts.services.access_keys import issue_access_key, open_secret
 from accounts.services.one_time_page import show_reveal
@@ -14,6 +14,9 @@ from accounts.services.reveals import issue_once, new_form_token
 from portal.checks import check_keyring
 from portal.keyring import Keyring, new_key_entry
 from portal.models import AuditEvent
+from projects.imports import commit_user_import, keep_checked_rows, run_import
+from projects.models import UserImportRow
+from projects.user_import import read_import
 from tests.conftest import TEST_KEYRING, fresh_totp_code
 
 KEY_1 = TEST_KEYRING  # the fixtures' secrets (the owner's authenticator) are sealed with it
@@ -62,6 +65,7 @@ def test_secrets_sealed_under_key_1_verify_after_rotation_to_key_2_and_removal_o
         "resealed_authenticators": 1,
         "resealed_packets": 2,
         "resealed_one_time_pages": 1,
+        "resealed_import_rows": 0,
         "key_version": 2,
     }
     assert event.channel == "command"
@@ -88,6 +92,32 @@ def test_a_packet_sealed_with_a_dropped_key_is_a_start_up_error(settings, owner)
     assert set(error_ids(errors)) == {"accounts.E001"}
     assert any("delivery packet" in error.msg for error in errors)
     assert any("TOTP seed of authenticator" in error.msg for error in errors)
+
+
+def test_typed_passwords_waiting_in_an_import_are_resealed_and_checked_at_start_up(settings, owner):
+    settings.PORTAL_KEYRING = KEY_1
+    typed = "Harvest-Quartz-Beacon-3318"
+    preview = read_import(
+        f"user_name,display_name,console_logon,password\ncarol,Carol,yes,{typed}\n".encode(), owner.account
+    )
+    job = keep_checked_rows(actor=owner.actor, preview=preview, file_name="people.csv")
+    row = UserImportRow.objects.get(job=job)
+    assert Keyring.version_of(row.sealed_password) == 1
+    settings.PORTAL_KEYRING = KEY_2  # key 1 dropped before rotating: start-up names what it strands
+    errors = check_keyring_opens_stored_secrets(None)
+    assert any("import rows waiting with a typed password" in error.msg for error in errors)
+
+    settings.PORTAL_KEYRING = f"{KEY_2},{KEY_1}"
+    call_command("rotate_secret_keys", stdout=StringIO())
+    assert AuditEvent.objects.get(action="keyring.rotate").details["resealed_import_rows"] == 1
+    settings.PORTAL_KEYRING = KEY_2
+    assert check_keyring_opens_stored_secrets(None) == []
+    row.refresh_from_db()
+    assert Keyring.version_of(row.sealed_password) == 2 and typed not in row.sealed_password
+    # The job still creates carol with her typed password, under key 2 alone.
+    commit_user_import(actor=owner.actor, job=job, enqueue=False)
+    run_import(str(job.uid))
+    assert RamUser.objects.get(name="carol").user.check_password(typed)
 
 
 def test_dropping_a_key_still_in_use_is_a_start_up_error(settings, owner):

@@ -1,11 +1,8 @@
 """Delivery packets: sealed at creation, out through one channel, wiped after; mail through a durable outbox."""
 
-import email
 import io
 import re
-import socket
 from datetime import timedelta
-from email import policy
 from html import escape
 
 import pytest
@@ -25,43 +22,9 @@ from accounts.services.packets import email_delivery_packet, revoke_delivery_pac
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.models import AuditEvent
 from tests.conftest import make_ram_user, signed_in
+from tests.mail import body_of, link_token
 
 State = DeliveryPacket.State
-
-
-class Inbox:
-    """A real SMTP server in this process (aiosmtpd), keeping what it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
-        }
-    }
-    controller.start()
-    inbox.controller = controller
-    yield inbox
-    if controller._thread is not None:  # still running
-        controller.stop()
 
 
 def sealed_user(owner, name="carol", *, create_access_key=False):
@@ -80,10 +43,6 @@ def sealed_user(owner, name="carol", *, create_access_key=False):
         otp_code=owner.code() if create_access_key else None,
     )
     return created
-
-
-def body_of(message) -> str:
-    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
 
 
 def test_secrets_are_sealed_in_the_packet_at_creation(owner):
@@ -118,7 +77,7 @@ def test_the_email_carries_a_claim_link_and_no_secret(owner, smtp):
 
 
 def claim_token_from(inbox) -> str:
-    return re.search(r"/claim/#([A-Za-z0-9_-]+)", body_of(inbox.messages[-1])).group(1)
+    return link_token(inbox.messages[-1], "claim")
 
 
 def test_reveal_shows_the_secrets_once_and_wipes_them(owner, smtp):

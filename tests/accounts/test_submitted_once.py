@@ -22,7 +22,7 @@ from accounts.services.packets import email_delivery_packet, print_delivery_pack
 from accounts.services.reveals import ABANDONED_AFTER, expire_unseen_reveals, new_form_token
 from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
-from tests.accounts.test_packets import claim_token_from, sealed_user, smtp  # noqa: F401 - the SMTP fixture
+from tests.accounts.test_packets import claim_token_from, sealed_user
 from tests.api.conftest import ram_client
 from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in, totp_code
 
@@ -333,7 +333,7 @@ def test_unseen_pages_whose_secrets_are_in_packets_keep_them_there(owner):
     assert event.details["kind"] == "access_key_created" and event.actor == "mail worker"
 
 
-def test_reveal_pressed_twice_on_a_claim_page_shows_the_secrets_once_in_that_browser_only(owner, smtp):  # noqa: F811
+def test_reveal_pressed_twice_on_a_claim_page_shows_the_secrets_once_in_that_browser_only(owner, smtp):
     created = sealed_user(owner, create_access_key=True)
     email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
     deliver_due_emails()

@@ -18,7 +18,7 @@ from accounts.services.logon import LogonChange, change_own_password, modify_log
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import email_delivery_packet, print_delivery_packets
 from portal.models import AuditEvent
-from tests.accounts.test_packets import claim_token_from, sealed_user, smtp  # noqa: F401 - the SMTP fixture
+from tests.accounts.test_packets import claim_token_from, sealed_user
 from tests.conftest import CONSOLE, signed_in
 
 State = DeliveryPacket.State
@@ -71,7 +71,7 @@ def test_a_superseded_packet_refuses_email(owner):
     assert not PacketEmail.objects.exists()
 
 
-def test_an_email_still_queued_is_dropped_and_never_sent(owner, smtp):  # noqa: F811
+def test_an_email_still_queued_is_dropped_and_never_sent(owner, smtp):
     created = sealed_user(owner)
     email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
     new_password_for(owner, created)
@@ -79,7 +79,7 @@ def test_an_email_still_queued_is_dropped_and_never_sent(owner, smtp):  # noqa: 
     assert deliver_due_emails() == 0 and smtp.messages == []
 
 
-def test_a_sent_claim_link_refuses_once_its_password_is_replaced(owner, smtp):  # noqa: F811
+def test_a_sent_claim_link_refuses_once_its_password_is_replaced(owner, smtp):
     created = sealed_user(owner)
     email_delivery_packet(actor=owner.actor, packet=created.packet, to="carol@example.com")
     deliver_due_emails()

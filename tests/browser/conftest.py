@@ -113,10 +113,17 @@ def sign_in_owner(browsing: Browsing, owner) -> None:
     """The owner signs in as a person does: email, password, then a fresh code from the authenticator."""
     page = browsing.page
     browsing.open(reverse("accounts:owner-sign-in"))
-    page.get_by_label("Email").fill(owner.user.email)
+    page.get_by_role("textbox", name="Email").fill(owner.user.email)
     page.get_by_label("Password").fill(owner.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(browsing.base_url + reverse("accounts:sign-in-verify"))
     page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(browsing.base_url + reverse("accounts:overview"))
+
+
+@pytest.fixture
+def smtp_server(smtp, settings, live_server):
+    """The real SMTP server (tests.conftest.smtp), with the portal's links pointing at the live server."""
+    settings.PORTAL_BASE_URL = live_server.url
+    return smtp

@@ -40,7 +40,7 @@ def test_owner_enrols_totp_creates_a_user_who_signs_in_and_changes_the_password(
     # 1. The owner's first sign-in: password, then enrolment of an authenticator, then backup codes.
     browsing.open(reverse("accounts:owner-sign-in"))
     browsing.snap("owner-sign-in")
-    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_role("textbox", name="Email").fill(OWNER_EMAIL)
     page.get_by_label("Password").fill(OWNER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(base_url + reverse("accounts:sign-in-enrol"))

@@ -50,6 +50,7 @@ PUBLIC = {
     "accounts:sign-out",
     "accounts:claim",  # the recipient of a delivery packet, by link
     "accounts:claim-shown",  # its one-time page, in the browser that pressed "Reveal" (any other: 404)
+    "accounts:invitation",  # the invited person, by link: a POST with its code chooses a password
     "healthz",  # a no-op for load balancers
     "projects:odps-authorization",  # MaxCompute security commands, signed with an AccessKey
     "projects:odps-not-offered",  # the rest of the MaxCompute endpoint: an XML 404 (pyodps asks, then goes on)
@@ -182,6 +183,7 @@ PUBLIC_ANSWERS = {
     "accounts:sign-out": (405, None),
     "accounts:claim": (200, None),
     "accounts:claim-shown": (404, None),
+    "accounts:invitation": (200, None),  # the page with "Continue"; nothing is spent by opening it
     "healthz": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything
     "projects:odps-authorization": (405, None),  # commands come by POST, signed
     "projects:odps-not-offered": (404, None),

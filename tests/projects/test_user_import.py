@@ -78,7 +78,9 @@ def test_utf8_with_a_byte_order_mark_and_semicolons_read_alike(owner):
         ("carol,Carol,,,,,,,sales_dw:role_project_boss,", "projects", "Unknown role in sales_dw: role_project_boss."),
         ("carol,Carol,,,,,,,,courier", "deliver", "Write one of show, seal, email, invite"),
         ("carol,Carol,,,,,,,,email", "email", "deliver=email needs the person's email address."),
-        ("carol,Carol,c@example.com,,,,,,,invite", "deliver", "Invitations by email are not available yet"),
+        ("carol,Carol,c@example.com,no,,,,,,invite", "deliver", "An invitation is to choose a console password"),
+        ("carol,Carol,c@example.com,yes,Harvest-Quartz-Beacon-3318,,,,,invite", "password", "leave password empty"),
+        ("carol,Carol,,yes,,,,,,invite", "email", "An invitation goes to the user's email address"),
     ],
 )
 def test_each_columns_rule_names_the_line_and_the_column(owner, project, ram_user, row, column, message):

@@ -17,16 +17,18 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from accounts.actors import operator_actor
-from accounts.models import PacketEmail, PolicyAttachment, RamUser
+from accounts.models import DeliveryPacket, PacketEmail, PolicyAttachment, RamUser
 from accounts.services.access_keys import issue_access_key
+from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.models import AuditEvent
-from projects.imports import report_csv, run_import, start_user_import
+from projects.imports import BATCH, report_csv, run_import, start_user_import
 from projects.models import ProjectMember, UserImport, UserImportRow
 from projects.services import create_project
 from projects.user_import import read_import
 from tests.api.test_no_secret_in_logs import _database_url
 from tests.conftest import TEST_KEYRING, signed_in
+from tests.mail import body_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "Canary-Typed-Password-7731!"
@@ -141,8 +143,11 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_and_every_row_is_done_onc
     first.wait(timeout=30)
     stopped = UserImport.objects.get(pk=job.pk)
     assert 300 <= stopped.done < 2000 and stopped.state == "running"
-    # What the dead worker did is all committed or not at all: the count matches the users that exist.
-    assert RamUser.objects.filter(account=owner.account, name__startswith="user").count() == stopped.created
+    # What the dead worker did is all committed or not at all: the rows marked created are the users that exist (the
+    # job's counters are counted from the rows once a batch, so they may lag by the batch the worker died in).
+    created_rows = UserImportRow.objects.filter(job=job, state="created")
+    assert RamUser.objects.filter(account=owner.account, name__startswith="user").count() == created_rows.count()
+    assert stopped.created <= created_rows.count() < stopped.created + BATCH
 
     second = start_worker("second")
     try:
@@ -200,3 +205,74 @@ def test_checking_again_replaces_the_earlier_check_whose_import_button_then_says
     stale = client.post(reverse("projects:start-import", args=["00000000-0000-4000-8000-000000000000"]), follow=True)
     assert "This check is no longer kept: check the file again, then import it." in stale.content.decode()
     assert not RamUser.objects.filter(name="carol").exists()
+
+
+def test_invite_rows_send_invitations_and_an_access_keys_secret_by_claim_link(owner, project, smtp):
+    text = (
+        "user_name,display_name,email,console_logon,access_key,require_mfa,deliver\n"
+        "gina,Gina,gina@example.com,yes,yes,yes,invite\n"
+        "hank,Hank,hank@example.com,yes,no,no,invite\n"
+    )
+    preview = read_import(text.encode(), owner.account)
+    assert preview.errors == []
+    job = start_user_import(
+        actor=owner.actor, preview=preview, file_name="people.csv", otp_code=owner.code(), enqueue=False
+    )
+    job = run_import(str(job.uid))
+    assert (job.created, job.failed) == (2, 0)
+    gina, hank = RamUser.objects.get(name="gina"), RamUser.objects.get(name="hank")
+    for person in (gina, hank):
+        assert not person.is_console_logon_enabled and not person.user.has_usable_password()
+    assert gina.must_bind_mfa
+    assert deliver_due_emails() == 3  # two invitations, and gina's AccessKey secret behind a claim link
+    sent = {
+        (message["To"], "/invitation/#" in body_of(message), "/claim/#" in body_of(message))
+        for message in smtp.messages
+    }
+    assert sent == {
+        ("gina@example.com", True, False),
+        ("gina@example.com", False, True),
+        ("hank@example.com", True, False),
+    }
+    report = {row["user_name"]: row for row in csv.DictReader(io.StringIO(report_csv(job)))}
+    assert report["hank"]["packet"] == str(DeliveryPacket.objects.get(ram_user=hank, is_invitation=True).pk)
+
+
+def test_a_name_taken_by_a_parallel_request_during_the_run_fails_only_its_row(owner):
+    names = [f"user{index:03d}" for index in range(BATCH + 10)]
+    text = "user_name,display_name\n" + "\n".join(f"{name},{name.title()}" for name in names)
+    preview = read_import(text.encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    late = names[BATCH + 3]  # in the second batch: taken after the first batch is written
+
+    def parallel_request(progress: UserImport) -> None:
+        if not RamUser.objects.filter(name__iexact=late).exists():
+            create_ram_users(actor=owner.actor, new_users=[NewRamUser(name=late.upper(), display_name="Meanwhile")])
+
+    job = run_import(str(job.uid), progress=parallel_request)
+    assert (job.created, job.failed) == (len(names) - 1, 1)
+    row = UserImportRow.objects.get(job=job, name=late)
+    assert row.state == "failed" and "already exists" in row.error
+    assert RamUser.objects.filter(account=owner.account, name__iexact=late).get().display_name == "Meanwhile"
+
+
+def test_a_fault_in_one_row_fails_that_row_whole_and_the_job_finishes(owner, project, monkeypatch, caplog):
+    from projects import imports
+
+    real_attach = imports.attach_policy
+
+    def faulty_attach(*, actor, ram_user, policy_name):
+        if ram_user.name == "carol":
+            raise RuntimeError("a fault of the portal's")
+        return real_attach(actor=actor, ram_user=ram_user, policy_name=policy_name)
+
+    monkeypatch.setattr(imports, "attach_policy", faulty_attach)
+    preview = read_import(file_text().encode(), owner.account)
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    job = run_import(str(job.uid))
+    assert (job.state, job.created, job.failed) == ("done", 2, 1)
+    carol = UserImportRow.objects.get(job=job, name="carol")
+    assert carol.state == "failed" and "RuntimeError" in carol.error and not carol.sealed_password
+    assert not RamUser.objects.filter(name="carol").exists()  # nothing of the row is left half made
+    assert "line 2 failed with RuntimeError" in caplog.text and CANARY not in caplog.text
+    assert run_import(str(job.uid)).failed == 1  # not tried again

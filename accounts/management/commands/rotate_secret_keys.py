@@ -2,10 +2,11 @@ from collections.abc import Iterator
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 
 from accounts.actors import operator_actor
 from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, PrimaryAccount
+from accounts.sealing import sealed_columns
 from accounts.services.packets import reseal_packet
 from portal.audit import record_event
 from portal.keyring import SecretUnreadable, keyring
@@ -16,7 +17,7 @@ BATCH = 500
 class Command(BaseCommand):
     help = (
         "Re-seals every stored secret (AccessKey secrets, authenticators' TOTP seeds, sealed delivery packets, "
-        "secrets waiting for their one-time page) "
+        "secrets waiting for their one-time page, typed passwords waiting in imports) "
         "with the newest key of "
         "PORTAL_KEYRING. Afterwards the older keys can be removed from the keyring."
     )
@@ -27,9 +28,10 @@ class Command(BaseCommand):
         resealed: dict[int, dict[str, int]] = {}
 
         def count(account_pk: int, what: str) -> None:
-            resealed.setdefault(account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0, "reveals": 0})[
-                what
-            ] += 1
+            counts = resealed.setdefault(
+                account_pk, {"access_keys": 0, "authenticators": 0, "packets": 0, "reveals": 0}
+            )
+            counts[what] = counts.get(what, 0) + 1
 
         stale = []
         for model, what in ((AccessKey, "access_keys"), (Authenticator, "authenticators"), (OneTimeReveal, "reveals")):
@@ -58,6 +60,17 @@ class Command(BaseCommand):
                         count(row.account_id, what)
                     else:
                         count(row.user.account.pk, what)
+        for column in sealed_columns():
+            stale.append(column.waiting().exclude(**{f"{column.field}__startswith": newest}))
+            for batch in _batches(stale[-1]):
+                rows = column.waiting().select_for_update(of=("self",)).filter(pk__in=batch)  # (still waiting)
+                for row in rows.annotate(sealed_for=F(column.account)):
+                    try:
+                        column.reseal(row, ring)
+                    except SecretUnreadable as error:
+                        raise CommandError(f"{row}: {error} Its batch was left as it was.") from None
+                    row.save(update_fields=[column.field])
+                    count(row.sealed_for, column.key)
         stale_packets = DeliveryPacket.objects.filter(
             (~Q(sealed_password="") & ~Q(sealed_password__startswith=newest))
             | (~Q(sealed_access_key_secret="") & ~Q(sealed_access_key_secret__startswith=newest))
@@ -81,6 +94,10 @@ class Command(BaseCommand):
                         "resealed_authenticators": resealed[account.pk]["authenticators"],
                         "resealed_packets": resealed[account.pk]["packets"],
                         "resealed_one_time_pages": resealed[account.pk]["reveals"],
+                        **{
+                            f"resealed_{column.key}": resealed[account.pk].get(column.key, 0)
+                            for column in sealed_columns()
+                        },
                         "key_version": ring.newest_version,
                     },
                 )
