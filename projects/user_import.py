@@ -1,4 +1,5 @@
-"""Reading a CSV file of people to onboard, and checking every row with Create User's rules: nothing is written.
+"""Reading a CSV file (or an .xlsx sheet) of people to onboard, and checking every row with Create User's rules:
+nothing is written.
 
 The file is read in memory and not kept. A row says who the person is (`user_name`, `display_name`, …), how they
 sign in (`console_logon`, `password`, the requirements), what they get (`access_key`, `policies`, `projects` with
@@ -8,10 +9,15 @@ into projects with roles, and accounts does not know projects.
 
 import csv
 import io
+import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
+import openpyxl
 from django.conf import settings
+from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.models import PrimaryAccount
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
@@ -34,6 +40,7 @@ COLUMNS = (
     "deliver",
 )
 REQUIRED_COLUMNS = ("user_name", "display_name")
+XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx file is a ZIP archive; CSV text never starts so
 DELIVERY = ("show", "seal", "email", "invite")
 YES = {"yes", "y", "true", "1"}
 NO = {"no", "n", "false", "0"}
@@ -135,49 +142,96 @@ def _yes_no(value: str, line: int, column: str, errors: list[RowError], *, defau
     return default
 
 
-def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
-    """Every row of the file checked against Create User's rules, the policies and the account's projects and
-    roles; errors by line and column. Nothing is written."""
-    preview = ImportPreview()
+class _Unreadable(Exception):
+    def __init__(self, line: int, message: str):
+        self.line, self.message = line, message
+        super().__init__(message)
+
+
+def _csv_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The file's lines as cells, with their line numbers; the header first."""
     try:
         text = decode(content)
     except ValueError as error:
-        preview.errors.append(RowError(1, "", str(error)))
-        return preview
+        raise _Unreadable(1, str(error)) from None
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
     try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        preview.errors.append(RowError(1, "", "The file is empty: it needs a header line and a row per person."))
-        return preview
-    except csv.Error as error:
-        preview.errors.append(RowError(1, "", f"The header line cannot be read as CSV: {error}."))
-        return preview
-    unknown = [name for name in header if name not in COLUMNS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    repeated = sorted(name for name, count in Counter(header).items() if count > 1)
-    for problem, names in (("Unknown column", unknown), ("Missing column", missing), ("Repeated column", repeated)):
-        if names:
-            preview.errors.append(RowError(1, "", f"{problem}{'s' if len(names) > 1 else ''}: {', '.join(names)}."))
-    if preview.errors:
-        return preview
-    projects = {name.lower(): name for name in account.projects.values_list("name", flat=True)}
-    limit = settings.PORTAL_MAX_IMPORT_ROWS
-    try:
         for cells in reader:
-            line = reader.line_num
+            yield reader.line_num, cells
+    except csv.Error as error:
+        where = "The header line" if reader.line_num <= 1 else "The file"
+        raise _Unreadable(reader.line_num, f"{where} cannot be read as CSV here: {error}.") from None
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the CSV file would have it: numbers without a trailing .0 (a phone number typed as a
+    number), booleans as yes/no, dates in ISO form, empty cells empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_lines(content: bytes) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows as cells, numbered as the spreadsheet numbers them. (Formulas give their saved values;
+    defusedxml, installed beside openpyxl, guards its XML parsing.)"""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as error:
+        name = type(error).__name__
+        raise _Unreadable(1, f"The file cannot be read as an .xlsx sheet ({name}). Save it again.") from None
+    try:
+        for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(value) for value in row]
+    finally:
+        book.close()
+
+
+def is_xlsx(content: bytes) -> bool:
+    return content.startswith(XLSX_MAGIC)
+
+
+def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
+    """Every row of the file (CSV, or an .xlsx sheet's first sheet) checked against Create User's rules, the policies
+    and the account's projects and roles; errors by line and column. Nothing is written."""
+    preview = ImportPreview()
+    lines = _xlsx_lines(content) if is_xlsx(content) else _csv_lines(content)
+    try:
+        first = next(lines, None)
+        if first is None:
+            preview.errors.append(RowError(1, "", "The file is empty: it needs a header line and a row per person."))
+            return preview
+        header = [name.strip().lower() for name in first[1]]
+        while header and not header[-1]:
+            header.pop()  # a sheet's empty columns at the right
+        unknown = [name for name in header if name not in COLUMNS]
+        missing = [name for name in REQUIRED_COLUMNS if name not in header]
+        repeated = sorted(name for name, count in Counter(header).items() if count > 1)
+        for problem, names in (("Unknown column", unknown), ("Missing column", missing), ("Repeated column", repeated)):
+            if names:
+                preview.errors.append(RowError(1, "", f"{problem}{'s' if len(names) > 1 else ''}: {', '.join(names)}."))
+        if preview.errors:
+            return preview
+        projects = {name.lower(): name for name in account.projects.values_list("name", flat=True)}
+        limit = settings.PORTAL_MAX_IMPORT_ROWS
+        for line, cells in lines:
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line
             if len(preview.rows) >= limit:
                 preview.errors.append(RowError(line, "", f"A file may hold at most {limit:,} people: split it."))
                 break
-            if len(cells) > len(header):
+            if any(cell.strip() for cell in cells[len(header) :]):
                 preview.errors.append(RowError(line, "", f"{len(cells)} cells where the header has {len(header)}."))
             values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
             preview.rows.append(_row(values, line, projects, preview.errors))
-    except csv.Error as error:
-        preview.errors.append(RowError(reader.line_num, "", f"The file cannot be read as CSV here: {error}."))
+    except _Unreadable as unreadable:
+        preview.errors.append(RowError(unreadable.line, "", unreadable.message))
     if not preview.rows and not preview.errors:
         preview.errors.append(RowError(1, "", "The file has a header but no one to import."))
     problems, _ = new_user_problems(account, [row.new for row in preview.rows])

@@ -125,11 +125,16 @@ def profile_problems(
 
 
 def new_user_problems(
-    account: PrimaryAccount, new_users: Sequence[NewRamUser], *, policy: PasswordPolicy | None = None
+    account: PrimaryAccount,
+    new_users: Sequence[NewRamUser],
+    *,
+    policy: PasswordPolicy | None = None,
+    look_up_names: bool = True,
 ) -> tuple[dict[int, dict[str, list[str]]], frozenset[int]]:
     """Create User's rules for each new user, by position: the profile, the password policy (the account's, or
-    `policy` read just before), a name repeated in the request or taken in the account (ignoring case). Also the
-    positions whose name is taken. Nothing is written."""
+    `policy` read just before), a name repeated in the request or taken in the account (ignoring case; not looked up
+    without `look_up_names`, where the caller lets the unique constraint say it). Also the positions whose name is
+    taken. Nothing is written."""
     policy = policy or policy_for(account)
     row_errors: dict[int, dict[str, list[str]]] = {}
     seen: set[str] = set()
@@ -164,7 +169,7 @@ def new_user_problems(
         if problems:
             row_errors[index] = problems
     taken: set[str] = set()
-    names = sorted(seen)
+    names = sorted(seen) if look_up_names else []
     for start in range(0, len(names), 500):  # an IN list of at most 500 names per query (SQLite's variable limit)
         taken.update(
             RamUser.objects.for_account(account)
@@ -241,16 +246,21 @@ def create_ram_user(
 ) -> CreatedRamUser:
     """One user, checked with Create User's rules and created in one transaction with its audit event: the import
     job's step, with the password hashed ahead (`hashed`) where it has one, and the account's password policy as the
-    job read it (`policy`). Its AccessKey needs no code here: whoever started the job gave one (projects.imports)."""
+    job read it (`policy`). Its AccessKey needs no code here: whoever started the job gave one (projects.imports).
+
+    Made for many calls in a row: a name taken is left to the unique constraint (no look-up first), and the work
+    runs in the caller's transaction without a savepoint of its own, so a caller inside one must roll back to its own
+    savepoint when this raises (the import does, once a row)."""
     ensure_can_write_ram(actor)
-    row_errors, _ = new_user_problems(actor.account, [new], policy=policy)
+    row_errors, _ = new_user_problems(actor.account, [new], policy=policy, look_up_names=False)
     if row_errors:
         raise ValidationError({field: messages for field, messages in row_errors[0].items()})
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             return _create_one(actor, new, hashed)
     except IntegrityError:
-        raise ValidationError({"name": ["A RAM user with this name was created meanwhile."]}) from None
+        taken = "A RAM user with this name already exists: it was created meanwhile."
+        raise ValidationError({"name": [taken]}) from None
 
 
 def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None) -> CreatedRamUser:

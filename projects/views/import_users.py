@@ -20,7 +20,10 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # 10,000 people in far less
 
 
 class ImportFileForm(forms.Form):
-    file = forms.FileField(label="CSV file (UTF-8, comma- or semicolon-separated)")
+    file = forms.FileField(
+        label="CSV file (UTF-8, comma- or semicolon-separated) or .xlsx sheet",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,.xlsx"}),
+    )
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]

@@ -1,6 +1,9 @@
 """Import Users, the preview: every row checked with Create User's rules, errors by line and column, nothing
 written; the same from the operator's command."""
 
+import io
+
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
@@ -156,3 +159,58 @@ def test_the_command_checks_a_file_and_fails_on_errors(owner, tmp_path, capsys):
     with pytest.raises(CommandError, match=r"1 errors on 1 lines: nothing written\."):
         call_command("import_users", "--account", owner.account.account_id, str(bad), "--dry-run")
     assert "bad.csv: line 2, email: Enter a valid email address." in capsys.readouterr().err
+
+
+def xlsx_of(rows: list[list[object]]) -> bytes:
+    """An .xlsx file as a spreadsheet program saves it (openpyxl writes the same format)."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_sheet_reads_as_its_csv_would_with_numbers_and_booleans_as_typed(owner, project):
+    content = xlsx_of(
+        [
+            ["User_Name", "display_name", "mobile_phone", "console_logon", "projects", None],
+            ["carol", "张伟（数据平台）", 8613800138000, True, "sales_dw:role_project_dev", None],
+            [None, None, None, None, None, None],  # a blank row
+            ["dave", "Dave", None, False, None, None],
+        ]
+    )
+    before = database_state()
+    preview = read_import(content, owner.account)
+    assert preview.errors == []
+    carol, dave = preview.rows
+    assert (carol.line, carol.new.display_name, carol.new.mobile_phone) == (2, "张伟（数据平台）", "8613800138000")
+    assert carol.new.console_logon and not dave.new.console_logon and dave.line == 4
+    assert carol.projects == (("sales_dw", ("role_project_dev",)),)
+    assert database_state() == before
+
+
+def test_an_xlsx_sheet_gets_the_same_errors_by_line_and_column(owner):
+    content = xlsx_of([["user_name", "display_name", "email"], ["carol", "Carol", "not-an-email"], ["bad name!", "X"]])
+    found = [(error.line, error.column) for error in read_import(content, owner.account).errors]
+    assert found == [(2, "email"), (3, "user_name")]
+    unknown = read_import(xlsx_of([["user_name", "display_name", "shoe_size"]]), owner.account).errors
+    assert [error.message for error in unknown] == ["Unknown column: shoe_size."]
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 not really a zip", b"PK\x03\x04" + bytes(range(256)) * 4])
+def test_a_damaged_xlsx_file_is_a_clear_error_on_line_1(owner, content):
+    [error] = read_import(content, owner.account).errors
+    assert error.line == 1 and "cannot be read as an .xlsx sheet" in error.message
+
+
+def test_the_page_takes_an_xlsx_upload(owner):
+    client = signed_in(owner)
+    upload = SimpleUploadedFile(
+        "people.xlsx",
+        xlsx_of([["user_name", "display_name"], ["carol", "Carol"]]),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response = client.post(reverse("projects:import-users"), {"file": upload})
+    assert response.status_code == 200 and "No errors" in response.content.decode()

@@ -3,6 +3,7 @@ stopped worker resumed by another, typed passwords never kept in clear or report
 
 import csv
 import io
+import logging
 import os
 import signal
 import subprocess
@@ -53,7 +54,10 @@ def file_text() -> str:
     )
 
 
-def test_the_command_imports_the_valid_rows_reports_each_line_and_keeps_no_password(owner, project, tmp_path, settings):
+def test_the_command_imports_the_valid_rows_reports_each_line_and_keeps_no_password(
+    owner, project, tmp_path, settings, caplog
+):
+    caplog.set_level(logging.DEBUG)  # every log line of the run, whatever its logger
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     source = tmp_path / "people.csv"
     source.write_text(file_text(), encoding="utf-8")
@@ -84,6 +88,7 @@ def test_the_command_imports_the_valid_rows_reports_each_line_and_keeps_no_passw
         str(list(UserImportRow.objects.values())),
         str(list(AuditEvent.objects.values())),
         str(list(DBTaskResult.objects.values())),
+        caplog.text,
     ):
         assert CANARY not in where
 
@@ -96,7 +101,9 @@ def test_a_name_taken_meanwhile_fails_its_row_and_the_others_go_in(owner, projec
     assert (job.created, job.failed) == (2, 1)
     dave = UserImportRow.objects.get(job=job, name="dave")
     assert dave.state == "failed" and "already exists" in dave.error
-    assert "3,dave,failed,A RAM user with this name already exists." in report_csv(job).replace("\r", "")
+    assert "3,dave,failed,A RAM user with this name already exists: it was created meanwhile.," in report_csv(
+        job
+    ).replace("\r", "")
     assert RamUser.objects.filter(account=owner.account, name__iexact="dave").count() == 1
 
 
@@ -111,7 +118,11 @@ def test_running_a_job_again_does_nothing_twice(owner, project):
 
 
 def test_a_worker_killed_mid_job_is_resumed_by_another_and_every_row_is_done_once(transactional_db, owner, tmp_path):
-    lines = ["user_name,display_name"] + [f"user{index:05d},Person {index}" for index in range(2000)]
+    # Every 100th person signs in with a typed password: the canary, looked for in the workers' logs at the end.
+    lines = ["user_name,display_name,console_logon,password"] + [
+        f"user{index:05d},Person {index},yes,{CANARY}" if index % 100 == 0 else f"user{index:05d},Person {index},no,"
+        for index in range(2000)
+    ]
     preview = read_import("\n".join(lines).encode(), owner.account)
     job = start_user_import(actor=owner.actor, preview=preview, file_name="big.csv")  # enqueued for a worker
     env = os.environ | {
@@ -122,6 +133,7 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_and_every_row_is_done_onc
         "PORTAL_DEMO": "true",
         "PORTAL_IMPORT_STALLED_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "DEBUG",  # everything the worker would ever log
     }
 
     def start_worker(name: str) -> subprocess.Popen:
@@ -161,6 +173,15 @@ def test_a_worker_killed_mid_job_is_resumed_by_another_and_every_row_is_done_onc
     assert len(names) == len(set(names)) == 2000
     assert AuditEvent.objects.filter(action="ram_user.create").count() == 2000
     assert not UserImportRow.objects.filter(job=finished).exclude(state="created").exists()
+    assert RamUser.objects.get(account=owner.account, name="user01900").user.check_password(CANARY)
+    for where in (
+        (tmp_path / "first.log").read_text(),
+        (tmp_path / "second.log").read_text(),
+        str(list(UserImportRow.objects.values())),
+        str(list(DBTaskResult.objects.values())),
+        str(list(AuditEvent.objects.values())),
+    ):
+        assert CANARY not in where
 
 
 def test_the_page_checks_keeps_the_good_rows_starts_once_and_shows_progress_and_report(owner, project):
