@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON_FOR_VENV := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test check lint format setup browser fonts
+.PHONY: run serve test check lint format setup browser fonts
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.12 or newer is needed (python3.12 or pyenv)."; exit 1; }
@@ -23,11 +23,12 @@ fonts:
 		echo "Installing Debian's DejaVu and Noto CJK fonts for the PDF delivery sheets…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core fonts-noto-cjk >/dev/null; }
 
-# The browser tests' Chromium, and poppler's pdftotext, which reads the PDF sheets back as a PDF viewer does.
+# The browser tests' Chromium, poppler's pdftotext, which reads the PDF sheets back as a PDF viewer does, and nginx
+# with openssl for the TLS proxy test (deploy/nginx.conf in front of `make serve`).
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
-		echo "Installing Debian's Chromium and poppler-utils for the tests…"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
+		echo "Installing Debian's Chromium, poppler-utils, nginx and openssl for the tests…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core nginx-light openssl >/dev/null; }
 
 # The demo's address, on this machine only: `make run DEMO_PORT=8001` serves it on another port (logon links follow).
 DEMO_PORT ?= 8000
@@ -44,6 +45,10 @@ run: setup
 	@$(DEMO) $(PY) manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO) $(PY) manage.py runserver $(DEMO_ADDRESS)
+
+# Production on this machine: gunicorn and the background worker(s), with settings from the environment (README).
+serve: setup
+	@deploy/serve
 
 test: setup browser
 	DJANGO_ALLOW_ASYNC_UNSAFE=true DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)

@@ -1,9 +1,11 @@
 """Gates for views, and the Actor a request acts as."""
 
+import ipaddress
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -28,8 +30,30 @@ type SignedInView[**P, R: HttpResponseBase] = Callable[Concatenate[SignedInReque
 
 
 def client_ip(request: HttpRequest) -> str:
-    address: str | None = request.META.get("REMOTE_ADDR")
-    return address or "0.0.0.0"
+    """The client's address: the peer's, or behind a TLS proxy (BEHIND_TLS_PROXY) the one the proxy saw. The proxy's
+    X-Forwarded-For counts only when the peer is a trusted proxy, and is read from the right: the last address that
+    is not a trusted proxy is the client (whatever a client wrote to the left of it is its own claim)."""
+    address = str(request.META.get("REMOTE_ADDR") or "0.0.0.0")
+    if not settings.BEHIND_TLS_PROXY or not _is_trusted_proxy(address):
+        return address
+    forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    for listed in reversed(forwarded.split(",")):
+        hop = listed.strip()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return address  # a malformed header: the peer is all that is known
+        if not _is_trusted_proxy(hop):
+            return hop
+    return address
+
+
+def _is_trusted_proxy(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in settings.TRUSTED_PROXIES)
 
 
 def request_origin(request: HttpRequest) -> Origin:

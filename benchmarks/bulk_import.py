@@ -2,11 +2,11 @@
 the time that hashing their passwords alone takes on this machine's cores (target: at most 1.2 times), and users
 per second against Keycloak's REST API (about 2.8 per second).
 
-    .venv/bin/python benchmarks/bulk_import.py [--users 10000]
+    .venv/bin/python benchmarks/bulk_import.py [--users 10000] [--database sqlite|postgres]
 
 Both are measured in this run, on this machine: first the baseline (Argon2id hashes of the same number of
 passwords on a thread pool as wide as the machine: Argon2 releases the GIL), then the import job on a fresh
-account (set DATABASE_URL for PostgreSQL).
+account (`--database postgres` for PostgreSQL).
 """
 
 import argparse

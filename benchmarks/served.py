@@ -1,5 +1,8 @@
-"""What the benchmarks share: a throwaway, production-like portal (DEBUG off, its own SQLite database and
-keyring) set up in this process and served over loopback by one single-threaded process (one core)."""
+"""What the benchmarks share: a throwaway, production-like portal (DEBUG off, its own keyring) set up in this process
+and served over loopback by the production server, gunicorn, with one sync worker (one core).
+
+Every benchmark takes `--database sqlite` (the default: a fresh SQLite file) or `--database postgres` (the database
+named by BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/bench, which is migrated and kept)."""
 
 import base64
 import os
@@ -15,6 +18,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def _database_option() -> str:
+    """`--database sqlite|postgres`, taken out of sys.argv before the benchmark's own arguments are parsed."""
+    if "--database" not in sys.argv:
+        return "sqlite"
+    at = sys.argv.index("--database")
+    choice = sys.argv[at + 1] if at + 1 < len(sys.argv) else ""
+    if choice not in ("sqlite", "postgres"):
+        raise SystemExit("--database takes sqlite or postgres")
+    del sys.argv[at : at + 2]
+    return choice
+
+
+DATABASE = _database_option()
 _scratch = Path(tempfile.mkdtemp(prefix="portal-bench-"))
 ENVIRONMENT = {
     "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -26,7 +44,13 @@ ENVIRONMENT = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
     "SECURE_HSTS_SECONDS": "0",
+    "WEB_WORKERS": "1",
+    "CONTROL_SOCKET": "off",
 }
+if DATABASE == "postgres":
+    ENVIRONMENT["DATABASE_URL"] = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench")
+elif "DATABASE_URL" in os.environ:
+    ENVIRONMENT["DATABASE_URL"] = os.environ["DATABASE_URL"]  # (as before --database: an explicit URL is kept)
 
 
 def setup() -> None:
@@ -48,12 +72,12 @@ def _free_port() -> int:
 
 @contextmanager
 def served():
-    """The portal's base URL while a single-threaded server (one core) serves it."""
+    """The portal's base URL while gunicorn serves it with one sync worker (one core), as `make serve` runs it."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--nothreading", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "portal.wsgi:application"],
         cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT},
+        env={**os.environ, **ENVIRONMENT, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

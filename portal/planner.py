@@ -8,6 +8,7 @@ would answer (the Users table at 100,000 users). The worker refreshes them now a
 import time
 
 from django.db import connection
+from django.db.models import Model
 
 EVERY_SECONDS = 3600.0
 _last_refresh: float | None = None
@@ -25,3 +26,12 @@ def refresh_planner_statistics(*, force: bool = False) -> bool:
         cursor.execute("ANALYZE")
     _last_refresh = now
     return True
+
+
+def analyze_after_bulk_load(*models: type[Model]) -> None:
+    """Fresh statistics for the tables a bulk load (an import) has just filled, on either database: PostgreSQL's
+    autovacuum would come to them later, and until then its planner, taking an account's users as few, can filter
+    all of them where the (account, lower(name)) unique index would find one (issue 15)."""
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}" if connection.vendor == "postgresql" else "ANALYZE")

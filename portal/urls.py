@@ -1,9 +1,10 @@
 from django.urls import include, path
 
-from portal.views import healthz
+from portal.views import healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("", include("accounts.urls")),
     path("", include("projects.urls")),
 ]

@@ -26,7 +26,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket, PasswordPolicy
+from accounts.models import AccessKey, DeliveryPacket, PasswordPolicy, PolicyAttachment, RamUser, User
 from accounts.passwords import policy_for
 from accounts.permissions import ensure_can_write_ram
 from accounts.services.bulk import refusal_text
@@ -36,6 +36,7 @@ from accounts.services.policies import attach_policy
 from accounts.services.ram_users import HashedPassword, NewRamUser, create_ram_user, hash_console_password
 from portal.audit import Origin, record_event
 from portal.keyring import keyring
+from portal.planner import analyze_after_bulk_load
 from projects.models import Project, UserImport, UserImportRow
 from projects.services import add_member
 from projects.user_import import ImportPreview, ImportRow
@@ -44,6 +45,7 @@ State = UserImport.State
 RowState = UserImportRow.State
 BATCH = 50  # rows between two updates of the job's progress
 ROWS_PER_TRANSACTION = 10
+ANALYZE_AFTER_ROWS = 100  # an import of at least this many users refreshes the planner's statistics
 UNEXPECTED = "The portal could not create this row ({error}); the error is in its log. Import it again later."
 log = logging.getLogger(__name__)
 
@@ -332,6 +334,7 @@ def _create(run: _Run, row: UserImportRow, new: NewRamUser, hashed: HashedPasswo
 
 def _finish(job: UserImport, actor: Actor) -> UserImport:
     _count_progress(job)
+    analyzed = False
     with transaction.atomic():
         finished = UserImport.objects.select_for_update().get(pk=job.pk)
         if finished.state != State.DONE and not finished.rows.filter(state=RowState.PENDING).exists():
@@ -343,6 +346,10 @@ def _finish(job: UserImport, actor: Actor) -> UserImport:
                 target=finished.account.principal,
                 details={"import": str(finished.uid), "created": finished.created, "failed": finished.failed},
             )
+            analyzed = finished.created >= ANALYZE_AFTER_ROWS
+    if analyzed:
+        # The planner learns that the account now has many users before the next signed call looks one up by name.
+        analyze_after_bulk_load(RamUser, User, AccessKey, PolicyAttachment, DeliveryPacket)
     return finished
 
 

@@ -52,6 +52,7 @@ PUBLIC = {
     "accounts:claim-shown",  # its one-time page, in the browser that pressed "Reveal" (any other: 404)
     "accounts:invitation",  # the invited person, by link: a POST with its code chooses a password
     "healthz",  # a no-op for load balancers
+    "readyz",  # the readiness probe (database, keyring), for the orchestrator
     "projects:odps-authorization",  # MaxCompute security commands, signed with an AccessKey
     "projects:odps-not-offered",  # the rest of the MaxCompute endpoint: an XML 404 (pyodps asks, then goes on)
 }
@@ -185,6 +186,7 @@ PUBLIC_ANSWERS = {
     "accounts:claim-shown": (404, None),
     "accounts:invitation": (200, None),  # the page with "Continue"; nothing is spent by opening it
     "healthz": (200, None),  # the page with "Reveal"; only a POST with a valid code reveals anything
+    "readyz": (200, None),  # the readiness probe: says whether the database and the keyring work, nothing more
     "projects:odps-authorization": (405, None),  # commands come by POST, signed
     "projects:odps-not-offered": (404, None),
 }
