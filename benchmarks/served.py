@@ -61,6 +61,8 @@ def setup() -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    if DATABASE == "postgres":
+        call_command("flush", interactive=False, verbosity=0)  # the bench database: a fresh start each run
     call_command("collectstatic", interactive=False, verbosity=0)
 
 

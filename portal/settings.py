@@ -150,6 +150,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # after its fifth run): PostgreSQL then plans the signed API's few statements once per connection rather than at
     # every call, where planning took ten times as long as running them (benchmarks/signed_api.py).
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool("DB_SERVER_SIDE_BINDING", True)
+    # Django leaves psycopg's prepared statements off (for poolers like PgBouncer in transaction mode): on here, with
+    # connections kept (DB_CONN_MAX_AGE); DB_PREPARE_THRESHOLD=0 turns them off behind such a pooler.
+    _prepare = env_int("DB_PREPARE_THRESHOLD", 5)
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = _prepare or None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
