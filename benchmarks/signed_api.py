@@ -17,7 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from served import report_rounds, served, setup
+from served import fresh_statistics, report_rounds, served, setup
 
 setup()
 
@@ -80,6 +80,7 @@ def main() -> None:
     create_ram_users(actor=actor, new_users=[NewRamUser(name="alice", display_name="Alice")])
     issued = issue_access_key(actor=actor, holder=account.owner, otp_code=None)
     key_id, secret = issued.access_key.access_key_id, issued.secret
+    fresh_statistics()
 
     with served() as base:
         host = base.removeprefix("http://")
