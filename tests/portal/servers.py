@@ -30,6 +30,9 @@ SETTINGS = (
 )
 
 
+SERVERS_SECRET_KEY = "serve-test-" + "k" * 50
+
+
 def clean_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name not in SETTINGS}
 
@@ -69,7 +72,7 @@ def served(tmp_path: Path, **settings: str) -> Iterator[Served]:
     """`deploy/serve` on the test database until the block ends, then SIGTERM; its output in tmp_path/serve.log."""
     port = _free_port()
     env = clean_environment() | {
-        "SECRET_KEY": "serve-test-" + "k" * 50,
+        "SECRET_KEY": SERVERS_SECRET_KEY,
         "ALLOWED_HOSTS": "127.0.0.1",
         "PORTAL_KEYRING": TEST_KEYRING,
         "DATABASE_URL": _database_url(),
