@@ -105,12 +105,39 @@ def development_server(tmp_path):
         server.wait(timeout=10)
 
 
+@pytest.fixture
+def production_server(tmp_path, transactional_db):
+    """`make serve` (gunicorn and a background worker) on the test database, logging everything (LOG_LEVEL=DEBUG)."""
+    from tests.portal.servers import served
+
+    with served(tmp_path, SECURE_SSL_REDIRECT="false", LOG_LEVEL="DEBUG") as server:
+
+        class Served:
+            url = server.url
+
+            @staticmethod
+            def log() -> str:
+                return server.log.read_text()
+
+        yield Served
+
+
 def test_passwords_sent_through_the_sdks_are_not_in_the_development_servers_log(owner, development_server):
+    send_passwords_through_the_sdks(owner, development_server)
+
+
+def test_passwords_sent_through_the_sdks_are_not_in_the_production_servers_logs(owner, production_server):
+    send_passwords_through_the_sdks(owner, production_server)
+
+
+def send_passwords_through_the_sdks(owner, server) -> None:
+    """Every way the SDKs send a password (ACS3, v2 and the legacy SDK; create, update, change), then the server's
+    whole output: each request line is logged, and no password is in it."""
     alice = make_ram_user(owner, "alice")
     planted = {name: canary(name) for name in ("create", "update-acs3", "update-v2", "update-legacy", "new")}
     owner_id, owner_secret = issue_key(owner)
-    acs3 = ram_client(development_server, owner_id, owner_secret)
-    v2 = ram_client(development_server, owner_id, owner_secret, signature_algorithm="v2")
+    acs3 = ram_client(server, owner_id, owner_secret)
+    v2 = ram_client(server, owner_id, owner_secret, signature_algorithm="v2")
 
     acs3.create_user(ram.CreateUserRequest(user_name="bob", display_name="Bob"))
     acs3.create_login_profile(ram.CreateLoginProfileRequest(user_name="bob", password=planted["create"]))
@@ -118,19 +145,19 @@ def test_passwords_sent_through_the_sdks_are_not_in_the_development_servers_log(
     v2.update_login_profile(ram.UpdateLoginProfileRequest(user_name="bob", password=planted["update-v2"]))
 
     legacy = AcsClient(owner_id, owner_secret, "cn-hangzhou")
-    legacy.add_endpoint("cn-hangzhou", "Ram", development_server.url.removeprefix("http://"))
+    legacy.add_endpoint("cn-hangzhou", "Ram", server.url.removeprefix("http://"))
     request = UpdateLoginProfileRequest()
     request.set_protocol_type("http")
     request.set_UserName("bob")
     request.set_Password(planted["update-legacy"])
     legacy.do_action_with_exception(request)
 
-    alice_client = ram_client(development_server, *issue_key(alice))
+    alice_client = ram_client(server, *issue_key(alice))
     alice_client.change_password(ram.ChangePasswordRequest(old_password=alice.password, new_password=planted["new"]))
     alice.user.refresh_from_db()
     assert alice.user.check_password(planted["new"])  # the calls really happened
 
-    log = development_server.log()
+    log = server.log()
     assert log.count('"POST /?') == 6, log  # every call's request line is in the log, its secrets redacted
     assert log.count(f"&Password={REDACTED}") + log.count(f"?Password={REDACTED}") == 4, log
     assert f"NewPassword={REDACTED}" in log and f"OldPassword={REDACTED}" in log, log
