@@ -1,7 +1,8 @@
 """Several app servers and workers on one database (issue 15, item 3): two `make serve` instances (each gunicorn
 with two workers and a background worker) driven in parallel. A nonce is accepted once across both; the AccessKey
-limit holds when one user's requests land on different servers; a session made on one is good on the other; the
-sign-in lock counts attempts on both; two mail workers send each packet email exactly once."""
+limit holds when one user's requests land on different servers; a one-time code sent to both at once is accepted
+once; a session made on one is good on the other; the sign-in lock counts attempts on both; two mail workers send
+each packet email exactly once."""
 
 import html
 import json
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from accounts.actors import operator_actor
 from accounts.models import AccessKey, DeliveryPacket, PacketEmail
@@ -69,6 +71,41 @@ def wrong_sign_in(base: str, account) -> str:
         return response.read().decode()
 
 
+class Browser:
+    """A browser of one server: its cookies (Secure ones too: the test servers speak plain HTTP), no redirects."""
+
+    def __init__(self, base: str):
+        self.base, self.cookies = base, {}
+
+    def open(self, path: str, form: dict | None = None) -> tuple[int, str, str]:
+        """(status, Location, body) of a GET, or of a POST of `form` with the page's CSRF token."""
+        if form is not None:
+            form = {"csrfmiddlewaretoken": self.token, **form}
+        request = urllib.request.Request(
+            self.base + path,
+            data=urllib.parse.urlencode(form).encode() if form is not None else None,
+            headers={"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())},
+        )
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        try:
+            response = urllib.request.build_opener(NoRedirect).open(request, timeout=20)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = header.split(";")[0].partition("=")
+                self.cookies[name] = value
+            body = response.read().decode()
+            found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+            if found:
+                self.token = found.group(1)
+            return response.status, response.headers.get("Location", ""), body
+
+
 def test_two_servers_and_two_workers_share_what_must_hold_across_processes(tmp_path, owner, ram_user, smtp, settings):
     operator = operator_actor(owner.account)
     owner_key = issue_access_key(actor=operator, holder=owner.user, otp_code=None)
@@ -117,6 +154,24 @@ def test_two_servers_and_two_workers_share_what_must_hold_across_processes(tmp_p
             answers = list(pool.map(lambda i: wrong_sign_in(servers[i % 2], owner.account), range(8)))
         assert sum("sign-in from here is locked" in answer for answer in answers) == 3, answers
         assert sum(html.escape(SIGN_IN_REFUSED) in answer for answer in answers) == 5
+
+        # The owner signs in on both servers at once and both reach the code step; one TOTP code, sent to both at
+        # the same moment, lets in one of them only.
+        browsers = [Browser(base) for base in servers]
+        for browser in browsers:
+            browser.open(reverse("accounts:owner-sign-in"))
+            status, location, _ = browser.open(
+                reverse("accounts:owner-sign-in"), {"email": owner.user.email, "password": owner.password}
+            )
+            assert (status, location) == (302, reverse("accounts:sign-in-verify"))
+            browser.open(location)
+        code = owner.code()
+        with ThreadPoolExecutor(2) as pool:
+            verified = list(
+                pool.map(lambda b: b.open(reverse("accounts:sign-in-verify"), {"otp_code": code}), browsers)
+            )
+        assert sorted(status for status, _, _ in verified) == [200, 302], [v[:2] for v in verified]
+        assert any("already been used" in body for _, _, body in verified)
 
         # Twenty packet emails queued; both background workers drain the outbox; each message is sent once.
         created = create_ram_users(
