@@ -52,13 +52,15 @@ class Served:
         return [int(pid) for pid in found.stdout.split()]
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers to look at, not to follow."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def get(url: str, **kwargs: object) -> tuple[int, str]:
     """GET without following redirects: (status, body)."""
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
     opener = urllib.request.build_opener(NoRedirect, *kwargs.get("handlers", ()))
     try:
         with opener.open(url, timeout=10) as response:

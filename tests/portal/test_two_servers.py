@@ -26,7 +26,7 @@ from accounts.services.packets import email_delivery_packet
 from accounts.services.password_step import SIGN_IN_REFUSED
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.signing import rpc_signature
-from tests.portal.servers import SERVERS_SECRET_KEY, served
+from tests.portal.servers import SERVERS_SECRET_KEY, NoRedirect, served
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -86,10 +86,6 @@ class Browser:
             data=urllib.parse.urlencode(form).encode() if form is not None else None,
             headers={"Cookie": "; ".join(f"{name}={value}" for name, value in self.cookies.items())},
         )
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
 
         try:
             response = urllib.request.build_opener(NoRedirect).open(request, timeout=20)

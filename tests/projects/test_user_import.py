@@ -9,21 +9,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.actors import operator_actor
-from accounts.services.access_keys import issue_access_key
-from projects.services import create_project
 from projects.user_import import COLUMNS, read_import, template_csv
 from tests.conftest import signed_in
 from tests.db_state import database_state
 
 HEADER = "user_name,display_name,email,console_logon,password,require_mfa,access_key,policies,projects,deliver"
-
-
-@pytest.fixture
-def project(owner):
-    operator = operator_actor(owner.account)
-    issue_access_key(actor=operator, holder=owner.user, otp_code=None)
-    return create_project(actor=operator, name="sales_dw")
 
 
 def errors_of(owner, text: str, encoding: str = "utf-8") -> list[tuple[int, str, str]]:

@@ -17,15 +17,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from accounts.actors import operator_actor
 from accounts.models import DeliveryPacket, PacketEmail, PolicyAttachment, RamUser
-from accounts.services.access_keys import issue_access_key
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.models import AuditEvent
 from projects.imports import BATCH, report_csv, run_import, start_user_import
 from projects.models import ProjectMember, UserImport, UserImportRow
-from projects.services import create_project
 from projects.user_import import read_import
 from tests.api.test_no_secret_in_logs import _database_url
 from tests.conftest import TEST_KEYRING, signed_in
@@ -33,13 +30,6 @@ from tests.mail import body_of
 
 ROOT = Path(__file__).resolve().parents[2]
 CANARY = "Canary-Typed-Password-7731!"
-
-
-@pytest.fixture
-def project(owner):
-    operator = operator_actor(owner.account)
-    issue_access_key(actor=operator, holder=owner.user, otp_code=None)
-    return create_project(actor=operator, name="sales_dw")
 
 
 def file_text() -> str:
