@@ -2,7 +2,8 @@
 and served over loopback by the production server, gunicorn, with one sync worker (one core).
 
 Every benchmark takes `--database sqlite` (the default: a fresh SQLite file) or `--database postgres` (the database
-named by BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/bench, which is migrated and kept)."""
+named by BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/bench, created if missing, migrated and
+flushed each run)."""
 
 import base64
 import os
@@ -53,12 +54,29 @@ elif "DATABASE_URL" in os.environ:
     ENVIRONMENT["DATABASE_URL"] = os.environ["DATABASE_URL"]  # (as before --database: an explicit URL is kept)
 
 
+def _create_postgres_database() -> None:
+    """The bench database created on a server that does not have it yet (through its `postgres` database)."""
+    import psycopg
+    from psycopg import sql
+
+    url = ENVIRONMENT["DATABASE_URL"]
+    name = url.rpartition("/")[2].split("?")[0]
+    try:
+        psycopg.connect(url).close()
+    except psycopg.OperationalError:
+        with psycopg.connect(url.rpartition("/")[0] + "/postgres", autocommit=True) as server:
+            server.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def setup() -> None:
-    """Django configured with ENVIRONMENT, the database migrated and the static files collected."""
+    """Django configured with ENVIRONMENT, the database created (PostgreSQL) and migrated, the static files
+    collected."""
     os.environ.update(ENVIRONMENT)
     import django
     from django.core.management import call_command
 
+    if DATABASE == "postgres":
+        _create_postgres_database()
     django.setup()
     call_command("migrate", verbosity=0)
     if DATABASE == "postgres":

@@ -20,6 +20,8 @@ from django.db.models import Field, Model
 from django.db.models.expressions import Col
 from django.db.models.fields.mixins import FieldCacheMixin
 
+from portal import libpq
+
 # A row's parameters, as the driver takes them.
 Params = Sequence[object]
 # What a statement's builder is given: `columns(Model, alias)` and `table(Model)`.
@@ -80,21 +82,33 @@ def statement(build: Callable[[Columns, Table], str]) -> Callable[[], str]:
     return sql
 
 
-def _run(connection: BaseDatabaseWrapper, sql: str, params: Params) -> Cursor:
+def _checked(connection: BaseDatabaseWrapper) -> None:
     # The checks Django's own cursor makes before each statement: the connection belongs to this thread,
     # it is alive, and no failed statement has doomed the transaction it would run in.
     connection.validate_thread_sharing()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
+
+
+def _run_on_cursor(connection: BaseDatabaseWrapper, sql: str, params: Params) -> tuple[tuple[Any, ...] | None, int]:
     cursor = connection.connection.cursor()
     try:
         with connection.wrap_database_errors:
             cursor.execute(sql, params)
-    except BaseException:
+            return (cursor.fetchone() if cursor.description else None), cursor.rowcount
+    finally:
         cursor.close()
-        raise
-    return cursor
+
+
+def _run(connection: BaseDatabaseWrapper, sql: str, params: Params) -> tuple[tuple[Any, ...] | None, int]:
+    """The statement's first row (None when it returns none) and the number of rows it returned or changed."""
+    _checked(connection)
+    if connection.vendor == "postgresql":
+        found = libpq.run(connection, sql, params)
+        if found is not None:
+            return found
+    return _run_on_cursor(connection, sql, params)
 
 
 # (model, vendor) → the field names, the primary key's position and, by position, the converters the ORM
@@ -125,11 +139,7 @@ def fetch_instances(sql: str, params: Params, *models: type[Model]) -> list[Mode
     lays them out); None for a model whose primary key is NULL (an outer join that found nothing). None
     when there is no row."""
     connection = _connection()
-    cursor = _run(connection, sql, params)
-    try:
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row, _ = _run(connection, sql, params)
     if row is None:
         return None
     made: list[Model | None] = []
@@ -150,12 +160,7 @@ def fetch_instances(sql: str, params: Params, *models: type[Model]) -> list[Mode
 
 def execute(sql: str, params: Params) -> int:
     """Runs one statement; the number of rows it changed."""
-    cursor = _run(_connection(), sql, params)
-    try:
-        changed: int = cursor.rowcount
-        return changed
-    finally:
-        cursor.close()
+    return _run(_connection(), sql, params)[1]
 
 
 def adapt_datetime(value: datetime) -> object:

@@ -146,6 +146,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # threaded tests and the live server see the same locking as the real thing.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that asks the socket before it asks the server (portal/postgresql).
+    DATABASES["default"]["ENGINE"] = "portal.postgresql"
     # Parameters bound on the server, and statements a connection runs often prepared once (psycopg prepares one
     # after its fifth run): PostgreSQL then plans the signed API's few statements once per connection rather than at
     # every call, where planning took ten times as long as running them (benchmarks/signed_api.py).

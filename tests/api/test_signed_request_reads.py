@@ -2,7 +2,9 @@
 answer exactly as the ORM would, with every relation the request touches already fetched (no further query)."""
 
 import inspect
+from contextlib import nullcontext
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection, transaction
@@ -158,10 +160,15 @@ def test_the_django_internals_the_loader_relies_on_are_there():
     assert isinstance(connection.ops.get_db_converters(column), list)
 
 
-def test_execute_closes_its_cursor_when_reading_the_result_fails(monkeypatch):
+def test_the_cursor_is_closed_when_reading_the_result_fails():
     closed = []
 
     class FailingCursor:
+        description = None
+
+        def execute(self, sql, params):
+            pass
+
         @property
         def rowcount(self):
             raise RuntimeError("the driver failed")
@@ -169,7 +176,7 @@ def test_execute_closes_its_cursor_when_reading_the_result_fails(monkeypatch):
         def close(self):
             closed.append(True)
 
-    monkeypatch.setattr(rows, "_run", lambda connection, sql, params: FailingCursor())
+    driver = SimpleNamespace(cursor=FailingCursor)
     with pytest.raises(RuntimeError):
-        rows.execute("UPDATE nothing", [])
+        rows._run_on_cursor(SimpleNamespace(connection=driver, wrap_database_errors=nullcontext()), "UPDATE x", [])
     assert closed == [True]
