@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON_FOR_VENV := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run serve test check lint format setup browser fonts
+.PHONY: run serve test check lint format setup browser fonts bench-setup
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.12 or newer is needed (python3.12 or pyenv)."; exit 1; }
@@ -49,6 +49,10 @@ run: setup
 # Production on this machine: gunicorn and the background worker(s), with settings from the environment (README).
 serve: setup
 	@deploy/serve
+
+# What the benchmarks need beyond the tests' packages (moto, beside which benchmarks/signed_api.py measures the API).
+bench-setup: setup
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 
 test: setup browser
 	DJANGO_ALLOW_ASYNC_UNSAFE=true DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)

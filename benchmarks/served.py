@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,7 @@ ENVIRONMENT = {
     "SECURE_SSL_REDIRECT": "false",
     "SECURE_HSTS_SECONDS": "0",
     "WEB_WORKERS": "1",
+    "WEB_MAX_REQUESTS": "0",  # no worker replaced in the middle of a round (make serve replaces one every ~2,000)
     "CONTROL_SOCKET": "off",
 }
 if DATABASE == "postgres":
@@ -100,13 +102,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served():
-    """The portal's base URL while gunicorn serves it with one sync worker (one core), as `make serve` runs it."""
+def served(application: str = "portal.wsgi:application", *, ready: str = "/healthz"):
+    """The base URL of `application` (the portal, unless another is named) while gunicorn serves it with one sync
+    worker (one core) and the settings of `make serve` (deploy/gunicorn.conf.py)."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "portal.wsgi:application"],
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", application],
         cwd=ROOT,
-        env={**os.environ, **ENVIRONMENT, "PORT": str(port)},
+        env={**os.environ, **ENVIRONMENT, "PORT": str(port), "PYTHONPATH": str(ROOT / "benchmarks")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -114,8 +117,10 @@ def served():
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+                urllib.request.urlopen(f"{base}{ready}", timeout=1).read()
                 break
+            except urllib.error.HTTPError:
+                break  # it answers
             except OSError:
                 time.sleep(0.1)
         yield base

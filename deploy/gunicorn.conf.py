@@ -14,8 +14,8 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "30"))  # a worker stuck this long i
 graceful_timeout = 30  # on SIGTERM or SIGHUP, requests in flight get this long to finish
 keepalive = 5
 # Workers are replaced now and then (jittered, so not all at once): a slow leak never grows for ever.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))  # 0: never
+max_requests_jitter = max_requests // 10
 preload_app = True  # the portal is imported once and shared by the forked workers
 accesslog = "-"
 errorlog = "-"
