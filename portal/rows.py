@@ -138,6 +138,14 @@ def fetch_instances(sql: str, params: Params, *models: type[Model]) -> list[Mode
     """The first row of `sql` as one instance per model, from consecutive runs of columns (as `columns`
     lays them out); None for a model whose primary key is NULL (an outer join that found nothing). None
     when there is no row."""
+    found = fetch_instances_and_rest(sql, params, *models)
+    return None if found is None else found[0]
+
+
+def fetch_instances_and_rest(
+    sql: str, params: Params, *models: type[Model]
+) -> tuple[list[Model | None], tuple[Any, ...]] | None:
+    """As `fetch_instances`, with the row's columns after the models' (what the statement adds to them)."""
     connection = _connection()
     row, _ = _run(connection, sql, params)
     if row is None:
@@ -155,7 +163,7 @@ def fetch_instances(sql: str, params: Params, *models: type[Model]) -> list[Mode
             for converter in found:
                 values[position] = converter(values[position], column, connection)
         made.append(model.from_db(connection.alias, names, values))
-    return made
+    return made, tuple(row[start:])
 
 
 def execute(sql: str, params: Params) -> int:

@@ -3,6 +3,7 @@ secret. The official RAM SDKs send every parameter in the query string, so `Crea
 the request line gunicorn logs; every atom of the access log that can hold a query string is redacted
 (portal.redaction), and so is the error log."""
 
+import re
 from typing import Any
 
 from gunicorn import glogging
@@ -20,12 +21,21 @@ class RedactingLogger(glogging.Logger):
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             log.addFilter(RedactSecretsFilter())
+        # The atoms the access log's format names (gunicorn looks {…} atoms up in lower case): only they are written,
+        # so only they are redacted and handed on, not the sixty-odd gunicorn makes of every request's environment.
+        self._used_atoms = {
+            name.lower() if name.startswith("{") else name
+            for name in re.findall(r"%\(([^)]*)\)", cfg.access_log_format or "")
+        }
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
+        written = {}
+        for key in self._used_atoms & atoms.keys():
+            value = atoms[key]
             if key in _HIDDEN_ATOMS:
-                atoms[key] = REDACTED
+                value = REDACTED
             elif isinstance(value, str):
-                atoms[key] = redact_query(value) if key in _QUERY_ATOMS else redact_text(value)
-        return atoms
+                value = redact_query(value) if key in _QUERY_ATOMS else redact_text(value)
+            written[key] = value
+        return written

@@ -5,6 +5,7 @@ answer in RAM's JSON shapes with a RequestId on every response.
 """
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.api import actions, keys, logon, mfa, policies, settings  # noqa: F401 - registers the actions
@@ -14,7 +15,13 @@ from accounts.models import AccessKey
 from accounts.services.access_keys import open_secret
 from portal.middleware import GetResponse
 from portal.requests import PortalRequest
-from portal.signing import SignatureError, parse_signed_request, verify_signature
+from portal.signing import (
+    SignatureError,
+    forget_nonce,
+    nonce_goes_with_the_key,
+    parse_signed_request,
+    verify_signature,
+)
 
 API_VERSION = "2015-05-01"
 HOST_ID = "ram.aliyuncs.com"
@@ -86,11 +93,21 @@ def rpc_endpoint(request: PortalRequest) -> JsonResponse:
 def authenticate(request: PortalRequest, params: dict[str, str]) -> Actor:
     """The actor a correctly signed request acts as; SignatureError or ApiError otherwise."""
     signed = parse_signed_request(request, params)
-    access_key = AccessKey.objects.for_signature(signed.access_key_id)
+    noted: bool | None = None
+    now = timezone.now()
+    if nonce_goes_with_the_key(signed, now):
+        access_key, noted = AccessKey.objects.for_signature_noting_nonce(signed.access_key_id, signed.nonce, now)
+    else:
+        access_key = AccessKey.objects.for_signature(signed.access_key_id)
     if access_key is None:
         raise ApiError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
     if not access_key.is_active:
         raise ApiError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.", 400)
     query = {key: request.GET[key] for key in request.GET}
-    verify_signature(request, signed, open_secret(access_key), query=query, params=params)
+    try:
+        verify_signature(request, signed, open_secret(access_key), query=query, params=params, nonce_noted=noted)
+    except SignatureError:
+        if noted:
+            forget_nonce(signed.access_key_id, signed.nonce)
+        raise
     return signed_request_actor(request, access_key, service="ram")

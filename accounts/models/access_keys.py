@@ -1,9 +1,22 @@
 """AccessKeys: IDs with secrets sealed at rest, and the lookup every signed request starts with."""
 
+from datetime import datetime
+
 from django.db import models
 
 from accounts.models.identities import PrimaryAccount, RamUser, User
-from portal.rows import Columns, Table, cache_relation, fetch_instances, instance_of, optional_instance_of, statement
+from portal.models import SeenNonce
+from portal.rows import (
+    Columns,
+    Table,
+    adapt_datetime,
+    cache_relation,
+    fetch_instances,
+    fetch_instances_and_rest,
+    instance_of,
+    optional_instance_of,
+    statement,
+)
 
 
 class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
@@ -11,17 +24,56 @@ class AccessKeyQuerySet(models.QuerySet["AccessKey"]):
         return self.filter(user=user).order_by("created_at", "pk")
 
 
-@statement
-def _access_key_by_id(columns: Columns, table: Table) -> str:
+def _key_columns(columns: Columns) -> str:
     return (
-        f"SELECT {columns(AccessKey, 'k')}, {columns(User, 'u')},"  # noqa: S608 - names from the models' metadata; values are parameters
+        f"{columns(AccessKey, 'k')}, {columns(User, 'u')},"
         f" {columns(PrimaryAccount, 'o')}, {columns(RamUser, 'r')}, {columns(PrimaryAccount, 'a')}"
+    )
+
+
+def _key_tables(table: Table) -> str:
+    return (
         f" FROM {table(AccessKey)} k JOIN {table(User)} u ON u.id = k.user_id"
         f" LEFT JOIN {table(PrimaryAccount)} o ON o.owner_id = u.id"
         f" LEFT JOIN {table(RamUser)} r ON r.user_id = u.id"
         f" LEFT JOIN {table(PrimaryAccount)} a ON a.id = r.account_id"
         " WHERE k.access_key_id = %s"
     )
+
+
+@statement
+def _access_key_by_id(columns: Columns, table: Table) -> str:
+    return f"SELECT {_key_columns(columns)}{_key_tables(table)}"
+
+
+@statement
+def _access_key_by_id_noting_nonce(columns: Columns, table: Table) -> str:
+    # PostgreSQL (a data-modifying WITH): the same lookup, and the request's nonce stored in the same statement when
+    # the key is there and active, its commit not waiting for the disk (portal.signing explains both).
+    return (
+        f"WITH noted AS (INSERT INTO {table(SeenNonce)} (access_key_id, nonce, seen_at)"  # noqa: S608 - as above
+        f" SELECT access_key_id, %s, %s FROM {table(AccessKey)} WHERE access_key_id = %s AND status = %s"
+        " AND set_config('synchronous_commit', 'off', true) IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)"
+        f" SELECT {_key_columns(columns)}, EXISTS (SELECT FROM noted){_key_tables(table)}"
+    )
+
+
+def _key_with_holder(found: "list[models.Model | None]") -> "AccessKey":
+    access_key, user = instance_of(AccessKey, found[0]), instance_of(User, found[1])
+    owned_account, ram_user = (
+        optional_instance_of(PrimaryAccount, found[2]),
+        optional_instance_of(RamUser, found[3]),
+    )
+    account = optional_instance_of(PrimaryAccount, found[4])
+    cache_relation(access_key, "user", user)
+    cache_relation(user, "owned_account", owned_account)
+    cache_relation(user, "ram_user", ram_user)
+    if owned_account is not None:
+        cache_relation(owned_account, "owner", user)
+    if ram_user is not None:
+        cache_relation(ram_user, "user", user)
+        cache_relation(ram_user, "account", account)
+    return access_key
 
 
 _AccessKeyManagerBase = models.Manager.from_queryset(AccessKeyQuerySet)
@@ -31,26 +83,29 @@ class AccessKeyManager(_AccessKeyManagerBase["AccessKey"]):
     def for_signature(self, access_key_id: str) -> "AccessKey | None":
         """The key with its holder and the holder's account (as owner or as RAM user), in one statement:
         every signed request starts here (plain SQL, see portal.rows)."""
-        found = fetch_instances(
-            _access_key_by_id(), [access_key_id], AccessKey, User, PrimaryAccount, RamUser, PrimaryAccount
+        found = fetch_instances(_access_key_by_id(), [access_key_id], *_models())
+        return None if found is None else _key_with_holder(found)
+
+    def for_signature_noting_nonce(
+        self, access_key_id: str, nonce: str, seen_at: datetime
+    ) -> "tuple[AccessKey | None, bool]":
+        """PostgreSQL: as `for_signature`, and in the same statement the request's nonce stored if the key is there
+        and active; whether the nonce was new (False: seen already, or the key missing or disabled)."""
+        found = fetch_instances_and_rest(
+            _access_key_by_id_noting_nonce(),
+            [nonce, adapt_datetime(seen_at), access_key_id, AccessKey.Status.ACTIVE.value, access_key_id],
+            *_models(),
         )
         if found is None:
-            return None
-        access_key, user = instance_of(AccessKey, found[0]), instance_of(User, found[1])
-        owned_account, ram_user = (
-            optional_instance_of(PrimaryAccount, found[2]),
-            optional_instance_of(RamUser, found[3]),
-        )
-        account = optional_instance_of(PrimaryAccount, found[4])
-        cache_relation(access_key, "user", user)
-        cache_relation(user, "owned_account", owned_account)
-        cache_relation(user, "ram_user", ram_user)
-        if owned_account is not None:
-            cache_relation(owned_account, "owner", user)
-        if ram_user is not None:
-            cache_relation(ram_user, "user", user)
-            cache_relation(ram_user, "account", account)
-        return access_key
+            return None, False
+        instances, (noted,) = found
+        return _key_with_holder(instances), bool(noted)
+
+
+def _models() -> "tuple[type[models.Model], ...]":
+    """What the key's statements return, in their columns' order: the key, its holder, the holder's own account,
+    RAM user and that user's account."""
+    return (AccessKey, User, PrimaryAccount, RamUser, PrimaryAccount)
 
 
 class AccessKey(models.Model):

@@ -1,6 +1,8 @@
 """The official SDKs, pointed at pytest-django's live server, signing with AccessKeys issued by the portal."""
 
-from urllib.parse import urlparse
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlparse
 
 import pytest
 from alibabacloud_ram20150501.client import Client as RamClient
@@ -9,6 +11,7 @@ from aliyunsdkcore.client import AcsClient
 
 from accounts.actors import operator_actor
 from accounts.services.access_keys import issue_access_key
+from portal.signing import rpc_signature
 
 
 def endpoint_of(live_server) -> str:
@@ -27,6 +30,22 @@ def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None) 
     if signature_algorithm:
         config.signature_algorithm = signature_algorithm
     return RamClient(config)
+
+
+def signed_query(access_key_id: str, secret: str, params: dict, *, at: datetime | None = None, nonce=None) -> str:
+    """A query string signed as the legacy SDK and `signature_algorithm='v2'` sign it (HMAC-SHA1, 1.0)."""
+    signed = {
+        "Version": "2015-05-01",
+        "Format": "JSON",
+        "Timestamp": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureVersion": "1.0",
+        "SignatureNonce": nonce or uuid.uuid4().hex,
+        "AccessKeyId": access_key_id,
+        **params,
+    }
+    signed["Signature"] = rpc_signature("POST", signed, secret)
+    return urlencode(signed)
 
 
 def issue_key(person) -> tuple[str, str]:

@@ -1,17 +1,12 @@
 """Random parameters, correctly signed with real keys: never a 500, always RAM's JSON shape with a RequestId."""
 
-import uuid
-from datetime import UTC, datetime
-from urllib.parse import urlencode
-
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.api.endpoint import ACTIONS  # every action module registered
 from accounts.services.mfa import create_virtual_mfa_device, serial_number
-from portal.signing import rpc_signature
-from tests.api.conftest import issue_key
+from tests.api.conftest import issue_key, signed_query
 from tests.conftest import make_ram_user
 
 PARAMETERS = (
@@ -88,20 +83,7 @@ PARAMS = st.fixed_dictionaries({}, optional=dict.fromkeys(PARAMETERS, VALUES))
 
 
 def post_signed(client: Client, key: tuple[str, str], action: str, params: dict):
-    key_id, secret = key
-    signed = {
-        "Action": action,
-        "Version": "2015-05-01",
-        "Format": "JSON",
-        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0",
-        "SignatureNonce": uuid.uuid4().hex,
-        "AccessKeyId": key_id,
-        **params,
-    }
-    signed["Signature"] = rpc_signature("POST", signed, secret)
-    return client.post(f"/?{urlencode(signed)}")
+    return client.post(f"/?{signed_query(*key, {'Action': action, **params})}")
 
 
 def test_random_parameters_never_get_a_500(owner, owner_key):

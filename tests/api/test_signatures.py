@@ -1,9 +1,7 @@
 """Signed requests that must be refused, each changing nothing: replays, stale times, unknown, inactive and
 wrongly signed keys."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 import pytest
 from alibabacloud_ram20150501 import models as ram
@@ -11,27 +9,10 @@ from django.test import Client
 from Tea.exceptions import TeaException
 
 from accounts.models import AccessKey, RamUser
-from portal.signing import rpc_signature
-from tests.api.conftest import ram_client
+from tests.api.conftest import ram_client, signed_query
 from tests.db_state import database_state
 
 CREATE_ALICE = {"Action": "CreateUser", "UserName": "alice", "DisplayName": "Alice"}
-
-
-def signed_query(access_key_id: str, secret: str, params: dict, *, at: datetime | None = None, nonce=None) -> str:
-    """A query string signed as the legacy SDK and `signature_algorithm='v2'` sign it (HMAC-SHA1, 1.0)."""
-    signed = {
-        "Version": "2015-05-01",
-        "Format": "JSON",
-        "Timestamp": (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0",
-        "SignatureNonce": nonce or uuid.uuid4().hex,
-        "AccessKeyId": access_key_id,
-        **params,
-    }
-    signed["Signature"] = rpc_signature("POST", signed, secret)
-    return urlencode(signed)
 
 
 def everything() -> dict:

@@ -1,11 +1,13 @@
 """How the signed API's statements reach the database (issue 15, item 4). On PostgreSQL they go through libpq's
 blocking calls (portal.libpq), prepared once per connection in autocommit, unprepared inside a transaction, and through
-psycopg's cursor where it would begin the transaction first; the nonce's own commit does not wait for the disk; and the
-health check asks the socket before it asks the server. On SQLite the same statements run on sqlite3's cursor, and
-every test checks what holds there too: the same answers, inside or outside a transaction."""
+psycopg's cursor where it would begin the transaction first; the key's lookup stores the request's nonce in the same
+statement, and a request that then fails its signature takes it back out; the nonce's own commit does not wait for the
+disk; and the health check asks the socket before it asks the server. On SQLite the same statements run on sqlite3's
+cursor, and every test checks what holds there too: the same answers, inside or outside a transaction."""
 
 import select
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -14,11 +16,13 @@ from django.db.backends.postgresql import base as django_postgresql
 from django.utils import timezone
 
 from accounts.models import AccessKey
-from accounts.models.access_keys import _access_key_by_id
+from accounts.models.access_keys import _access_key_by_id, _access_key_by_id_noting_nonce
+from accounts.services.access_keys import set_access_key_status
 from portal import libpq, rows
 from portal.models import SeenNonce
 from portal.signing import _insert_nonce_committed_lazily, remember_nonce
-from tests.api.conftest import issue_key
+from tests.api.conftest import issue_key, signed_query
+from tests.conftest import make_ram_user
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -116,3 +120,41 @@ def test_the_health_check_asks_the_server_only_when_the_server_has_said_somethin
     assert connection.connection is None
     assert AccessKey.objects.for_signature("LTAI" + uuid.uuid4().hex[:20]) is None  # a new connection answers
     assert connection.connection.info.backend_pid != backend
+
+
+def get_alice(client, key: tuple[str, str], *, nonce: str, secret: str | None = None, at=None):
+    key_id, right_secret = key
+    query = signed_query(key_id, secret or right_secret, {"Action": "GetUser", "UserName": "alice"}, nonce=nonce, at=at)
+    response = client.post(f"/?{query}")
+    return response.status_code, response.json().get("Code", "")
+
+
+def test_a_forged_request_leaves_its_nonce_free_for_the_key_s_owner(owner, client):
+    make_ram_user(owner, "alice")
+    key = issue_key(owner)
+    assert get_alice(client, key, nonce="n-1", secret="forged") == (400, "SignatureDoesNotMatch")
+    assert not SeenNonce.objects.filter(nonce="n-1").exists()
+    assert get_alice(client, key, nonce="n-1") == (200, "")
+    assert SeenNonce.objects.filter(access_key_id=key[0], nonce="n-1").count() == 1
+    assert get_alice(client, key, nonce="n-1") == (400, "SignatureNonceUsed")
+    assert get_alice(client, key, nonce="n-1", secret="forged") == (400, "SignatureDoesNotMatch")
+    assert SeenNonce.objects.filter(nonce="n-1").count() == 1  # a forger cannot take out a nonce it did not store
+    if POSTGRESQL:  # the nonce went with the key's lookup: one statement, prepared once
+        _, name = libpq._text_and_name(_access_key_by_id_noting_nonce())
+        assert name.decode() in prepared_here()
+
+
+def test_a_disabled_key_or_a_stale_request_stores_no_nonce(owner, client):
+    make_ram_user(owner, "alice")
+    key = issue_key(owner)
+    stale = timezone.now() - timedelta(minutes=20)
+    assert get_alice(client, key, nonce="stale", at=stale) == (400, "InvalidTimeStamp.Expired")
+    set_access_key_status(
+        actor=owner.actor,
+        access_key=AccessKey.objects.get(access_key_id=key[0]),
+        is_active=False,
+        otp_code=owner.code(),
+    )
+    assert get_alice(client, key, nonce="disabled") == (400, "InvalidAccessKeyId.Inactive")
+    assert get_alice(client, ("LTAI" + "0" * 20, "x"), nonce="unknown") == (404, "InvalidAccessKeyId.NotFound")
+    assert not SeenNonce.objects.exists()

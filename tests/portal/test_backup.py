@@ -3,9 +3,6 @@
 moment of the backup. The keyring is the other half: without it nothing sealed opens."""
 
 import io
-import urllib.parse
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
@@ -16,8 +13,7 @@ from accounts.services.access_keys import set_access_key_status
 from accounts.services.packets import open_packet_secrets
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.keyring import new_key_entry
-from portal.signing import rpc_signature
-from tests.api.conftest import issue_key
+from tests.api.conftest import issue_key, signed_query
 from tests.conftest import make_ram_user
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
@@ -31,19 +27,7 @@ def everything() -> str:
 
 
 def get_user(client, key_id: str, secret: str, name: str) -> tuple[int, str]:
-    params = {
-        "Action": "GetUser",
-        "Version": "2015-05-01",
-        "Format": "JSON",
-        "UserName": name,
-        "AccessKeyId": key_id,
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0",
-        "SignatureNonce": uuid.uuid4().hex,
-        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-    params["Signature"] = rpc_signature("POST", params, secret)
-    response = client.post("/?" + urllib.parse.urlencode(params))
+    response = client.post(f"/?{signed_query(key_id, secret, {'Action': 'GetUser', 'UserName': name})}")
     return response.status_code, response.json().get("Code", "")
 
 

@@ -11,9 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
@@ -25,26 +23,14 @@ from accounts.services.access_keys import issue_access_key
 from accounts.services.packets import email_delivery_packet
 from accounts.services.password_step import SIGN_IN_REFUSED
 from accounts.services.ram_users import NewRamUser, create_ram_users
-from portal.signing import rpc_signature
+from tests.api.conftest import signed_query
 from tests.portal.servers import SERVERS_SECRET_KEY, NoRedirect, served
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
 
 def signed_url(base: str, key_id: str, secret: str, action: str, **params: str) -> str:
-    query = {
-        "Action": action,
-        "Version": "2015-05-01",
-        "Format": "JSON",
-        "AccessKeyId": key_id,
-        "SignatureMethod": "HMAC-SHA1",
-        "SignatureVersion": "1.0",
-        "SignatureNonce": uuid.uuid4().hex,
-        "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        **params,
-    }
-    query["Signature"] = rpc_signature("POST", query, secret)
-    return f"{base}/?{urllib.parse.urlencode(query)}"
+    return f"{base}/?{signed_query(key_id, secret, {'Action': action, **params})}"
 
 
 def post(url: str, cookie: str = "") -> tuple[int, dict]:
