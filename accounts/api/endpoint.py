@@ -1,15 +1,15 @@
-"""The RAM OpenAPI endpoint (RPC style, version 2015-05-01) on "/", as the official SDKs call it.
+"""The OpenAPI endpoint (RPC style) on "/", as the official SDKs call it: RAM (2015-05-01) and STS (2015-04-01).
 
-A thin adapter: check the signature, find the key's holder, call the same services as the web pages, and
-answer in RAM's JSON shapes with a RequestId on every response.
+A thin adapter: check the signature (first, whatever the product), find the key's holder, call the same services as
+the web pages, and answer in RAM's JSON shapes with a RequestId on every response.
 """
 
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.api import actions, keys, logon, mfa, policies, settings  # noqa: F401 - registers the actions
-from accounts.api.registry import ACTIONS, ApiError, Params, ResponseFields
+from accounts.api import actions, ims, keys, logon, mfa, policies, settings, sts  # noqa: F401 - registers the actions
+from accounts.api.registry import PRODUCTS, ApiError, Params, ResponseFields
 from accounts.gates import signed_request_actor
 from accounts.models import AccessKey
 from accounts.services.access_keys import open_secret
@@ -23,7 +23,6 @@ from portal.signing import (
     verify_signature,
 )
 
-API_VERSION = "2015-05-01"
 HOST_ID = "ram.aliyuncs.com"
 
 
@@ -73,16 +72,19 @@ def rpc_endpoint(request: PortalRequest) -> JsonResponse:
     try:
         name = params.get("Action") or request.headers.get("x-acs-action", "")
         version = params.get("Version") or request.headers.get("x-acs-version", "")
-        if version != API_VERSION:
-            raise ApiError("InvalidVersion", f"Specified parameter Version is not valid; use {API_VERSION}.", 400)
         if any("\x00" in value for value in (*params.values(), *request.headers.values())):
             # No name, nonce, key ID or text holds a NUL, and PostgreSQL refuses one even in a query: refused
             # before any (parameters, and the headers that carry the ACS3 signature's fields).
             raise ApiError("InvalidParameter", "A parameter or header contains a NUL character.")
-        actor = authenticate(request, params)
-        handler = ACTIONS.get(name)
+        service, product = PRODUCTS.get(version, ("ram", None))
+        actor = authenticate(request, params, service=service)  # first: a wrong secret is told so, whatever it asks
+        if product is None:
+            raise ApiError("InvalidVersion", "Specified parameter Version is not valid.", 400)
+        handler = product.get(name)
         if handler is None:
-            raise ApiError("UnsupportedOperation", f"The action {name!r} is not supported.", 400)
+            raise ApiError(
+                "InvalidAction.NotFound", "Specified api is not found, please check your url and method.", 404
+            )
         return _answer(request, handler(actor, Params(params)))
     except SignatureError as error:
         return _error(request, error.code, error.message, error.status)
@@ -90,7 +92,7 @@ def rpc_endpoint(request: PortalRequest) -> JsonResponse:
         return _error(request, error.code, error.message, error.status)
 
 
-def authenticate(request: PortalRequest, params: dict[str, str]) -> Actor:
+def authenticate(request: PortalRequest, params: dict[str, str], *, service: str = "ram") -> Actor:
     """The actor a correctly signed request acts as; SignatureError or ApiError otherwise."""
     signed = parse_signed_request(request, params)
     noted: bool | None = None
@@ -110,4 +112,4 @@ def authenticate(request: PortalRequest, params: dict[str, str]) -> Actor:
         if noted:
             forget_nonce(signed.access_key_id, signed.nonce)
         raise
-    return signed_request_actor(request, access_key, service="ram")
+    return signed_request_actor(request, access_key, service=service)

@@ -1,4 +1,6 @@
-"""The RAM OpenAPI's actions: each a function of (actor, params) → response fields, registered by name."""
+"""The OpenAPI's actions: each a function of (actor, params) → response fields, registered by product version and
+name. One endpoint serves every product (RAM 2015-05-01, IMS 2019-08-15, STS 2015-04-01): the same signature check,
+authorisation, services and audit events; only the table of actions differs."""
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,16 @@ type JsonValue = str | int | float | bool | Sequence[JsonValue] | Mapping[str, J
 type ResponseFields = dict[str, JsonValue]
 type Handler = Callable[[Actor, Params], ResponseFields]
 
-ACTIONS: dict[str, Handler] = {}
+RAM_VERSION = "2015-05-01"
+STS_VERSION = "2015-04-01"
+IMS_VERSION = "2019-08-15"
+# Version → (the service a key's use is recorded under, the product's actions by name).
+PRODUCTS: dict[str, tuple[str, dict[str, Handler]]] = {
+    RAM_VERSION: ("ram", {}),
+    STS_VERSION: ("sts", {}),
+    IMS_VERSION: ("ims", {}),
+}
+ACTIONS = PRODUCTS[RAM_VERSION][1]  # the RAM API's
 
 
 class ApiError(Exception):
@@ -30,9 +41,9 @@ class ApiError(Exception):
         super().__init__(message)
 
 
-def action(name: str) -> Callable[[Handler], Handler]:
+def action(name: str, *, version: str = RAM_VERSION) -> Callable[[Handler], Handler]:
     def register(function: Handler) -> Handler:
-        ACTIONS[name] = function
+        PRODUCTS[version][1][name] = function
         return function
 
     return register

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
 from accounts.api.registry import ApiError, Params, ResponseFields, action, require_reader, translate
-from accounts.models import PasswordPolicy, SecuritySettings
+from accounts.models import PasswordPolicy, PrimaryAccount, SecuritySettings
 from accounts.services.alias import ALIAS_TAKEN, clear_enterprise_alias, set_enterprise_alias
 from accounts.services.security import update_password_policy, update_security_settings
 
@@ -51,17 +51,22 @@ def get_account_alias(actor: Actor, params: Params) -> ResponseFields:
 
 @action("SetAccountAlias")
 def set_account_alias(actor: Actor, params: Params) -> ResponseFields:
-    alias = params.required("AccountAlias")
+    set_alias(actor, params.required("AccountAlias"), parameter="AccountAlias")
+    return {}
+
+
+def set_alias(actor: Actor, alias: str, *, parameter: str) -> PrimaryAccount:
+    """The enterprise alias service, its refusals in RAM's codes (`parameter`: the request's name for the alias);
+    RAM's SetAccountAlias and IMS's SetDefaultDomain both come here."""
     try:
-        set_enterprise_alias(actor=actor, otp_code=None, alias=alias)
+        return set_enterprise_alias(actor=actor, otp_code=None, alias=alias)
     except ValidationError as error:
         messages = error.message_dict.get("alias", []) if hasattr(error, "error_dict") else error.messages
         if any(message == ALIAS_TAKEN or "held until" in message for message in messages):
-            raise ApiError("EntityAlreadyExists.AccountAlias", " ".join(messages), 409) from None
-        raise translate(error, fields={"alias": "AccountAlias"}) from None
+            raise ApiError(f"EntityAlreadyExists.{parameter}", " ".join(messages), 409) from None
+        raise translate(error, fields={"alias": parameter}) from None
     except PermissionDenied as error:
         raise translate(error) from None
-    return {}
 
 
 @action("ClearAccountAlias")

@@ -18,7 +18,8 @@ def endpoint_of(live_server) -> str:
     return urlparse(live_server.url).netloc
 
 
-def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None) -> RamClient:
+def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None, product=RamClient):
+    """An official SDK's client (RAM's unless `product` names another's Client class) for the live server."""
     config = Config(
         access_key_id=access_key_id,
         access_key_secret=secret,
@@ -29,7 +30,7 @@ def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None) 
     )
     if signature_algorithm:
         config.signature_algorithm = signature_algorithm
-    return RamClient(config)
+    return product(config)
 
 
 def signed_query(access_key_id: str, secret: str, params: dict, *, at: datetime | None = None, nonce=None) -> str:

@@ -4,7 +4,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.api.endpoint import ACTIONS  # every action module registered
+from accounts.api import endpoint  # noqa: F401 - every action module registered
+from accounts.api.registry import ACTIONS
 from accounts.services.mfa import create_virtual_mfa_device, serial_number
 from tests.api.conftest import issue_key, signed_query
 from tests.conftest import make_ram_user
