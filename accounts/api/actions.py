@@ -1,5 +1,7 @@
 """RAM actions on users: CreateUser, GetUser, UpdateUser, DeleteUser, ListUsers."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.actors import Actor
@@ -42,9 +44,14 @@ def user_fields(ram_user: RamUser) -> ResponseFields:
 
 @action("CreateUser")
 def create_user(actor: Actor, params: Params) -> ResponseFields:
+    return {"User": user_fields(create_user_named(actor, params, params.required("UserName")))}
+
+
+def create_user_named(actor: Actor, params: Params, name: str) -> RamUser:
+    """CreateUser's work for RAM and IMS, which name the user differently."""
     new = NewRamUser(
-        name=params.required("UserName"),
-        display_name=params.get("DisplayName") or params.required("UserName"),
+        name=name,
+        display_name=params.get("DisplayName") or name,
         email=params.get("Email"),
         mobile_phone=params.get("MobilePhone"),
         comments=params.get("Comments"),
@@ -61,7 +68,7 @@ def create_user(actor: Actor, params: Params) -> ResponseFields:
         if isinstance(error, ValidationError) and has_code(error, "name_taken"):  # created by a concurrent request
             raise ApiError("EntityAlreadyExists.User", f"The user already exists: {new.name}.", 409) from None
         raise translate(error) from None
-    return {"User": user_fields(created.ram_user)}
+    return created.ram_user
 
 
 @action("GetUser")
@@ -74,11 +81,16 @@ def get_user(actor: Actor, params: Params) -> ResponseFields:
 def update_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
     ram_user = find_user(actor, params)
+    return {"User": user_fields(update_user_named(actor, params, ram_user, params.get("NewUserName") or ram_user.name))}
+
+
+def update_user_named(actor: Actor, params: Params, ram_user: RamUser, new_name: str) -> RamUser:
+    """UpdateUser's work for RAM and IMS (the caller has checked the right to write and found the user)."""
     try:
-        updated = update_ram_user(
+        return update_ram_user(
             actor=actor,
             ram_user=ram_user,
-            name=params.get("NewUserName") or ram_user.name,
+            name=new_name,
             display_name=params.get("NewDisplayName") or ram_user.display_name,
             email=params.get("NewEmail", ram_user.email),
             mobile_phone=params.get("NewMobilePhone", ram_user.mobile_phone),
@@ -90,13 +102,17 @@ def update_user(actor: Actor, params: Params) -> ResponseFields:
         raise translate(error) from None
     except PermissionDenied as error:
         raise translate(error) from None
-    return {"User": user_fields(updated)}
 
 
 @action("DeleteUser")
 def delete_user(actor: Actor, params: Params) -> ResponseFields:
     require_writer(actor)
-    ram_user = find_user(actor, params)
+    delete_found_user(actor, find_user(actor, params))
+    return {}
+
+
+def delete_found_user(actor: Actor, ram_user: RamUser) -> None:
+    """DeleteUser's work for RAM and IMS (the caller has checked the right to write and found the user)."""
     if ram_user.user.has_usable_password() and ram_user.is_console_logon_enabled:
         raise ApiError("DeleteConflict.User.LoginProfile", "The user has a login profile; delete it first.", 409)
     try:
@@ -106,11 +122,15 @@ def delete_user(actor: Actor, params: Params) -> ResponseFields:
         raise ApiError(f"DeleteConflict.User.{kind}", str(conflict.message), 409) from None
     except (PermissionDenied, ValidationError) as error:
         raise translate(error) from None
-    return {}
 
 
 @action("ListUsers")
 def list_users(actor: Actor, params: Params) -> ResponseFields:
+    return list_users_with(actor, params, user_fields)
+
+
+def list_users_with(actor: Actor, params: Params, fields: Callable[[RamUser], ResponseFields]) -> ResponseFields:
+    """ListUsers for RAM and IMS: pages of MaxItems in name order, the Marker the last name of the page before."""
     require_reader(actor)
     max_items = params.integer("MaxItems", 100, low=1, high=1000)
     marker = params.get("Marker")
@@ -120,7 +140,7 @@ def list_users(actor: Actor, params: Params) -> ResponseFields:
     page = list(users[: max_items + 1])
     truncated = len(page) > max_items
     page = page[:max_items]
-    body: ResponseFields = {"IsTruncated": truncated, "Users": {"User": [user_fields(ram_user) for ram_user in page]}}
+    body: ResponseFields = {"IsTruncated": truncated, "Users": {"User": [fields(ram_user) for ram_user in page]}}
     if truncated:
         body["Marker"] = page[-1].name
     return body

@@ -1,11 +1,35 @@
-"""IMS (2019-08-15), the RAM console's own API generation, on the same endpoint: the default domain so far
-("Update default domain" is the enterprise alias: `<alias>.<PORTAL_DOMAIN_SUFFIX>`)."""
+"""IMS (2019-08-15), the RAM console's own API generation, on the same endpoint: the default domain ("Update default
+domain" is the enterprise alias: `<alias>.<PORTAL_DOMAIN_SUFFIX>`) and users by principal name (`<name>@<domain>`,
+either of the account's logon domains), over the same services and rules as RAM's actions."""
 
 from django.conf import settings
 
 from accounts.actors import Actor
-from accounts.api.registry import IMS_VERSION, ApiError, Params, ResponseFields, action, require_reader
-from accounts.api.settings import set_alias
+from accounts.api.actions import (
+    create_user_named,
+    delete_found_user,
+    list_users_with,
+    update_user_named,
+    user_fields,
+)
+from accounts.api.registry import (
+    IMS_VERSION,
+    ApiError,
+    Params,
+    ResponseFields,
+    action,
+    require_reader,
+    require_writer,
+)
+from accounts.api.settings import (
+    PASSWORD_POLICY_BOOLEANS,
+    change_password_policy,
+    change_security_preference,
+    password_policy,
+    security_preference,
+    set_alias,
+)
+from accounts.models import AccessKey, PasswordPolicy, RamUser, SecuritySettings
 
 
 @action("GetDefaultDomain", version=IMS_VERSION)
@@ -25,3 +49,157 @@ def set_default_domain(actor: Actor, params: Params) -> ResponseFields:
             f"The default domain name must be <alias>{suffix}, the alias being 3 to 32 letters, digits or hyphens.",
         )
     return {"DefaultDomainName": set_alias(actor, alias, parameter="DefaultDomainName").logon_domain}
+
+
+# --- Users by principal name ----------------------------------------------------------------------------------------
+
+
+def ims_user_fields(ram_user: RamUser) -> ResponseFields:
+    return {**user_fields(ram_user), "UserPrincipalName": ram_user.logon_name, "ProvisionType": "Manual"}
+
+
+def _name_in(actor: Actor, principal: str, parameter: str) -> str:
+    """The user name of `<name>@<domain>`, the domain one of the account's own."""
+    name, at, domain = principal.rpartition("@")
+    account = actor.account
+    domains = {account.default_domain.lower(), (account.alias_domain or "").lower()} - {""}
+    if not at or not name or domain.lower() not in domains:
+        raise ApiError(f"InvalidParameter.{parameter}", f"The {parameter} must be <user name>@{account.logon_domain}.")
+    return name
+
+
+def _the_caller_is_named(actor: Actor, params: Params) -> bool:
+    """Whether the request names the calling RAM user itself (one's own entry is always readable)."""
+    user = actor.user
+    if user is None or user.is_owner:
+        return False
+    own = user.ram_user
+    if params.get("UserPrincipalName"):
+        return _name_in(actor, params.get("UserPrincipalName"), "UserPrincipalName").lower() == own.name.lower()
+    if params.get("UserId"):
+        return params.get("UserId") == str(own.pk)
+    return AccessKey.objects.filter(access_key_id=params.get("UserAccessKeyId"), user=user).exists()
+
+
+def _found(actor: Actor, params: Params, *, by_key: bool = False) -> RamUser:
+    """The user named by UserPrincipalName, else by UserId (else, where allowed, by one of its AccessKey IDs)."""
+    users = RamUser.objects.for_account(actor.account).select_related("user", "account")
+    found: RamUser | None
+    if params.get("UserPrincipalName"):
+        found = RamUser.objects.named(
+            account=actor.account, name=_name_in(actor, params.get("UserPrincipalName"), "UserPrincipalName")
+        )
+    elif params.get("UserId"):
+        user_id = params.get("UserId")
+        found = users.filter(pk=int(user_id)).first() if user_id.isdigit() and len(user_id) < 19 else None
+    elif by_key and params.get("UserAccessKeyId"):
+        found = users.filter(user__access_keys__access_key_id=params.get("UserAccessKeyId")).first()
+    else:
+        raise ApiError(
+            "MissingParameter.UserPrincipalName",
+            "The input parameter UserPrincipalName that is mandatory for processing this request is not supplied.",
+        )
+    if found is None:
+        raise ApiError("EntityNotExist.User", "The user does not exist.", 404)
+    return found
+
+
+@action("CreateUser", version=IMS_VERSION)
+def create_user(actor: Actor, params: Params) -> ResponseFields:
+    name = _name_in(actor, params.required("UserPrincipalName"), "UserPrincipalName")
+    return {"User": ims_user_fields(create_user_named(actor, params, name))}
+
+
+@action("GetUser", version=IMS_VERSION)
+def get_user(actor: Actor, params: Params) -> ResponseFields:
+    if not _the_caller_is_named(actor, params):
+        require_reader(actor)
+    return {"User": ims_user_fields(_found(actor, params, by_key=True))}
+
+
+@action("UpdateUser", version=IMS_VERSION)
+def update_user(actor: Actor, params: Params) -> ResponseFields:
+    require_writer(actor)
+    ram_user = _found(actor, params)
+    new_principal = params.get("NewUserPrincipalName")
+    new_name = _name_in(actor, new_principal, "NewUserPrincipalName") if new_principal else ram_user.name
+    return {"User": ims_user_fields(update_user_named(actor, params, ram_user, new_name))}
+
+
+@action("DeleteUser", version=IMS_VERSION)
+def delete_user(actor: Actor, params: Params) -> ResponseFields:
+    require_writer(actor)
+    delete_found_user(actor, _found(actor, params))
+    return {}
+
+
+@action("ListUsers", version=IMS_VERSION)
+def list_users(actor: Actor, params: Params) -> ResponseFields:
+    return list_users_with(actor, params, ims_user_fields)
+
+
+# --- Security preference and password policy, in IMS's names ---------------------------------------------------------
+
+# IMS calls RAM's HardExpiry HardExpire; the rest of the password policy has the same names.
+IMS_PASSWORD_POLICY_BOOLEANS = {
+    ("HardExpire" if parameter == "HardExpiry" else parameter): field
+    for parameter, field in PASSWORD_POLICY_BOOLEANS.items()
+}
+# IMS settings the portal does not have: asked to set one, it says so rather than pretend.
+UNSUPPORTED = {
+    "SetPasswordPolicy": (
+        "InitialPasswordAge",
+        "MinimumPasswordDifferentCharacter",
+        "PasswordNotContainUserName",
+        "InterceptRiskPasswordOnApi",
+    ),
+    "SetSecurityPreference": (
+        "AllowUserToLoginWithPasskey",
+        "AllowUserToManagePersonalDingTalk",
+        "AllowUserToManageServiceCredentials",
+        "MFAOperationForLogin",
+        "OperationForRiskLogin",
+        "VerificationTypes",
+        "MaxIdleDaysForAccessKeys",
+        "MaxIdleDaysForUsers",
+    ),
+}
+
+
+def _refuse_unsupported(action_name: str, params: Params) -> None:
+    for parameter in UNSUPPORTED[action_name]:
+        if params.get(parameter):
+            raise ApiError(f"InvalidParameter.{parameter}", f"The portal has no setting {parameter}.")
+
+
+def _ims_security_preference(settings: SecuritySettings) -> ResponseFields:
+    answer = security_preference(settings)
+    preference = answer["SecurityPreference"]
+    assert isinstance(preference, dict)
+    del preference["PublicKeyPreference"]  # not in IMS
+    return answer
+
+
+@action("GetSecurityPreference", version=IMS_VERSION)
+def get_security_preference(actor: Actor, params: Params) -> ResponseFields:
+    require_reader(actor)
+    return _ims_security_preference(SecuritySettings.objects.get(account=actor.account))
+
+
+@action("SetSecurityPreference", version=IMS_VERSION)
+def set_security_preference(actor: Actor, params: Params) -> ResponseFields:
+    _refuse_unsupported("SetSecurityPreference", params)
+    return _ims_security_preference(change_security_preference(actor, params))
+
+
+@action("GetPasswordPolicy", version=IMS_VERSION)
+def get_password_policy(actor: Actor, params: Params) -> ResponseFields:
+    require_reader(actor)
+    return password_policy(PasswordPolicy.objects.get(account=actor.account), IMS_PASSWORD_POLICY_BOOLEANS)
+
+
+@action("SetPasswordPolicy", version=IMS_VERSION)
+def set_password_policy(actor: Actor, params: Params) -> ResponseFields:
+    _refuse_unsupported("SetPasswordPolicy", params)
+    policy = change_password_policy(actor, params, IMS_PASSWORD_POLICY_BOOLEANS)
+    return password_policy(policy, IMS_PASSWORD_POLICY_BOOLEANS)

@@ -106,6 +106,13 @@ def get_security_preference(actor: Actor, params: Params) -> ResponseFields:
 
 @action("SetSecurityPreference")
 def set_security_preference(actor: Actor, params: Params) -> ResponseFields:
+    if params.boolean("AllowUserToManagePublicKeys"):
+        raise ApiError("InvalidParameter.AllowUserToManagePublicKeys", "The portal holds no SSH public keys.")
+    return security_preference(change_security_preference(actor, params))
+
+
+def change_security_preference(actor: Actor, params: Params) -> SecuritySettings:
+    """SetSecurityPreference's work for RAM and IMS (the same names for what the portal has)."""
     values: dict[str, bool | int | list[str]] = {}
     for parameter, field in SECURITY_PREFERENCE_BOOLEANS.items():
         if (value := params.boolean(parameter)) is not None:
@@ -114,20 +121,17 @@ def set_security_preference(actor: Actor, params: Params) -> ResponseFields:
         values["session_hours"] = hours
     if params.has("LoginNetworkMasks"):  # present and empty: no restriction
         values["logon_ip_masks"] = params.get("LoginNetworkMasks").split(";")
-    if params.boolean("AllowUserToManagePublicKeys"):
-        raise ApiError("InvalidParameter.AllowUserToManagePublicKeys", "The portal holds no SSH public keys.")
     try:
-        settings = update_security_settings(actor=actor, otp_code=None, values=values)
+        return update_security_settings(actor=actor, otp_code=None, values=values)
     except (PermissionDenied, ValidationError) as error:
         raise translate(error, fields=_parameters_of(SECURITY_PREFERENCE_FIELDS)) from None
-    return security_preference(settings)
 
 
 # --- Password policy ---
 
 
-def password_policy(policy: PasswordPolicy) -> ResponseFields:
-    fields = {**PASSWORD_POLICY_NUMBERS, **PASSWORD_POLICY_BOOLEANS}
+def password_policy(policy: PasswordPolicy, booleans: dict[str, str] = PASSWORD_POLICY_BOOLEANS) -> ResponseFields:
+    fields = {**PASSWORD_POLICY_NUMBERS, **booleans}
     return {"PasswordPolicy": {parameter: getattr(policy, field) for parameter, field in fields.items()}}
 
 
@@ -139,15 +143,19 @@ def get_password_policy(actor: Actor, params: Params) -> ResponseFields:
 
 @action("SetPasswordPolicy")
 def set_password_policy(actor: Actor, params: Params) -> ResponseFields:
+    return password_policy(change_password_policy(actor, params, PASSWORD_POLICY_BOOLEANS))
+
+
+def change_password_policy(actor: Actor, params: Params, booleans: dict[str, str]) -> PasswordPolicy:
+    """SetPasswordPolicy's work for RAM and IMS, which name one of the booleans differently (`booleans`)."""
     values: dict[str, bool | int] = {}
-    for parameter, field in PASSWORD_POLICY_BOOLEANS.items():
+    for parameter, field in booleans.items():
         if (value := params.boolean(parameter)) is not None:
             values[field] = value
     for parameter, field in PASSWORD_POLICY_NUMBERS.items():
         if (number := params.integer(parameter)) is not None:
             values[field] = number
     try:
-        policy = update_password_policy(actor=actor, otp_code=None, values=values)
+        return update_password_policy(actor=actor, otp_code=None, values=values)
     except (PermissionDenied, ValidationError) as error:
-        raise translate(error, fields=_parameters_of({**PASSWORD_POLICY_NUMBERS, **PASSWORD_POLICY_BOOLEANS})) from None
-    return password_policy(policy)
+        raise translate(error, fields=_parameters_of({**PASSWORD_POLICY_NUMBERS, **booleans})) from None
