@@ -3,6 +3,7 @@ domain" is the enterprise alias: `<alias>.<PORTAL_DOMAIN_SUFFIX>`) and users by 
 either of the account's logon domains), over the same services and rules as RAM's actions."""
 
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.actors import Actor
 from accounts.api.actions import (
@@ -29,7 +30,8 @@ from accounts.api.settings import (
     security_preference,
     set_alias,
 )
-from accounts.models import AccessKey, PasswordPolicy, RamUser, SecuritySettings
+from accounts.models import AccessKey, Authenticator, PasswordPolicy, RamUser, SecuritySettings
+from accounts.policies import SYSTEM_POLICIES
 
 
 @action("GetDefaultDomain", version=IMS_VERSION)
@@ -203,3 +205,23 @@ def set_password_policy(actor: Actor, params: Params) -> ResponseFields:
     _refuse_unsupported("SetPasswordPolicy", params)
     policy = change_password_policy(actor, params, IMS_PASSWORD_POLICY_BOOLEANS)
     return password_policy(policy, IMS_PASSWORD_POLICY_BOOLEANS)
+
+
+@action("GetAccountSummary", version=IMS_VERSION)
+def get_account_summary(actor: Actor, params: Params) -> ResponseFields:
+    """What the account holds and the portal's limits that apply to it (the portal has no groups or roles yet)."""
+    require_reader(actor)
+    account = actor.account
+    devices = Authenticator.objects.filter(Q(user__ram_user__account=account) | Q(user__owned_account=account))
+    return {
+        "SummaryMap": {
+            "Users": RamUser.objects.for_account(account).count(),
+            "MFADevices": devices.count(),
+            "MFADevicesInUse": devices.filter(confirmed=True).count(),
+            "AccessKeysPerUserQuota": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
+            "Policies": len(SYSTEM_POLICIES),
+            "AttachedSystemPoliciesPerUserQuota": len(SYSTEM_POLICIES),
+            "Groups": 0,
+            "Roles": 0,
+        }
+    }

@@ -9,6 +9,7 @@ from Tea.exceptions import TeaException
 
 from accounts.models import AliasHold, PasswordPolicy, PrimaryAccount, RamUser, SecuritySettings
 from accounts.services.alias import clear_enterprise_alias, set_enterprise_alias
+from accounts.services.otp import new_authenticator
 from portal.models import AuditEvent
 from tests.api.conftest import issue_key, ram_client
 from tests.conftest import Person, make_ram_user
@@ -212,3 +213,15 @@ def test_settings_the_portal_does_not_have_are_refused_and_change_nothing(ims_sd
             call()
         assert refused.value.code == code
     assert database_state() == before
+
+
+def test_the_account_summary_counts_this_account_only(ims_sdk, owner, other_owner):
+    alice = make_ram_user(owner, "alice")
+    make_ram_user(owner, "bob")
+    make_ram_user(other_owner, "mallory")
+    new_authenticator(user=alice.user, name="pending", confirmed=False)  # bound, not confirmed yet
+    summary = ims_sdk.get_account_summary().body.summary_map
+    assert summary.users == 2
+    assert (summary.mfadevices, summary.mfadevices_in_use) == (2, 1)  # the owner's confirmed one, alice's pending one
+    assert summary.access_keys_per_user_quota == 2
+    assert summary.groups == 0
