@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from accounts.actors import Actor
+from accounts.api import keys, logon
 from accounts.api.actions import (
     create_user_named,
     delete_found_user,
@@ -16,6 +17,7 @@ from accounts.api.actions import (
 from accounts.api.registry import (
     IMS_VERSION,
     ApiError,
+    Handler,
     Params,
     ResponseFields,
     action,
@@ -225,3 +227,56 @@ def get_account_summary(actor: Actor, params: Params) -> ResponseFields:
             "Roles": 0,
         }
     }
+
+
+# --- AccessKeys and login profiles: RAM's actions, the user named by principal name ----------------------------------
+
+
+def _as_ram(actor: Actor, params: Params, *, user_required: bool, login_profile: bool) -> Params:
+    """The request in RAM's names: UserPrincipalName (checked against the account's domains) becomes UserName."""
+    values = dict(params.values)
+    principal = values.pop("UserPrincipalName", "")
+    if principal:
+        values["UserName"] = _name_in(actor, principal, "UserPrincipalName")
+    elif user_required:
+        raise ApiError(
+            "MissingParameter.UserPrincipalName",
+            "The input parameter UserPrincipalName that is mandatory for processing this request is not supplied.",
+        )
+    if login_profile and values.pop("Status", "Active") != "Active":
+        raise ApiError("InvalidParameter.Status", "A login profile is Active: DeleteLoginProfile turns logon off.")
+    return Params(values)
+
+
+def _principal_named(fields: ResponseFields, actor: Actor) -> ResponseFields:
+    """A login profile as IMS answers it: the user by principal name."""
+    profile = fields.get("LoginProfile")
+    if isinstance(profile, dict):
+        name = profile.pop("UserName")
+        profile["UserPrincipalName"] = f"{name}@{actor.account.logon_domain}"
+        profile["Status"] = "Active"
+    return fields
+
+
+def _via_ram(name: str, handler: Handler, *, login_profile: bool = False) -> None:
+    """IMS's `name` as RAM's action `handler`; a login profile's actions need the user named."""
+
+    def ims_action(actor: Actor, params: Params) -> ResponseFields:
+        ram_params = _as_ram(actor, params, user_required=login_profile, login_profile=login_profile)
+        return _principal_named(handler(actor, ram_params), actor)
+
+    ims_action.__name__ = ims_action.__qualname__ = f"ims_{handler.__name__}"
+    action(name, version=IMS_VERSION)(ims_action)
+
+
+# Without UserPrincipalName, an AccessKey action is about the caller's own keys, as in RAM.
+_via_ram("CreateAccessKey", keys.create_access_key)
+_via_ram("ListAccessKeys", keys.list_access_keys)
+_via_ram("UpdateAccessKey", keys.update_access_key)
+_via_ram("DeleteAccessKey", keys.delete_access_key_action)
+_via_ram("GetAccessKeyLastUsed", keys.get_access_key_last_used)
+_via_ram("CreateLoginProfile", logon.create_login_profile, login_profile=True)
+_via_ram("GetLoginProfile", logon.get_login_profile, login_profile=True)
+_via_ram("UpdateLoginProfile", logon.update_login_profile, login_profile=True)
+_via_ram("DeleteLoginProfile", logon.delete_login_profile, login_profile=True)
+_via_ram("ChangePassword", logon.change_password)

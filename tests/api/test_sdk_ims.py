@@ -7,13 +7,15 @@ from alibabacloud_ims20190815 import models as ims
 from alibabacloud_ims20190815.client import Client as ImsClient
 from Tea.exceptions import TeaException
 
-from accounts.models import AliasHold, PasswordPolicy, PrimaryAccount, RamUser, SecuritySettings
+from accounts.models import AccessKey, AliasHold, PasswordPolicy, PrimaryAccount, RamUser, SecuritySettings
 from accounts.services.alias import clear_enterprise_alias, set_enterprise_alias
 from accounts.services.otp import new_authenticator
 from portal.models import AuditEvent
 from tests.api.conftest import issue_key, ram_client
 from tests.conftest import Person, make_ram_user
 from tests.db_state import database_state
+
+CANARY_PASSWORD = "Canary-Quartz-Lantern-6481"
 
 
 @pytest.fixture(params=["acs3", "v2"])
@@ -225,3 +227,75 @@ def test_the_account_summary_counts_this_account_only(ims_sdk, owner, other_owne
     assert (summary.mfadevices, summary.mfadevices_in_use) == (2, 1)  # the owner's confirmed one, alice's pending one
     assert summary.access_keys_per_user_quota == 2
     assert summary.groups == 0
+
+
+def test_access_keys_and_the_login_profile_by_principal_name(ims_sdk, owner):
+    make_ram_user(owner, "bob", console_logon=False)
+    bob = f"bob@{owner.account.account_id}.onaliyun.com"
+    created = ims_sdk.create_access_key(ims.CreateAccessKeyRequest(user_principal_name=bob)).body.access_key
+    assert created.access_key_secret and created.status == "Active"
+    stored = AccessKey.objects.get(access_key_id=created.access_key_id)
+    assert stored.user.ram_user.name == "bob" and created.access_key_secret not in stored.sealed_secret
+    listed = ims_sdk.list_access_keys(ims.ListAccessKeysRequest(user_principal_name=bob)).body.access_keys.access_key
+    assert [key.access_key_id for key in listed] == [created.access_key_id]
+    assert not any(getattr(key, "access_key_secret", None) for key in listed)
+    ims_sdk.update_access_key(
+        ims.UpdateAccessKeyRequest(user_principal_name=bob, user_access_key_id=created.access_key_id, status="Inactive")
+    )
+    assert AccessKey.objects.get(pk=stored.pk).status == "Inactive"
+    last_used = ims_sdk.get_access_key_last_used(
+        ims.GetAccessKeyLastUsedRequest(user_principal_name=bob, user_access_key_id=created.access_key_id)
+    )
+    assert last_used.body.access_key_last_used.last_used_date is None
+    ims_sdk.delete_access_key(
+        ims.DeleteAccessKeyRequest(user_principal_name=bob, user_access_key_id=created.access_key_id)
+    )
+    assert not AccessKey.objects.filter(pk=stored.pk).exists()
+
+    profile = ims_sdk.create_login_profile(
+        ims.CreateLoginProfileRequest(user_principal_name=bob, password=CANARY_PASSWORD, mfabind_required=True)
+    ).body.login_profile
+    assert profile.user_principal_name == bob and profile.mfabind_required is True and profile.status == "Active"
+    assert RamUser.objects.get(name="bob", account=owner.account).is_console_logon_enabled
+    got = ims_sdk.get_login_profile(ims.GetLoginProfileRequest(user_principal_name=bob)).body.login_profile
+    assert got.user_principal_name == bob and got.password_reset_required is False
+    ims_sdk.update_login_profile(ims.UpdateLoginProfileRequest(user_principal_name=bob, password_reset_required=True))
+    assert RamUser.objects.get(name="bob", account=owner.account).must_reset_password
+    ims_sdk.delete_login_profile(ims.DeleteLoginProfileRequest(user_principal_name=bob))
+    assert not RamUser.objects.get(name="bob", account=owner.account).is_console_logon_enabled
+    assert not AuditEvent.objects.filter(details__icontains=CANARY_PASSWORD).exists()
+
+
+def test_key_and_profile_errors_in_ims_names_change_nothing(ims_sdk, owner):
+    make_ram_user(owner, "bob")
+    bob = f"bob@{owner.account.account_id}.onaliyun.com"
+    before = database_state()
+    for call, code in (
+        (lambda: ims_sdk.get_login_profile(ims.GetLoginProfileRequest()), "MissingParameter.UserPrincipalName"),
+        (
+            lambda: ims_sdk.create_login_profile(
+                ims.CreateLoginProfileRequest(user_principal_name=bob, password=CANARY_PASSWORD)
+            ),
+            "EntityAlreadyExists.User.LoginProfile",
+        ),
+        (
+            lambda: ims_sdk.update_login_profile(
+                ims.UpdateLoginProfileRequest(user_principal_name=bob, status="Inactive")
+            ),
+            "InvalidParameter.Status",
+        ),
+        (
+            lambda: ims_sdk.create_access_key(ims.CreateAccessKeyRequest(user_principal_name="bob@elsewhere.com")),
+            "InvalidParameter.UserPrincipalName",
+        ),
+        (
+            lambda: ims_sdk.delete_access_key(
+                ims.DeleteAccessKeyRequest(user_principal_name=bob, user_access_key_id="LTAI" + "0" * 20)
+            ),
+            "EntityNotExist.User.AccessKey",
+        ),
+    ):
+        with pytest.raises(TeaException) as refused:
+            call()
+        assert refused.value.code == code
+    assert database_state() == before
