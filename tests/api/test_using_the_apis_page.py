@@ -37,9 +37,12 @@ def test_every_snippet_on_the_page_works_against_this_portal_and_only_it(
     assert urlparse(live_server.url).netloc in page and key_id in page and "sales_dw" in page
     assert secret not in page
     # No network leaves this machine in tests: a snippet aimed anywhere but the live server would fail here.
-    new_sdk, legacy_sdk, pyodps = snippets(page, secret)
+    new_sdk, sts, ims, legacy_sdk, pyodps = snippets(page, secret)
 
     assert run(new_sdk) == [("alice", "Alice")]
+    account_id = owner.account.account_id
+    assert run(sts) == [("Account", f"acs:ram::{account_id}:root")]
+    assert run(ims) == [(f"{account_id}.onaliyun.com",), (f"alice@{account_id}.onaliyun.com",)]
 
     [(answer,)] = run(legacy_sdk)
     assert [user["UserName"] for user in json.loads(answer)["Users"]["User"]] == ["alice"]
