@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from portal.models import SeenNonce
+from portal.redaction import REDACTED, is_secret_parameter
 from portal.rows import Columns, Table, adapt_datetime, execute, statement
 
 ACS3 = "ACS3-HMAC-SHA256"
@@ -109,30 +110,44 @@ def parse_signed_request(request: HttpRequest, params: dict[str, str]) -> Signed
     raise SignatureError("MissingAccessKeyId", "The request is not signed with an AccessKey.", status=400)
 
 
-def acs3_signature(request: HttpRequest, signed: SignedRequest, secret: str, query: dict[str, str]) -> str:
+def acs3_string_to_sign(
+    request: HttpRequest, signed: SignedRequest, query: dict[str, str], *, shown: bool = False
+) -> str:
+    """ACS3's string to sign; `shown`: with its canonical request after it, secret parameters' values redacted (what
+    a refused caller is told, to compare with what its SDK signed)."""
     headers = _lower_headers(request)
     canonical_query = "&".join(f"{key}={percent_encode(query[key])}" for key in sorted(query))
     canonical_headers = "".join(f"{name}:{headers.get(name, '').strip()}\n" for name in signed.signed_headers)
     payload_hash = headers.get("x-acs-content-sha256") or hashlib.sha256(request.body).hexdigest()
-    canonical_request = "\n".join(
-        [
-            request.method or "",
-            request.path or "/",
-            canonical_query,
-            canonical_headers,
-            ";".join(signed.signed_headers),
-            payload_hash,
-        ]
-    )
+    parts = [request.method or "", request.path or "/", canonical_query, canonical_headers]
+    canonical_request = "\n".join([*parts, ";".join(signed.signed_headers), payload_hash])
     string_to_sign = f"{ACS3}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
+    if not shown:
+        return string_to_sign
+    parts[2] = "&".join(
+        f"{key}={REDACTED if is_secret_parameter(key) else percent_encode(query[key])}" for key in sorted(query)
+    )
+    shown_request = "\n".join([*parts, ";".join(signed.signed_headers), payload_hash])
+    return f"{string_to_sign} (canonical request: {shown_request!r})"
+
+
+def acs3_signature(request: HttpRequest, signed: SignedRequest, secret: str, query: dict[str, str]) -> str:
+    string_to_sign = acs3_string_to_sign(request, signed, query)
     return hmac.new(secret.encode(), string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
-def rpc_signature(method: str, params: dict[str, str], secret: str) -> str:
+def rpc_string_to_sign(method: str, params: dict[str, str], *, shown: bool = False) -> str:
+    """The RPC signature's string to sign; `shown`: secret parameters' values redacted (see acs3_string_to_sign)."""
     signed = {key: value for key, value in params.items() if key != "Signature"}
-    canonical = "&".join(f"{percent_encode(key)}={percent_encode(signed[key])}" for key in sorted(signed))
-    string_to_sign = f"{method}&%2F&{percent_encode(canonical)}"
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode(), hashlib.sha1).digest()
+    canonical = "&".join(
+        f"{percent_encode(key)}={REDACTED if shown and is_secret_parameter(key) else percent_encode(signed[key])}"
+        for key in sorted(signed)
+    )
+    return f"{method}&%2F&{percent_encode(canonical)}"
+
+
+def rpc_signature(method: str, params: dict[str, str], secret: str) -> str:
+    digest = hmac.new(f"{secret}&".encode(), rpc_string_to_sign(method, params).encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -163,8 +178,16 @@ def verify_signature(
     else:
         expected = rpc_signature(request.method or "", params, secret)
     if not hmac.compare_digest(expected.encode(), signed.signature.encode()):
+        # As RAM does, the string the server signed, so that the caller can see where its own differs.
+        computed = (
+            acs3_string_to_sign(request, signed, query, shown=True)
+            if signed.scheme == "acs3"
+            else rpc_string_to_sign(request.method or "", params, shown=True)
+        )
         raise SignatureError(
-            "SignatureDoesNotMatch", "The request signature does not conform to Aliyun standards.", status=400
+            "SignatureDoesNotMatch",
+            f"Specified signature is not matched with our calculation. server string to sign is:{computed}",
+            status=400,
         )
     now = timezone.now()
     if signed.timestamp is None or abs(now - signed.timestamp) > MAX_CLOCK_SKEW:

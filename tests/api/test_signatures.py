@@ -1,6 +1,7 @@
 """Signed requests that must be refused, each changing nothing: replays, stale times, unknown, inactive and
 wrongly signed keys."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -101,3 +102,28 @@ def test_a_nul_in_a_signing_header_is_a_ram_error_and_changes_nothing(owner, own
     answer = Client().post("/?Action=GetUser&Version=2015-05-01&UserName=alice", **{header: value})
     assert answer.status_code == 400 and answer.json()["Code"] == "InvalidParameter"
     assert everything() == before
+
+
+CANARY_PASSWORD = "Canary-Quartz-Lantern-6481"
+
+
+def test_a_refused_signature_names_the_string_the_server_signed_without_secrets(owner, owner_key):
+    key_id, secret = owner_key
+    params = {"Action": "CreateLoginProfile", "UserName": "alice", "Password": CANARY_PASSWORD}
+    answer = Client().post(f"/?{signed_query(key_id, secret[::-1], params)}").json()
+    assert answer["Code"] == "SignatureDoesNotMatch"
+    prefix = "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&"
+    assert answer["Message"].startswith(prefix)
+    assert f"AccessKeyId%3D{key_id}" in answer["Message"] and "Action%3DCreateLoginProfile" in answer["Message"]
+    assert CANARY_PASSWORD not in answer["Message"] and "Password%3D%2A%2A%2A%2A%2A%2A%2A%2A" in answer["Message"]
+
+
+def test_an_acs3_refusal_names_its_string_to_sign_and_canonical_request(live_server, owner, owner_key):
+    key_id, secret = owner_key
+    client = ram_client(live_server, key_id, secret[::-1])
+    with pytest.raises(TeaException) as refused:
+        client.create_login_profile(ram.CreateLoginProfileRequest(user_name="alice", password=CANARY_PASSWORD))
+    message = refused.value.message
+    assert refused.value.code == "SignatureDoesNotMatch"
+    assert re.search(r"server string to sign is:ACS3-HMAC-SHA256\n[0-9a-f]{64} \(canonical request: ", message)
+    assert "Password=********" in message and CANARY_PASSWORD not in message
