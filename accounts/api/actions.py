@@ -49,6 +49,7 @@ def create_user(actor: Actor, params: Params) -> ResponseFields:
 
 def create_user_named(actor: Actor, params: Params, name: str) -> RamUser:
     """CreateUser's work for RAM and IMS, which name the user differently."""
+    require_writer(actor)
     new = NewRamUser(
         name=name,
         display_name=params.get("DisplayName") or name,

@@ -63,12 +63,32 @@ def _answer(request: PortalRequest, body: ResponseFields, status: int = 200) -> 
     return response
 
 
-def _error(request: PortalRequest, code: str, message: str, status: int) -> JsonResponse:
-    return _answer(request, {"HostId": HOST_ID, "Code": code, "Message": message}, status)
+def _error(
+    request: PortalRequest, code: str, message: str, status: int, extra: ResponseFields | None = None
+) -> JsonResponse:
+    return _answer(request, {"HostId": HOST_ID, "Code": code, "Message": message, **(extra or {})}, status)
+
+
+def access_denied_detail(actor: Actor, service: str, action: str, error: ApiError) -> ResponseFields:
+    """RAM's AccessDeniedDetail of a NoPermission answer: the action, the principal, and the policy it lacks."""
+    person = actor.person
+    return {
+        "AccessDeniedDetail": {
+            "AuthAction": f"{service}:{action}",
+            "AuthPrincipalType": "Account" if person.is_owner else "SubUser",
+            "AuthPrincipalOwnerId": actor.account.account_id,
+            "AuthPrincipalDisplayName": person.principal,
+            "NoPermissionType": "ImplicitDeny",
+            "PolicyType": "AccountLevelIdentityBasedPolicy",
+            "MissingPolicy": error.missing_policy,
+        }
+    }
 
 
 def rpc_endpoint(request: PortalRequest) -> JsonResponse:
     params = _params(request)
+    actor: Actor | None = None
+    service, name = "ram", ""
     try:
         name = params.get("Action") or request.headers.get("x-acs-action", "")
         version = params.get("Version") or request.headers.get("x-acs-version", "")
@@ -89,7 +109,10 @@ def rpc_endpoint(request: PortalRequest) -> JsonResponse:
     except SignatureError as error:
         return _error(request, error.code, error.message, error.status)
     except ApiError as error:
-        return _error(request, error.code, error.message, error.status)
+        detail = None
+        if error.code == "NoPermission" and actor is not None:
+            detail = access_denied_detail(actor, service, name, error)
+        return _error(request, error.code, error.message, error.status, detail)
 
 
 def authenticate(request: PortalRequest, params: dict[str, str], *, service: str = "ram") -> Actor:

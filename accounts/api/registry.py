@@ -34,10 +34,12 @@ ACTIONS = PRODUCTS[RAM_VERSION][1]  # the RAM API's
 
 
 class ApiError(Exception):
-    """An answer in RAM's error shape: Code, Message and the HTTP status."""
+    """An answer in RAM's error shape: Code, Message and the HTTP status; for NoPermission, the system policy that
+    would have allowed the action where one would (the endpoint adds it to the answer's AccessDeniedDetail)."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, *, missing_policy: str = "") -> None:
         self.code, self.message, self.status = code, message, status
+        self.missing_policy = missing_policy
         super().__init__(message)
 
 
@@ -110,7 +112,7 @@ def iso(value: datetime | None) -> str | None:
 def require_reader(actor: Actor) -> None:
     """Reading RAM needs the owner's key or AliyunRAMReadOnlyAccess (or more)."""
     if actor.user is not None and not can_read_ram(actor.user):
-        raise ApiError("NoPermission", NO_PERMISSION, 403)
+        raise ApiError("NoPermission", NO_PERMISSION, 403, missing_policy="AliyunRAMReadOnlyAccess")
 
 
 def require_writer(actor: Actor) -> None:
@@ -119,7 +121,9 @@ def require_writer(actor: Actor) -> None:
     try:
         ensure_can_write_ram(actor)
     except PermissionDenied as error:
-        raise translate(error) from None
+        refused = translate(error)
+        refused.missing_policy = "AliyunRAMFullAccess"
+        raise refused from None
 
 
 def is_self(actor: Actor, name: str) -> bool:

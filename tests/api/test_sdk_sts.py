@@ -63,3 +63,19 @@ def test_an_unknown_version_or_action_answers_as_ram_does(owner, owner_key):
     ram_action = Client().post(f"/?{signed_query(*owner_key, {'Action': 'NoSuchAction'})}")
     assert (ram_action.status_code, ram_action.json()["Code"]) == (404, "InvalidAction.NotFound")
     assert unknown_version.json()["RequestId"] and unknown_version.json()["HostId"]
+
+
+def test_no_permission_says_which_action_which_principal_and_which_policy(live_server, owner, algorithm):
+    alice = make_ram_user(owner, "alice")
+    ram_sdk = ram_client(live_server, *issue_key(alice), signature_algorithm=algorithm)
+    with pytest.raises(TeaException) as refused:
+        ram_sdk.list_users(ram.ListUsersRequest())
+    detail = refused.value.data["AccessDeniedDetail"]
+    assert detail["AuthAction"] == "ram:ListUsers"
+    assert detail["AuthPrincipalType"] == "SubUser" and detail["AuthPrincipalDisplayName"] == alice.user.principal
+    assert detail["AuthPrincipalOwnerId"] == owner.account.account_id
+    assert detail["MissingPolicy"] == "AliyunRAMReadOnlyAccess"
+    with pytest.raises(TeaException) as refused:
+        ram_sdk.create_user(ram.CreateUserRequest(user_name="bob", display_name="Bob"))
+    assert refused.value.data["AccessDeniedDetail"]["MissingPolicy"] == "AliyunRAMFullAccess"
+    assert refused.value.data["AccessDeniedDetail"]["AuthAction"] == "ram:CreateUser"
