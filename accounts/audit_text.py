@@ -216,6 +216,12 @@ def _alias_set(event: AuditEvent) -> str:
 
 
 says("alias.clear", "Cleared the enterprise alias {old}", family=ACCOUNT, label="Enterprise alias cleared")
+says(
+    "credential_report.generate",
+    "Generated the credential report ({users} RAM users)",
+    family=ACCOUNT,
+    label="Credential report generated",
+)
 
 
 @describes("keyring.rotate", family=ACCOUNT, label="Secrets re-encrypted")

@@ -2,6 +2,8 @@
 domain" is the enterprise alias: `<alias>.<PORTAL_DOMAIN_SUFFIX>`) and users by principal name (`<name>@<domain>`,
 either of the account's logon domains), over the same services and rules as RAM's actions."""
 
+import base64
+
 from django.conf import settings
 from django.db.models import Q
 
@@ -21,6 +23,7 @@ from accounts.api.registry import (
     Params,
     ResponseFields,
     action,
+    iso,
     require_reader,
     require_writer,
 )
@@ -32,8 +35,9 @@ from accounts.api.settings import (
     security_preference,
     set_alias,
 )
-from accounts.models import AccessKey, Authenticator, PasswordPolicy, RamUser, SecuritySettings
+from accounts.models import AccessKey, Authenticator, CredentialReport, PasswordPolicy, RamUser, SecuritySettings
 from accounts.policies import SYSTEM_POLICIES
+from accounts.services.credential_report import generate_credential_report
 
 
 @action("GetDefaultDomain", version=IMS_VERSION)
@@ -280,3 +284,39 @@ _via_ram("GetLoginProfile", logon.get_login_profile, login_profile=True)
 _via_ram("UpdateLoginProfile", logon.update_login_profile, login_profile=True)
 _via_ram("DeleteLoginProfile", logon.delete_login_profile, login_profile=True)
 _via_ram("ChangePassword", logon.change_password)
+
+
+# --- The credential report -------------------------------------------------------------------------------------------
+
+
+@action("GenerateCredentialReport", version=IMS_VERSION)
+def generate_credential_report_action(actor: Actor, params: Params) -> ResponseFields:
+    require_reader(actor)
+    generate_credential_report(actor=actor)
+    return {"State": "COMPLETE"}  # made in this request: small enough at the portal's sizes (a query per table)
+
+
+@action("GetCredentialReport", version=IMS_VERSION)
+def get_credential_report(actor: Actor, params: Params) -> ResponseFields:
+    """The report as base64 CSV; MaxItems rows a page (the header on every page), NextToken where the next starts."""
+    require_reader(actor)
+    report = CredentialReport.objects.filter(account=actor.account).first()
+    if report is None:
+        raise ApiError(
+            "EntityNotExist.CredentialReport", "The credential report does not exist: GenerateCredentialReport.", 404
+        )
+    header, *rows = report.content.splitlines(keepends=True)
+    max_items = params.integer("MaxItems", len(rows) or 1, low=1, high=1000 if rows else 1)
+    token = params.get("NextToken", "0")
+    if not token.isdigit() or int(token) > len(rows):
+        raise ApiError("InvalidParameter.NextToken", "The NextToken is not one this report gave.")
+    start = int(token)
+    page = rows[start : start + max_items]
+    body: ResponseFields = {
+        "Content": base64.b64encode((header + "".join(page)).encode()).decode(),
+        "GeneratedTime": iso(report.generated_at),
+        "IsTruncated": start + max_items < len(rows),
+    }
+    if body["IsTruncated"]:
+        body["NextToken"] = str(start + max_items)
+    return body

@@ -10,7 +10,14 @@ from accounts.models.mfa import (
     authenticator_associated_data,
     hash_backup_code,
 )
-from accounts.models.security import IdentityLock, PasswordHistoryEntry, PasswordPolicy, SecuritySettings, SignInLock
+from accounts.models.security import (
+    CredentialReport,
+    IdentityLock,
+    PasswordHistoryEntry,
+    PasswordPolicy,
+    SecuritySettings,
+    SignInLock,
+)
 
 __all__ = [
     "PACKET_HISTORY_SENTENCES",
@@ -20,6 +27,7 @@ __all__ = [
     "Authenticator",
     "BackupCode",
     "BackupCodeDevice",
+    "CredentialReport",
     "DeliveryPacket",
     "IdentityLock",
     "OneTimeReveal",

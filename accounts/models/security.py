@@ -101,3 +101,17 @@ class IdentityLock(models.Model):
     @property
     def is_held_until_cleared(self) -> bool:
         return self.failures >= self.FAILURES_BEFORE_HELD_UNTIL_CLEARED
+
+
+class CredentialReport(models.Model):
+    """The account's latest credential report (IMS GenerateCredentialReport): RAM's CSV, kept until the next one.
+    It holds no secret: dates, TRUE/FALSE, N/A and principal names only."""
+
+    account = models.OneToOneField(
+        "accounts.PrimaryAccount", on_delete=models.CASCADE, related_name="credential_report"
+    )
+    generated_at = models.DateTimeField()
+    content = models.TextField()
+
+    def __str__(self) -> str:
+        return f"credential report of {self.account_id} at {self.generated_at:%Y-%m-%d %H:%M}"
