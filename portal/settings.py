@@ -332,6 +332,8 @@ PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other ac
 PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)
 # How long an invitation link works (the person chooses their password with it); it can be sent again after.
 PORTAL_INVITATION_HOURS = env_int("PORTAL_INVITATION_HOURS", 168)
+# The credential report's finding "not used for N days" (an active AccessKey unused, or never used, this long).
+PORTAL_UNUSED_KEY_DAYS = env_int("PORTAL_UNUSED_KEY_DAYS", 90)
 # DejaVu (Debian's fonts-dejavu-core, installed by `make`) covers the scripts of most names on the sheets.
 PORTAL_PDF_FONT_DIR = os.environ.get("PORTAL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 # Noto Sans CJK (Debian's fonts-noto-cjk, installed by `make`) for the Chinese, Japanese and Korean names; its Bold

@@ -291,7 +291,7 @@ _via_ram("ChangePassword", logon.change_password)
 
 @action("GenerateCredentialReport", version=IMS_VERSION)
 def generate_credential_report_action(actor: Actor, params: Params) -> ResponseFields:
-    require_reader(actor)
+    require_writer(actor)  # a new report is a change (audited); reading it needs read access only
     generate_credential_report(actor=actor)
     return {"State": "COMPLETE"}  # made in this request: small enough at the portal's sizes (a query per table)
 

@@ -4,10 +4,13 @@ RAM's: ISO dates in UTC, TRUE/FALSE, N/A where the thing does not exist, and "-"
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -99,3 +102,70 @@ def generate_credential_report(*, actor: Actor) -> CredentialReport:
             details={"users": content.count("\n") - 2},
         )
     return report
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the report shows that an administrator should act on, and where to act."""
+
+    kind: str  # "unused_key", "no_mfa", "two_active_keys", "old_password", "never_signed_in"
+    subject: str  # the principal ("<root>" for the primary account)
+    sentence: str
+    action: str  # the label of the page that resolves it
+    url: str
+
+
+FINDING_KINDS = {
+    "unused_key": "AccessKeys not used for {days} days",
+    "no_mfa": "Console logon without MFA",
+    "two_active_keys": "Two active AccessKeys",
+    "old_password": "Passwords older than the policy allows",
+    "never_signed_in": "Console logon never used",
+}
+
+
+def credential_findings(account_pk: int) -> list[Finding]:
+    """The findings of the account now (not of the last report), in a fixed number of queries."""
+    now = timezone.now()
+    unused_since = now - timedelta(days=settings.PORTAL_UNUSED_KEY_DAYS)
+    policy = PasswordPolicy.objects.get(account_id=account_pk)
+    keys = Prefetch("access_keys", queryset=AccessKey.objects.filter(status=AccessKey.Status.ACTIVE).order_by("pk"))
+    with_mfa = Exists(Authenticator.objects.filter(user=OuterRef("pk"), confirmed=True))
+    users = User.objects.annotate(has_mfa=with_mfa).prefetch_related(keys)
+    ram_users = (
+        RamUser.objects.filter(account_id=account_pk)
+        .select_related("account")
+        .prefetch_related(Prefetch("user", queryset=users))
+        .order_by("name", "pk")
+    )
+    owner = users.get(owned_account__pk=account_pk)
+    people: list[tuple[str, User, RamUser | None]] = [("<root>", owner, None)]
+    people += [(ram_user.logon_name, ram_user.user, ram_user) for ram_user in ram_users]
+    found: list[Finding] = []
+    for subject, user, ram_user in people:
+        page = (
+            reverse("accounts:my-account") if ram_user is None else reverse("accounts:user-detail", args=[ram_user.pk])
+        )
+        logon = None if ram_user is None else reverse("accounts:modify-logon-settings", args=[ram_user.pk])
+        active = list(user.access_keys.all())
+        for key in active:
+            if (key.last_used_at or key.created_at) < unused_since:
+                used = f"last used {key.last_used_at:%Y-%m-%d}" if key.last_used_at else "never used"
+                sentence = f"AccessKey {key.access_key_id} is active and {used} (created {key.created_at:%Y-%m-%d})."
+                found.append(Finding("unused_key", subject, sentence, "Disable", page))
+        if len(active) >= 2:
+            sentence = f"{len(active)} active AccessKeys: keep one, so that a rotation is not a second standing key."
+            found.append(Finding("two_active_keys", subject, sentence, "Disable", page))
+        if ram_user is None or logon is None or not ram_user.is_console_logon_enabled:  # (the owner's: My account)
+            continue
+        if not getattr(user, "has_mfa"):  # noqa: B009 - annotated above
+            sentence = "Signs in to the console with a password alone."
+            found.append(Finding("no_mfa", subject, sentence, "Modify Logon Settings", logon))
+        changed = user.password_changed_at
+        if policy.max_age_days and changed and changed < now - timedelta(days=policy.max_age_days):
+            sentence = f"Password last changed {changed:%Y-%m-%d}, over {policy.max_age_days} days ago."
+            found.append(Finding("old_password", subject, sentence, "Modify Logon Settings", logon))
+        if user.last_login is None:
+            sentence = f"Console logon enabled since {ram_user.created_at:%Y-%m-%d}, never used."
+            found.append(Finding("never_signed_in", subject, sentence, "Modify Logon Settings", logon))
+    return found

@@ -1,7 +1,10 @@
 """The account-wide pages: overview, security settings, password policy, policies."""
 
+import csv
+import io
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -10,8 +13,10 @@ from django.shortcuts import redirect, render
 from accounts.actors import Actor
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm, add_errors
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required
-from accounts.models import AccessKey, DeliveryPacket, PolicyAttachment, RamUser
+from accounts.models import AccessKey, CredentialReport, DeliveryPacket, PolicyAttachment, RamUser
+from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
+from accounts.services.credential_report import FINDING_KINDS, credential_findings, generate_credential_report
 from accounts.services.security import (
     PASSWORD_POLICY_FIELDS,
     SECURITY_SETTING_FIELDS,
@@ -112,3 +117,39 @@ def policy_list(request: SignedInRequest) -> HttpResponse:
         holders[attachment.policy_name].append(attachment.ram_user)
     rows = [(policy, holders[policy.name]) for policy in SYSTEM_POLICIES]
     return render(request, "accounts/policy_list.html", {"rows": rows})
+
+
+@ram_reader_required
+def credential_report(request: SignedInRequest) -> HttpResponse:
+    """The credential report page: the findings as of now, each with where to act; "Generate report" (POST, RAM
+    administrators) makes a new report, whose rows are shown and downloadable as RAM's CSV."""
+    account = request.user.account
+    if request.method == "POST":
+        if not can_write_ram(request.user):  # a new report is a change (an audited one): RAM administrators only
+            raise PermissionDenied("You are not allowed to generate the credential report.")
+        generate_credential_report(actor=actor_of(request))
+        messages.success(request, "A new credential report was generated.")
+        return redirect("accounts:credential-report")
+    report = CredentialReport.objects.filter(account=account).first()
+    rows = list(csv.reader(io.StringIO(report.content))) if report else []
+    findings = credential_findings(account.pk)
+    kinds = [
+        (title.format(days=settings.PORTAL_UNUSED_KEY_DAYS), [f for f in findings if f.kind == kind])
+        for kind, title in FINDING_KINDS.items()
+    ]
+    return render(
+        request,
+        "accounts/credential_report.html",
+        {"report": report, "header": rows[:1], "rows": rows[1:], "kinds": kinds, "finding_count": len(findings)},
+    )
+
+
+@ram_reader_required
+def credential_report_download(request: SignedInRequest) -> HttpResponse:
+    report = CredentialReport.objects.filter(account=request.user.account).first()
+    if report is None:
+        messages.info(request, "Generate a report first.")
+        return redirect("accounts:credential-report")
+    response = HttpResponse(report.content, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="credential-report-{report.generated_at:%Y%m%d-%H%M}.csv"'
+    return response

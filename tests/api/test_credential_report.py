@@ -82,6 +82,12 @@ def test_the_report_is_paged_and_readers_only_get_it(live_server, ims_sdk, owner
     with pytest.raises(TeaException) as bad:
         ims_sdk.get_credential_report(ims.GetCredentialReportRequest(next_token="x"))
     assert bad.value.code == "InvalidParameter.NextToken"
+    reader_key = issue_key(make_ram_user(owner, "reader", policies=("AliyunRAMReadOnlyAccess",)))
+    reader = ram_client(live_server, *reader_key, product=ImsClient)
+    assert rows_of(reader.get_credential_report(ims.GetCredentialReportRequest()))[0]["user"] == "<root>"
+    with pytest.raises(TeaException) as refused:
+        reader.generate_credential_report()  # a new report is a change: RAM administrators only
+    assert refused.value.data["AccessDeniedDetail"]["MissingPolicy"] == "AliyunRAMFullAccess"
     nobody = ram_client(live_server, *issue_key(make_ram_user(owner, "nobody")), product=ImsClient)
     for call in (
         nobody.generate_credential_report,
