@@ -86,6 +86,20 @@ def setup() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+def bulk_ram_users(account, first: int, stop: int) -> list:
+    """RAM users bulk{first:06d}…bulk{stop-1:06d} of `account`, inserted in bulk (the benchmarks read them, nobody signs
+    in with them); their identities, in order."""
+    from accounts.models import RamUser, User
+
+    names = [f"bulk{i:06d}" for i in range(first, stop)]
+    users = User.objects.bulk_create([User(password="!") for _ in names])
+    RamUser.objects.bulk_create(
+        RamUser(account=account, user=user, name=name, display_name=name.title())
+        for user, name in zip(users, names, strict=True)
+    )
+    return users
+
+
 def fresh_statistics() -> None:
     """ANALYZE after the setup's inserts, as a running deployment has it (PostgreSQL's autovacuum, the worker on
     SQLite): the measured calls meet the planner in its steady state, not one that takes every table as empty."""

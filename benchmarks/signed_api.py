@@ -27,14 +27,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from served import fresh_statistics, report_rounds, served, setup
+from served import bulk_ram_users, fresh_statistics, report_rounds, served, setup
 
 setup()
 
 from django.utils import timezone
 
 from accounts.actors import operator_actor
-from accounts.models import AccessKey, RamUser, User
+from accounts.models import AccessKey
 from accounts.services.access_keys import issue_access_key, new_access_key_id, new_access_key_secret
 from accounts.services.primary_accounts import create_primary_account
 from accounts.services.ram_users import NewRamUser, create_ram_users
@@ -97,13 +97,8 @@ def add_users_keys_and_nonces(account, start: int, stop: int) -> None:
     last ten minutes: inside the window, so none is pruned while the benchmark runs)."""
     now = timezone.now()
     for first in range(start, stop, BATCH):
-        names = [f"bulk{i:06d}" for i in range(first, min(first + BATCH, stop))]
-        users = User.objects.bulk_create([User(password="!") for _ in names])
-        RamUser.objects.bulk_create(
-            RamUser(account=account, user=user, name=name, display_name=name.title())
-            for user, name in zip(users, names, strict=True)
-        )
-        key_ids = [new_access_key_id() for _ in names]
+        users = bulk_ram_users(account, first, min(first + BATCH, stop))
+        key_ids = [new_access_key_id() for _ in users]
         AccessKey.objects.bulk_create(
             AccessKey(
                 access_key_id=key_id,

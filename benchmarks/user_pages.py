@@ -15,7 +15,7 @@ import argparse
 import statistics
 import time
 
-from served import setup
+from served import bulk_ram_users, setup
 
 setup()
 
@@ -25,7 +25,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.actors import operator_actor
-from accounts.models import RamUser, User
+from accounts.models import RamUser
 from accounts.services.access_keys import issue_access_key
 from accounts.services.policies import attach_policy
 from accounts.services.primary_accounts import create_primary_account
@@ -59,12 +59,7 @@ def timings(client: Client, url: str, requests: int) -> list[float]:
 
 def add_users_in_bulk(account, start: int, stop: int) -> None:
     for first in range(start, stop, BATCH):
-        names = [f"bulk{i:06d}" for i in range(first, min(first + BATCH, stop))]
-        users = User.objects.bulk_create([User(password="!") for _ in names])
-        RamUser.objects.bulk_create(
-            RamUser(account=account, user=user, name=name, display_name=name.title())
-            for user, name in zip(users, names, strict=True)
-        )
+        bulk_ram_users(account, first, min(first + BATCH, stop))
 
 
 def account_with_pages(email: str, users: int) -> tuple[Client, dict[str, str]]:

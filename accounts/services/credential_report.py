@@ -63,8 +63,9 @@ def _row(principal: str, created: datetime, user: User, *, console: bool, policy
     return [principal, _when(created), _when(user.last_login), *password, _yes(has_mfa), *keys]
 
 
-def credential_report_csv(account_pk: int) -> str:
-    """The report's CSV for the account, read in a fixed number of queries however many users it has."""
+def _people(account_pk: int) -> list[tuple[str, User, RamUser | None]]:
+    """The primary account ("<root>") and its RAM users by name, each identity with its AccessKeys (oldest first) and
+    `has_mfa`, in a fixed number of queries however many users the account has."""
     keys = Prefetch("access_keys", queryset=AccessKey.objects.order_by("created_at", "pk"))
     with_mfa = Exists(Authenticator.objects.filter(user=OuterRef("pk"), confirmed=True))
     users = User.objects.annotate(has_mfa=with_mfa).prefetch_related(keys)
@@ -74,16 +75,22 @@ def credential_report_csv(account_pk: int) -> str:
         .prefetch_related(Prefetch("user", queryset=users))
         .order_by("name", "pk")
     )
+    owner = users.select_related("owned_account").get(owned_account__pk=account_pk)
+    return [("<root>", owner, None), *((ram_user.logon_name, ram_user.user, ram_user) for ram_user in ram_users)]
+
+
+def credential_report_csv(account_pk: int) -> str:
+    """The report's CSV for the account."""
     policy = PasswordPolicy.objects.get(account_id=account_pk)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    owner = users.get(owned_account__pk=account_pk)
-    account = owner.owned_account
-    writer.writerow(_row("<root>", account.created_at, owner, console=True, policy=policy))
-    for ram_user in ram_users:
-        console = ram_user.is_console_logon_enabled
-        writer.writerow(_row(ram_user.logon_name, ram_user.created_at, ram_user.user, console=console, policy=policy))
+    for principal, user, ram_user in _people(account_pk):
+        if ram_user is None:
+            writer.writerow(_row(principal, user.owned_account.created_at, user, console=True, policy=policy))
+        else:
+            console = ram_user.is_console_logon_enabled
+            writer.writerow(_row(principal, ram_user.created_at, user, console=console, policy=policy))
     return out.getvalue()
 
 
@@ -129,25 +136,14 @@ def credential_findings(account_pk: int) -> list[Finding]:
     now = timezone.now()
     unused_since = now - timedelta(days=settings.PORTAL_UNUSED_KEY_DAYS)
     policy = PasswordPolicy.objects.get(account_id=account_pk)
-    keys = Prefetch("access_keys", queryset=AccessKey.objects.filter(status=AccessKey.Status.ACTIVE).order_by("pk"))
-    with_mfa = Exists(Authenticator.objects.filter(user=OuterRef("pk"), confirmed=True))
-    users = User.objects.annotate(has_mfa=with_mfa).prefetch_related(keys)
-    ram_users = (
-        RamUser.objects.filter(account_id=account_pk)
-        .select_related("account")
-        .prefetch_related(Prefetch("user", queryset=users))
-        .order_by("name", "pk")
-    )
-    owner = users.get(owned_account__pk=account_pk)
-    people: list[tuple[str, User, RamUser | None]] = [("<root>", owner, None)]
-    people += [(ram_user.logon_name, ram_user.user, ram_user) for ram_user in ram_users]
+    people = _people(account_pk)
     found: list[Finding] = []
     for subject, user, ram_user in people:
         page = (
             reverse("accounts:my-account") if ram_user is None else reverse("accounts:user-detail", args=[ram_user.pk])
         )
         logon = None if ram_user is None else reverse("accounts:modify-logon-settings", args=[ram_user.pk])
-        active = list(user.access_keys.all())
+        active = [key for key in user.access_keys.all() if key.is_active]
         for key in active:
             if (key.last_used_at or key.created_at) < unused_since:
                 used = f"last used {key.last_used_at:%Y-%m-%d}" if key.last_used_at else "never used"
