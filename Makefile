@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON_FOR_VENV := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run serve test check lint format setup browser fonts bench-setup
+.PHONY: run serve test check lint format setup browser fonts node bench-setup
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.12 or newer is needed (python3.12 or pyenv)."; exit 1; }
@@ -29,6 +29,18 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 || { \
 		echo "Installing Debian's Chromium, poppler-utils, nginx and openssl for the tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core nginx-light openssl >/dev/null; }
+
+# The official Node.js SDKs that tests/api/test_node_sdks.py runs against the portal, as pinned in
+# tests/node/package-lock.json (their install scripts only fit Node 10 and 12, so none is run).
+NODE_SDKS := tests/node/node_modules/.installed
+$(NODE_SDKS): tests/node/package.json tests/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "Installing Debian's Node.js and npm for the Node.js SDK tests…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/node && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+node: $(NODE_SDKS)
 
 # The demo's address, on this machine only: `make run DEMO_PORT=8001` serves it on another port (logon links follow).
 DEMO_PORT ?= 8000
@@ -54,7 +66,7 @@ serve: setup
 bench-setup: setup
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 
-test: setup browser
+test: setup browser node
 	DJANGO_ALLOW_ASYNC_UNSAFE=true DB_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

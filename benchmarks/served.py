@@ -49,6 +49,9 @@ ENVIRONMENT = {
     "WEB_WORKERS": "1",
     "WEB_MAX_REQUESTS": "0",  # no worker replaced in the middle of a round (make serve replaces one every ~2,000)
     "CONTROL_SOCKET": "off",
+    # One AccessKey carries a benchmark's whole load, so its rate limit is set above it (BENCH_API_CALLS_PER_SECOND=0:
+    # none): each call still counts the key's calls of the last second, every one of them.
+    "PORTAL_API_CALLS_PER_SECOND": os.environ.get("BENCH_API_CALLS_PER_SECOND", "1000000"),
 }
 if DATABASE == "postgres":
     ENVIRONMENT["DATABASE_URL"] = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench")

@@ -54,7 +54,8 @@ class AuditEvent(models.Model):
 
 
 class SeenNonce(models.Model):
-    """A signed request's nonce, kept for the time window so that no process accepts it twice."""
+    """A signed request's nonce, kept for the time window so that no process accepts it twice; a key's nonces of
+    the last second are also its calls of that second, which its rate limit counts."""
 
     access_key_id = models.CharField(max_length=64)
     nonce = models.CharField(max_length=128)
@@ -62,6 +63,9 @@ class SeenNonce(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["access_key_id", "nonce"], name="unique_nonce_per_key")]
+        # A key's calls in the last second, counted for its rate limit (accounts.api.endpoint) from the nonces
+        # of the calls it signed: a range of this index, in the key's own lookup.
+        indexes = [models.Index(fields=["access_key_id", "seen_at"], name="nonce_key_seen_at")]
 
     def __str__(self) -> str:
         return f"{self.access_key_id}/{self.nonce}"

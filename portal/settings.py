@@ -328,6 +328,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
+# Signed API calls per AccessKey in any second (0: no limit); beyond, Throttling.User, which the SDKs retry.
+PORTAL_API_CALLS_PER_SECOND = env_int("PORTAL_API_CALLS_PER_SECOND", 100)
 PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other accounts this long
 PORTAL_CLAIM_LINK_HOURS = env_int("PORTAL_CLAIM_LINK_HOURS", 72)
 # How long an invitation link works (the person chooses their password with it); it can be sent again after.

@@ -1,9 +1,13 @@
-"""The OpenAPI endpoint (RPC style) on "/", as the official SDKs call it: RAM (2015-05-01) and STS (2015-04-01).
+"""The OpenAPI endpoint (RPC style) on "/", as the official SDKs call it: RAM (2015-05-01), IMS (2019-08-15) and STS
+(2015-04-01).
 
 A thin adapter: check the signature (first, whatever the product), find the key's holder, call the same services as
 the web pages, and answer in RAM's JSON shapes with a RequestId on every response.
 """
 
+from datetime import timedelta
+
+from django.conf import settings as django_settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
@@ -24,6 +28,7 @@ from portal.signing import (
 )
 
 HOST_ID = "ram.aliyuncs.com"
+RATE_WINDOW = timedelta(seconds=1)  # PORTAL_API_CALLS_PER_SECOND counts a key's calls over the last one
 
 
 def is_api_call(request: HttpRequest) -> bool:
@@ -69,6 +74,19 @@ def _error(
     return _answer(request, {"HostId": HOST_ID, "Code": code, "Message": message, **(extra or {})}, status)
 
 
+def _refusal(request: PortalRequest, error: ApiError, actor: Actor | None, service: str, name: str) -> JsonResponse:
+    detail = None
+    if error.code == "NoPermission" and actor is not None:
+        detail = access_denied_detail(actor, service, name, error)
+    response = _error(request, error.code, error.message, error.status, detail)
+    if error.retry_after_ms:
+        # The official SDKs wait x-acs-retry-after milliseconds before they retry a ThrottlingError; Retry-After
+        # (whole seconds) is HTTP's own.
+        response["x-acs-retry-after"] = str(error.retry_after_ms)
+        response["Retry-After"] = str(-(-error.retry_after_ms // 1000))
+    return response
+
+
 def access_denied_detail(actor: Actor, service: str, action: str, error: ApiError) -> ResponseFields:
     """RAM's AccessDeniedDetail of a NoPermission answer: the action, the principal, and the policy it lacks."""
     person = actor.person
@@ -109,21 +127,28 @@ def rpc_endpoint(request: PortalRequest) -> JsonResponse:
     except SignatureError as error:
         return _error(request, error.code, error.message, error.status)
     except ApiError as error:
-        detail = None
-        if error.code == "NoPermission" and actor is not None:
-            detail = access_denied_detail(actor, service, name, error)
-        return _error(request, error.code, error.message, error.status, detail)
+        return _refusal(request, error, actor, service, name)
 
 
 def authenticate(request: PortalRequest, params: dict[str, str], *, service: str = "ram") -> Actor:
-    """The actor a correctly signed request acts as; SignatureError or ApiError otherwise."""
+    """The actor a correctly signed request acts as; SignatureError or ApiError otherwise.
+
+    Each AccessKey may make `PORTAL_API_CALLS_PER_SECOND` calls in any second (0: no limit); beyond, a correctly
+    signed call gets `Throttling.User`, which the official SDKs retry after x-acs-retry-after. The calls are counted
+    from the nonces the key's signed requests left (the last second's, in the key's own lookup): shared by every
+    process on one database, and nothing to write. A throttled call takes its nonce back out, so it does not count
+    and the same request may be sent again."""
     signed = parse_signed_request(request, params)
     noted: bool | None = None
     now = timezone.now()
+    limit = django_settings.PORTAL_API_CALLS_PER_SECOND
+    since = now - RATE_WINDOW
     if nonce_goes_with_the_key(signed, now):
-        access_key, noted = AccessKey.objects.for_signature_noting_nonce(signed.access_key_id, signed.nonce, now)
+        access_key, noted = AccessKey.objects.for_signature_noting_nonce(
+            signed.access_key_id, signed.nonce, now, calls_since=since, calls_limit=limit
+        )
     else:
-        access_key = AccessKey.objects.for_signature(signed.access_key_id)
+        access_key = AccessKey.objects.for_signature(signed.access_key_id, calls_since=since, calls_limit=limit)
     if access_key is None:
         raise ApiError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
     if not access_key.is_active:
@@ -135,4 +160,12 @@ def authenticate(request: PortalRequest, params: dict[str, str], *, service: str
         if noted:
             forget_nonce(signed.access_key_id, signed.nonce)
         raise
+    if limit and access_key.recent_calls >= limit:
+        forget_nonce(signed.access_key_id, signed.nonce)
+        raise ApiError(
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+            400,
+            retry_after_ms=int(RATE_WINDOW.total_seconds() * 1000),
+        )
     return signed_request_actor(request, access_key, service=service)

@@ -35,11 +35,15 @@ ACTIONS = PRODUCTS[RAM_VERSION][1]  # the RAM API's
 
 class ApiError(Exception):
     """An answer in RAM's error shape: Code, Message and the HTTP status; for NoPermission, the system policy that
-    would have allowed the action where one would (the endpoint adds it to the answer's AccessDeniedDetail)."""
+    would have allowed the action where one would (the endpoint adds it to the answer's AccessDeniedDetail); for
+    Throttling, when to try again (in the headers the SDKs read)."""
 
-    def __init__(self, code: str, message: str, status: int = 400, *, missing_policy: str = "") -> None:
+    def __init__(
+        self, code: str, message: str, status: int = 400, *, missing_policy: str = "", retry_after_ms: int = 0
+    ) -> None:
         self.code, self.message, self.status = code, message, status
         self.missing_policy = missing_policy
+        self.retry_after_ms = retry_after_ms
         super().__init__(message)
 
 

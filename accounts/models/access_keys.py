@@ -1,6 +1,6 @@
 """AccessKeys: IDs with secrets sealed at rest, and the lookup every signed request starts with."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import models
 
@@ -11,7 +11,6 @@ from portal.rows import (
     Table,
     adapt_datetime,
     cache_relation,
-    fetch_instances,
     fetch_instances_and_rest,
     instance_of,
     optional_instance_of,
@@ -41,25 +40,35 @@ def _key_tables(table: Table) -> str:
     )
 
 
+def _recent_calls(table: Table) -> str:
+    # The key's calls since a moment, counted up to a limit (no more rows read than the limit needs; LIMIT 0: none).
+    return (
+        f"(SELECT count(*) FROM (SELECT 1 FROM {table(SeenNonce)} WHERE access_key_id = %s AND seen_at > %s"  # noqa: S608 - names from the models' metadata; values are parameters
+        " LIMIT %s) recent)"
+    )
+
+
 @statement
 def _access_key_by_id(columns: Columns, table: Table) -> str:
-    return f"SELECT {_key_columns(columns)}{_key_tables(table)}"
+    return f"SELECT {_key_columns(columns)}, {_recent_calls(table)}{_key_tables(table)}"
 
 
 @statement
 def _access_key_by_id_noting_nonce(columns: Columns, table: Table) -> str:
     # PostgreSQL (a data-modifying WITH): the same lookup, and the request's nonce stored in the same statement when
-    # the key is there and active, its commit not waiting for the disk (portal.signing explains both).
+    # the key is there and active, its commit not waiting for the disk (portal.signing explains both). The count of
+    # recent calls does not see the nonce stored here (one statement, one snapshot): it counts the calls before.
     return (
         f"WITH noted AS (INSERT INTO {table(SeenNonce)} (access_key_id, nonce, seen_at)"  # noqa: S608 - as above
         f" SELECT access_key_id, %s, %s FROM {table(AccessKey)} WHERE access_key_id = %s AND status = %s"
         " AND set_config('synchronous_commit', 'off', true) IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1)"
-        f" SELECT {_key_columns(columns)}, EXISTS (SELECT FROM noted){_key_tables(table)}"
+        f" SELECT {_key_columns(columns)}, {_recent_calls(table)}, EXISTS (SELECT FROM noted){_key_tables(table)}"
     )
 
 
-def _key_with_holder(found: "list[models.Model | None]") -> "AccessKey":
+def _key_with_holder(found: "list[models.Model | None]", recent_calls: int) -> "AccessKey":
     access_key, user = instance_of(AccessKey, found[0]), instance_of(User, found[1])
+    access_key.recent_calls = recent_calls
     owned_account, ram_user = (
         optional_instance_of(PrimaryAccount, found[2]),
         optional_instance_of(RamUser, found[3]),
@@ -80,26 +89,48 @@ _AccessKeyManagerBase = models.Manager.from_queryset(AccessKeyQuerySet)
 
 
 class AccessKeyManager(_AccessKeyManagerBase["AccessKey"]):
-    def for_signature(self, access_key_id: str) -> "AccessKey | None":
+    def for_signature(
+        self, access_key_id: str, *, calls_since: datetime | None = None, calls_limit: int = 0
+    ) -> "AccessKey | None":
         """The key with its holder and the holder's account (as owner or as RAM user), in one statement:
-        every signed request starts here (plain SQL, see portal.rows)."""
-        found = fetch_instances(_access_key_by_id(), [access_key_id], *_models())
-        return None if found is None else _key_with_holder(found)
+        every signed request starts here (plain SQL, see portal.rows). With `calls_limit`, the key's `recent_calls`:
+        its calls (the nonces of its signed requests) after `calls_since`, counted up to `calls_limit`."""
+        found = fetch_instances_and_rest(
+            _access_key_by_id(),
+            [access_key_id, adapt_datetime(calls_since or _EPOCH), calls_limit, access_key_id],
+            *_models(),
+        )
+        if found is None:
+            return None
+        instances, (recent_calls,) = found
+        return _key_with_holder(instances, recent_calls)
 
     def for_signature_noting_nonce(
-        self, access_key_id: str, nonce: str, seen_at: datetime
+        self, access_key_id: str, nonce: str, seen_at: datetime, *, calls_since: datetime, calls_limit: int
     ) -> "tuple[AccessKey | None, bool]":
         """PostgreSQL: as `for_signature`, and in the same statement the request's nonce stored if the key is there
         and active; whether the nonce was new (False: seen already, or the key missing or disabled)."""
         found = fetch_instances_and_rest(
             _access_key_by_id_noting_nonce(),
-            [nonce, adapt_datetime(seen_at), access_key_id, AccessKey.Status.ACTIVE.value, access_key_id],
+            [
+                nonce,
+                adapt_datetime(seen_at),
+                access_key_id,
+                AccessKey.Status.ACTIVE.value,
+                access_key_id,
+                adapt_datetime(calls_since),
+                calls_limit,
+                access_key_id,
+            ],
             *_models(),
         )
         if found is None:
             return None, False
-        instances, (noted,) = found
-        return _key_with_holder(instances), bool(noted)
+        instances, (recent_calls, noted) = found
+        return _key_with_holder(instances, recent_calls), bool(noted)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _models() -> "tuple[type[models.Model], ...]":
@@ -126,6 +157,10 @@ class AccessKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_channel = models.CharField(max_length=16, blank=True)
     last_used_service = models.CharField(max_length=64, blank=True)
+
+    # Set by the signed-request lookups (AccessKeyManager.for_signature): the key's calls in the rate limit's
+    # window, counted up to the limit.
+    recent_calls: int = 0
 
     SEALED_FIELD = "sealed_secret"  # what rotate_secret_keys re-seals and the start-up check opens
 

@@ -18,7 +18,7 @@ def endpoint_of(live_server) -> str:
     return urlparse(live_server.url).netloc
 
 
-def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None, product=RamClient):
+def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None, product=RamClient, retry_options=None):
     """An official SDK's client (RAM's unless `product` names another's Client class) for the live server."""
     config = Config(
         access_key_id=access_key_id,
@@ -30,6 +30,8 @@ def ram_client(live_server, access_key_id, secret, *, signature_algorithm=None, 
     )
     if signature_algorithm:
         config.signature_algorithm = signature_algorithm
+    if retry_options:
+        config.retry_options = retry_options
     return product(config)
 
 
