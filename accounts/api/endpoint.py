@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.api import actions, ims, keys, logon, mfa, policies, settings, sts  # noqa: F401 - registers the actions
+from accounts.api import ims, ram, sts  # noqa: F401 - registers each product's actions
 from accounts.api.registry import PRODUCTS, ApiError, Params, ResponseFields
 from accounts.gates import signed_request_actor
 from accounts.models import AccessKey
