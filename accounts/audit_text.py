@@ -325,11 +325,13 @@ def _user_updated(event: AuditEvent) -> str:
 def _user_deleted(event: AuditEvent) -> str:
     facts = details_of(event)
     policies, keys = facts.get("detached_policies") or [], facts.get("deleted_access_keys") or []
+    groups = facts.get("left_groups") or []
     return joined(
         "Deleted the RAM user",
         [
             f"detached {', '.join(policies)}" if policies else "",
             f"deleted AccessKey{'s' if len(keys) > 1 else ''} {', '.join(keys)}" if keys else "",
+            f"left group{'s' if len(groups) > 1 else ''} {', '.join(groups)}" if groups else "",
         ],
     )
 
@@ -398,6 +400,49 @@ says("policy.attach", "Attached the policy {policy}", family=POLICIES, label="Po
 
 
 says("policy.detach", "Detached the policy {policy}", family=POLICIES, label="Policy detached")
+
+
+# --- Groups -----------------------------------------------------------------------------------------
+
+GROUPS = "Groups"
+
+
+says("group.create", "Created the group", family=GROUPS, label="Group created")
+
+
+@describes("group.update", family=GROUPS, label="Group changed")
+def _group_updated(event: AuditEvent) -> str:
+    facts = details_of(event)
+    changed = ", ".join(str(field).replace("_", " ") for field in facts.get("changed") or [])
+    renamed = f"; renamed it to {facts['new_name']}" if facts.get("new_name") else ""
+    return f"Changed the group's {changed}{renamed}"
+
+
+@describes("group.delete", family=GROUPS, label="Group deleted")
+def _group_deleted(event: AuditEvent) -> str:
+    facts = details_of(event)
+    members, policies = facts.get("removed_members") or [], facts.get("detached_policies") or []
+    roles = facts.get("revoked_project_roles") or []
+    return joined(
+        "Deleted the group",
+        [
+            f"removed {', '.join(members)}" if members else "",
+            f"detached {', '.join(policies)}" if policies else "",
+            f"revoked {'; '.join(roles)}" if roles else "",
+        ],
+    )
+
+
+says("group.member_add", "Added to the group {group}", family=GROUPS, label="Added to a group")
+
+
+says("group.member_remove", "Removed from the group {group}", family=GROUPS, label="Removed from a group")
+
+
+says("group.policy_attach", "Attached the policy {policy}", family=GROUPS, label="Policy attached to a group")
+
+
+says("group.policy_detach", "Detached the policy {policy}", family=GROUPS, label="Policy detached from a group")
 
 
 # --- AccessKeys -------------------------------------------------------------------------------------

@@ -1,28 +1,16 @@
-"""Who may administer RAM: the owner, or RAM users holding the RAM policies."""
+"""Who may administer RAM: the owner, or RAM users holding the RAM policies (their own or through a group)."""
 
 from django.core.exceptions import PermissionDenied
 
 from accounts.actors import Actor
-from accounts.models import PolicyAttachment, RamUser, User
+from accounts.models import RamUser, User
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
-
-_POLICY_NAMES_CACHE = "_attached_policy_names"
-
-
-def attached_policy_names(user: User) -> frozenset[str]:
-    if user.is_owner:
-        return frozenset()
-    # Cached on the instance: one query per request however many checks a page makes. (The model does not declare
-    # the attribute: it is this module's cache, so it is read and written by name.)
-    cached: frozenset[str] | None = getattr(user, _POLICY_NAMES_CACHE, None)
-    if cached is None:
-        cached = frozenset(PolicyAttachment.objects.filter(ram_user__user=user).values_list("policy_name", flat=True))
-        setattr(user, _POLICY_NAMES_CACHE, cached)
-    return cached
+from accounts.rights import effective_policy_names
 
 
 def _granted_by_policy(user: User, capability: str) -> bool:
-    return any(getattr(SYSTEM_POLICIES_BY_NAME[name], capability) for name in attached_policy_names(user))
+    """Whether one of the user's effective policies (its own or a group's) grants `capability`."""
+    return any(getattr(SYSTEM_POLICIES_BY_NAME[name], capability) for name in effective_policy_names(user))
 
 
 def can_read_ram(user: User) -> bool:

@@ -328,6 +328,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
+# User groups per account, and groups per RAM user (RAM's default quotas).
+PORTAL_MAX_GROUPS = env_int("PORTAL_MAX_GROUPS", 50)
+PORTAL_MAX_GROUPS_PER_USER = env_int("PORTAL_MAX_GROUPS_PER_USER", 5)
 # Signed API calls per AccessKey in any second (0: no limit); beyond, Throttling.User, which the SDKs retry.
 PORTAL_API_CALLS_PER_SECOND = env_int("PORTAL_API_CALLS_PER_SECOND", 100)
 PORTAL_ALIAS_HOLD_DAYS = 30  # a released enterprise alias is kept from other accounts this long

@@ -37,8 +37,13 @@ def _created(event: AuditEvent) -> str:
 @describes("project.delete", family=PROJECTS, label="Project deleted")
 def _deleted(event: AuditEvent) -> str:
     removed = details_of(event).get("removed_members") or []
+    groups = details_of(event).get("removed_groups") or []
     return joined(
-        "Deleted the project", [f"removed {len(removed)} member{'s' if len(removed) != 1 else ''}"] if removed else []
+        "Deleted the project",
+        [
+            f"removed {len(removed)} member{'s' if len(removed) != 1 else ''}" if removed else "",
+            f"revoked the roles of group{'s' if len(groups) > 1 else ''} {', '.join(groups)}" if groups else "",
+        ],
     )
 
 
@@ -83,6 +88,18 @@ def _roles_revoked(event: AuditEvent) -> str:
 
 
 says("project.member_remove", "Removed from project {project}", family=MEMBERS, label="Member removed")
+
+
+@describes("project.group_role_grant", family=MEMBERS, label="Roles granted to a group")
+def _group_roles_granted(event: AuditEvent) -> str:
+    facts = details_of(event)
+    return f"Granted {roles_text(facts['roles'])} in project {facts['project']} to every member"
+
+
+@describes("project.group_role_revoke", family=MEMBERS, label="Roles revoked from a group")
+def _group_roles_revoked(event: AuditEvent) -> str:
+    facts = details_of(event)
+    return f"Revoked {roles_text(facts['roles'])} in project {facts['project']} from every member"
 
 
 @describes("project.member_remove_all", family=MEMBERS, label="Removed from every project")

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from accounts.models import PrimaryAccount, RamUser, User
+from accounts.models import Group, PrimaryAccount, RamUser, User
 from accounts.permissions import can_read_ram
 from projects.matrix import Role
 
@@ -80,6 +80,25 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} in {self.member}"
+
+
+class GroupRoleGrant(models.Model):
+    """A role a group holds in a project: every member of the group holds it there (projects.rights). PROTECT on
+    both sides: deleting the group or the project revokes these first, in the same transaction, and says so."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="group_roles")
+    group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="project_roles")
+    role = models.CharField(max_length=32, choices=[(role.value, role.value) for role in Role])
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "group", "role"], name="unique_role_per_group")]
+        indexes = [models.Index(fields=["group", "project"], name="group_role_by_group")]
+        ordering = ["role"]
+
+    def __str__(self) -> str:
+        return f"{self.role} of group {self.group_id} in project {self.project_id}"
 
 
 class CrossProjectAccess(models.Model):

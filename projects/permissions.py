@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from accounts.models import AccessKey, PrimaryAccount, User
 from accounts.permissions import can_create_projects
 from projects.matrix import MATRIX_INDEX, ROLE_LABELS, Channel, Dependency, MatrixRow, Role
-from projects.models import CrossProjectAccess, Project, RoleGrant
+from projects.models import CrossProjectAccess, Project
+from projects.rights import role_sources, roles_in_projects
 
 
 @dataclass(frozen=True)
@@ -38,27 +39,21 @@ def _cached[K: Hashable, V](cache: dict[K, V] | None, key: K, compute: Callable[
 
 
 def roles_in(user: User, project: Project, cache: PermissionCache | None = None) -> frozenset[str]:
+    """The user's effective roles in the project: its own and its groups' (projects.rights)."""
     return _cached(
         cache.roles if cache is not None else None,
         (user.pk, project.pk),
-        lambda: frozenset(
-            RoleGrant.objects.filter(member__project=project, member__ram_user__user=user).values_list(
-                "role", flat=True
-            )
-        ),
+        lambda: frozenset(role_sources(user, project)),
     )
 
 
 def _roles_reaching(user: User, target: Project, cache: PermissionCache | None) -> frozenset[str]:
-    """Roles the user holds in projects whose members the owner has authorised to reach `target`."""
+    """Roles the user holds (itself or through a group) in projects whose members the owner has authorised to reach
+    `target`."""
 
     def compute() -> frozenset[str]:
         sources = CrossProjectAccess.objects.filter(target=target).values_list("source", flat=True)
-        return frozenset(
-            RoleGrant.objects.filter(member__project__in=sources, member__ram_user__user=user).values_list(
-                "role", flat=True
-            )
-        )
+        return roles_in_projects(user, sources)
 
     return _cached(cache.reaching if cache is not None else None, (user.pk, target.pk), compute)
 

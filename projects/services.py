@@ -10,14 +10,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from accounts.actors import Actor
-from accounts.models import RamUser
+from accounts.models import Group, RamUser
 from accounts.permissions import ensure_can_write_ram, ensure_same_account
 from accounts.services.bulk import Outcome, for_each_user
+from accounts.services.groups import group_target
 from accounts.services.otp import require_otp
 from accounts.services.ram_users import delete_ram_user
 from portal.audit import record_event
 from projects.matrix import Channel, Role
-from projects.models import PROJECT_NAME_RE, CrossProjectAccess, Project, ProjectMember, RoleGrant
+from projects.models import PROJECT_NAME_RE, CrossProjectAccess, GroupRoleGrant, Project, ProjectMember, RoleGrant
 from projects.permissions import check_permission
 
 MAX_IP_WHITELIST = 100
@@ -80,13 +81,16 @@ def delete_project(*, actor: Actor, project: Project) -> None:
     ensure_allowed(actor, project, "project_create_delete")
     with transaction.atomic():
         members = list(project.members.select_related("ram_user"))
+        groups = sorted({grant.group.name for grant in project.group_roles.select_related("group")})
         RoleGrant.objects.filter(member__project=project).delete()
+        project.group_roles.all().delete()
         project.members.all().delete()
         record_event(
             actor=actor,
             action="project.delete",
             target=project.name,
-            details={"removed_members": sorted(member.ram_user.principal for member in members)},
+            details={"removed_members": sorted(member.ram_user.principal for member in members)}
+            | ({"removed_groups": groups} if groups else {}),
         )
         project.delete()
 
@@ -210,6 +214,51 @@ def revoke_roles(
                 actor=actor,
                 action="project.role_revoke",
                 target=ram_user.principal,
+                details={"project": project.name, "roles": held},
+            )
+    return held
+
+
+def grant_group_roles(*, actor: Actor, project: Project, group: Group, roles: list[str]) -> list[str]:
+    """A group's roles in a project, which each of its members then holds there; returns the ones newly granted."""
+    ensure_allowed(actor, project, "member_management")
+    if group.account_id != project.account_id:
+        raise ValidationError({"group": ["The group belongs to another account."]})
+    roles = _valid_roles(roles)
+    if not roles:
+        raise ValidationError({"roles": ["Choose at least one role."]})
+    with transaction.atomic():
+        locked = Group.objects.select_for_update().filter(pk=group.pk).first()  # not while it is being deleted
+        if locked is None:
+            raise ValidationError({"group": [f"The group {group.name} no longer exists."]})
+        held = set(GroupRoleGrant.objects.filter(project=project, group=locked).values_list("role", flat=True))
+        new = [role for role in roles if role not in held]
+        GroupRoleGrant.objects.bulk_create(
+            GroupRoleGrant(project=project, group=locked, role=role, granted_by=actor.principal) for role in new
+        )
+        if new:
+            record_event(
+                actor=actor,
+                action="project.group_role_grant",
+                target=group_target(locked),
+                details={"project": project.name, "roles": new},
+            )
+    return new
+
+
+def revoke_group_roles(*, actor: Actor, project: Project, group: Group, roles: list[str]) -> list[str]:
+    """Takes roles from a group in a project (from all its members at once); returns the ones it held."""
+    ensure_allowed(actor, project, "member_management")
+    roles = _valid_roles(roles)
+    with transaction.atomic():
+        grants = GroupRoleGrant.objects.filter(project=project, group=group, role__in=roles)
+        held = sorted(grants.values_list("role", flat=True))
+        grants.delete()
+        if held:
+            record_event(
+                actor=actor,
+                action="project.group_role_revoke",
+                target=group_target(group),
                 details={"project": project.name, "roles": held},
             )
     return held

@@ -2,6 +2,7 @@
 
 from accounts.models.access_keys import AccessKey
 from accounts.models.delivery import PACKET_HISTORY_SENTENCES, DeliveryPacket, OneTimeReveal, PacketEmail
+from accounts.models.groups import GROUP_NAME_RE, Group, GroupMembership, GroupPolicyAttachment
 from accounts.models.identities import USER_NAME_RE, AliasHold, PolicyAttachment, PrimaryAccount, RamUser, User
 from accounts.models.mfa import (
     Authenticator,
@@ -20,6 +21,7 @@ from accounts.models.security import (
 )
 
 __all__ = [
+    "GROUP_NAME_RE",
     "PACKET_HISTORY_SENTENCES",
     "USER_NAME_RE",
     "AccessKey",
@@ -29,6 +31,9 @@ __all__ = [
     "BackupCodeDevice",
     "CredentialReport",
     "DeliveryPacket",
+    "Group",
+    "GroupMembership",
+    "GroupPolicyAttachment",
     "IdentityLock",
     "OneTimeReveal",
     "PacketEmail",

@@ -405,18 +405,21 @@ def delete_ram_user(
         with transaction.atomic():
             locked = RamUser.objects.select_for_update().get(pk=ram_user.pk)
             policies = sorted(locked.policy_attachments.values_list("policy_name", flat=True))
+            groups = sorted(locked.group_memberships.values_list("group__name", flat=True))
             deleted_keys = []
             if with_access_keys:
                 deleted_keys = sorted(locked.user.access_keys.values_list("access_key_id", flat=True))
                 locked.user.access_keys.all().delete()
-            # Deleting the sign-in identity cascades to the RAM user, its policies and MFA devices.
+            # Deleting the sign-in identity cascades to the RAM user, its policies, group memberships (and so the
+            # rights its groups gave it) and MFA devices.
             # Anything that must be removed first (project roles, AccessKeys) protects the row.
             locked.user.delete()
             record_event(
                 actor=actor,
                 action="ram_user.delete",
                 target=principal,
-                details={"detached_policies": policies, "deleted_access_keys": deleted_keys},
+                details={"detached_policies": policies, "deleted_access_keys": deleted_keys}
+                | ({"left_groups": groups} if groups else {}),
             )
     except ProtectedError as error:
         blockers = sorted({str(obj) for obj in error.protected_objects})
