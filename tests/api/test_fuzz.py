@@ -12,6 +12,9 @@ from tests.conftest import make_ram_user
 
 PARAMETERS = (
     "UserName",
+    "GroupName",
+    "NewGroupName",
+    "NewComments",
     "NewUserName",
     "DisplayName",
     "NewDisplayName",

@@ -9,6 +9,7 @@ from Tea.exceptions import TeaException
 
 from accounts.models import AccessKey, AliasHold, PasswordPolicy, PrimaryAccount, RamUser, SecuritySettings
 from accounts.services.alias import clear_enterprise_alias, set_enterprise_alias
+from accounts.services.groups import create_group
 from accounts.services.otp import new_authenticator
 from portal.models import AuditEvent
 from tests.api.conftest import issue_key, ram_client
@@ -219,6 +220,8 @@ def test_settings_the_portal_does_not_have_are_refused_and_change_nothing(ims_sd
 
 def test_the_account_summary_counts_this_account_only(ims_sdk, owner, other_owner):
     alice = make_ram_user(owner, "alice")
+    create_group(actor=owner.actor, name="team")
+    create_group(actor=other_owner.actor, name="theirs")
     make_ram_user(owner, "bob")
     make_ram_user(other_owner, "mallory")
     new_authenticator(user=alice.user, name="pending", confirmed=False)  # bound, not confirmed yet
@@ -226,7 +229,7 @@ def test_the_account_summary_counts_this_account_only(ims_sdk, owner, other_owne
     assert summary.users == 2
     assert (summary.mfadevices, summary.mfadevices_in_use) == (2, 1)  # the owner's confirmed one, alice's pending one
     assert summary.access_keys_per_user_quota == 2
-    assert summary.groups == 0
+    assert (summary.groups, summary.groups_quota, summary.groups_per_user_quota) == (1, 50, 5)
 
 
 def test_access_keys_and_the_login_profile_by_principal_name(ims_sdk, owner):

@@ -15,7 +15,7 @@ from accounts.api.ram.settings import (
     set_alias,
 )
 from accounts.api.registry import IMS_VERSION, ApiError, Params, ResponseFields, action, require_reader
-from accounts.models import Authenticator, PasswordPolicy, RamUser, SecuritySettings
+from accounts.models import Authenticator, Group, PasswordPolicy, RamUser, SecuritySettings
 from accounts.policies import SYSTEM_POLICIES
 
 
@@ -107,7 +107,7 @@ def set_password_policy(actor: Actor, params: Params) -> ResponseFields:
 
 @action("GetAccountSummary", version=IMS_VERSION)
 def get_account_summary(actor: Actor, params: Params) -> ResponseFields:
-    """What the account holds and the portal's limits that apply to it (the portal has no groups or roles yet)."""
+    """What the account holds and the portal's limits that apply to it (the portal has no roles)."""
     require_reader(actor)
     account = actor.account
     devices = Authenticator.objects.filter(Q(user__ram_user__account=account) | Q(user__owned_account=account))
@@ -119,7 +119,9 @@ def get_account_summary(actor: Actor, params: Params) -> ResponseFields:
             "AccessKeysPerUserQuota": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
             "Policies": len(SYSTEM_POLICIES),
             "AttachedSystemPoliciesPerUserQuota": len(SYSTEM_POLICIES),
-            "Groups": 0,
+            "Groups": Group.objects.filter(account=account).count(),
+            "GroupsQuota": settings.PORTAL_MAX_GROUPS,
+            "GroupsPerUserQuota": settings.PORTAL_MAX_GROUPS_PER_USER,
             "Roles": 0,
         }
     }

@@ -116,6 +116,8 @@ def delete_found_user(actor: Actor, ram_user: RamUser) -> None:
     """DeleteUser's work for RAM and IMS (the caller has checked the right to write and found the user)."""
     if ram_user.user.has_usable_password() and ram_user.is_console_logon_enabled:
         raise ApiError("DeleteConflict.User.LoginProfile", "The user has a login profile; delete it first.", 409)
+    if ram_user.group_memberships.exists():  # (the console's Delete takes the user out of its groups itself)
+        raise ApiError("DeleteConflict.User.Group", "The user is in groups; remove it from them first.", 409)
     try:
         delete_ram_user(actor=actor, ram_user=ram_user, otp_code=None)
     except DeleteConflict as conflict:
