@@ -197,3 +197,22 @@ class AddMembersInBulkForm(UserSelectionForm):
 
     def chosen_project(self) -> Project:
         return self.projects.get(pk=self.cleaned_data["project"])
+
+
+class GroupRolesForm(forms.Form):
+    """A group's roles in a project (each member holds them there): the projects whose members the person may
+    manage, and the roles to grant."""
+
+    project = forms.ModelChoiceField(label="Project", queryset=Project.objects.none(), empty_label="Choose a project…")
+    roles = forms.MultipleChoiceField(
+        label="Roles",
+        choices=ROLE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role."},
+    )
+
+    def __init__(self, *args: Any, projects: ProjectQuerySet, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        project_field = self.fields["project"]
+        assert isinstance(project_field, forms.ModelChoiceField)
+        project_field.queryset = projects.order_by("name")

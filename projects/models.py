@@ -3,6 +3,7 @@ from typing import Self
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from accounts.models import Group, PrimaryAccount, RamUser, User
@@ -18,12 +19,16 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
     def visible_to(self, user: User) -> Self:
         """The projects `user` may see: all of its account's for the owner and RAM readers, otherwise the ones it is
-        a member of. Anything else answers like a missing project."""
+        a member of or one of its groups holds a role in. Anything else answers like a missing project."""
         projects = self.for_account(user.account)
         if can_read_ram(user):
             return projects
-        # A subquery, not a join: a later Count("members") must still count every member.
-        return projects.filter(pk__in=ProjectMember.objects.filter(ram_user__user=user).values("project"))
+        # Subqueries, not joins: a later Count("members") must still count every member. A project where one of the
+        # user's groups holds a role is the user's too.
+        return projects.filter(
+            Q(pk__in=ProjectMember.objects.filter(ram_user__user=user).values("project"))
+            | Q(pk__in=GroupRoleGrant.objects.filter(group__memberships__ram_user__user=user).values("project"))
+        )
 
 
 class Project(models.Model):

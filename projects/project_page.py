@@ -36,6 +36,18 @@ class MemberRow:
         )
 
 
+def manageable_projects(user: User) -> ProjectQuerySet:
+    """The projects whose members (and groups' roles) `user` may manage, by the matrix."""
+    cache = PermissionCache()
+    projects = Project.objects.visible_to(user)
+    allowed = [
+        project.pk
+        for project in projects
+        if check_permission(user, project, "member_management", Channel.CONSOLE, cache=cache)
+    ]
+    return Project.objects.filter(pk__in=allowed)
+
+
 def projects_of(request: SignedInRequest) -> ProjectQuerySet:
     """The projects the signed-in user may see; anything else answers like a missing project (404)."""
     return Project.objects.visible_to(request.user)

@@ -4,11 +4,12 @@ APIs read them here, with where each comes from."""
 
 from collections.abc import Iterable
 
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from accounts.rights import DIRECT, Sources
-from projects.models import GroupRoleGrant, Project, RoleGrant
+from projects.models import GroupRoleGrant, Project, ProjectMember, RoleGrant
 
 
 def _role_rows(user: User, projects: Iterable[int] | None) -> list[tuple[int, str, str]]:
@@ -51,7 +52,9 @@ def roles_in_projects(user: User, projects: Iterable[int]) -> frozenset[str]:
 
 
 def project_role_sources(user: User) -> list[tuple[Project, dict[str, Sources]]]:
-    """Every project where the user holds a role, by name, with its roles and their sources."""
+    """Every project of the user's, by name: where it is a member (with roles or none yet) or one of its groups
+    holds a role; with its roles there and where each comes from. Three queries."""
     by_project = _by_project(_role_rows(user, None))
-    projects = Project.objects.filter(pk__in=by_project).order_by("name")
-    return [(project, by_project[project.pk]) for project in projects]
+    member_of = ProjectMember.objects.filter(ram_user__user=user).values_list("project_id", flat=True)
+    projects = Project.objects.filter(Q(pk__in=list(by_project)) | Q(pk__in=member_of)).order_by(Lower("name"))
+    return [(project, by_project.get(project.pk, {})) for project in projects]

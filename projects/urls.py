@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.views import bulk, import_users, members, odps, permissions, projects
+from projects.views import bulk, group_roles, import_users, members, odps, permissions, projects
 
 app_name = "projects"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("projects/<int:pk>/cross-project/", projects.authorize_cross_project_view, name="authorize-cross-project"),
     path("projects/<int:pk>/cross-project/revoke/", projects.revoke_cross_project_view, name="revoke-cross-project"),
     path("projects/<int:pk>/delete/", projects.delete_project_view, name="delete-project"),
+    path("groups/<int:group_pk>/project-roles/grant/", group_roles.grant_group_roles_view, name="grant-group-roles"),
+    path("groups/<int:group_pk>/project-roles/revoke/", group_roles.revoke_group_role_view, name="revoke-group-role"),
     path("users/import/", import_users.import_users, name="import-users"),
     path("users/import/template.csv", import_users.import_template, name="import-template"),
     path("users/import/<uuid:uid>/start/", import_users.start_import, name="start-import"),

@@ -11,6 +11,7 @@ from accounts.forms.fields import (
     helper,
     posted_ids,
 )
+from accounts.forms.groups import AddMembersForm, GroupForm
 from accounts.forms.ram_users import (
     DELIVERY_CHOICES,
     AttachPolicyForm,
@@ -50,6 +51,7 @@ from accounts.forms.user_table import UserTableForm
 __all__ = [
     "DELIVERY_CHOICES",
     "OTP_HELP",
+    "AddMembersForm",
     "AttachPolicyForm",
     "AuditFilterForm",
     "BaseNewRamUserFormSet",
@@ -65,6 +67,7 @@ __all__ = [
     "EnrolForm",
     "EnterpriseAliasForm",
     "FormTokenField",
+    "GroupForm",
     "IssueSecretWithOtpForm",
     "LogonSettingsForm",
     "NewPasswordForm",

@@ -7,13 +7,22 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.actors import Actor
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm, add_errors
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required
-from accounts.models import AccessKey, CredentialReport, DeliveryPacket, PolicyAttachment, RamUser
+from accounts.models import (
+    AccessKey,
+    CredentialReport,
+    DeliveryPacket,
+    Group,
+    GroupPolicyAttachment,
+    PolicyAttachment,
+    RamUser,
+)
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES
 from accounts.services.credential_report import FINDING_KINDS, credential_findings, generate_credential_report
@@ -115,7 +124,16 @@ def policy_list(request: SignedInRequest) -> HttpResponse:
     holders: dict[str, list[RamUser]] = {policy.name: [] for policy in SYSTEM_POLICIES}
     for attachment in attachments:
         holders[attachment.policy_name].append(attachment.ram_user)
-    rows = [(policy, holders[policy.name]) for policy in SYSTEM_POLICIES]
+    groups: dict[str, list[tuple[Group, int]]] = {policy.name: [] for policy in SYSTEM_POLICIES}
+    group_attachments = (
+        GroupPolicyAttachment.objects.filter(group__account=request.user.account)
+        .select_related("group")
+        .annotate(member_count=Count("group__memberships"))
+        .order_by("group__name")
+    )
+    for group_attachment in group_attachments:
+        groups[group_attachment.policy_name].append((group_attachment.group, group_attachment.member_count))
+    rows = [(policy, holders[policy.name], groups[policy.name]) for policy in SYSTEM_POLICIES]
     return render(request, "accounts/policy_list.html", {"rows": rows})
 
 

@@ -29,6 +29,7 @@ from accounts.forms import (
 )
 from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
+from accounts.rights import policy_sources, source_words
 from accounts.services.guessing import lock_status
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
 from accounts.services.otp import (
@@ -56,7 +57,7 @@ def my_credentials(request: SignedInRequest) -> HttpResponse:
             "account": ram_user.account,
             "settings": ram_user.account.security_settings,
             "has_mfa": has_mfa_device(request.user),
-            "policies": ram_user.policy_attachments.all(),
+            "policies": [(name, source_words(sources)) for name, sources in policy_sources(request.user).items()],
             "access_key_panel": access_key_panel(request.user, ME),
         },
     )

@@ -28,9 +28,18 @@ from accounts.forms import (
     posted,
 )
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, repeats_go_to_their_page
-from accounts.models import AccessKey, Authenticator, DeliveryPacket, OneTimeReveal, PolicyAttachment, RamUser
+from accounts.models import (
+    AccessKey,
+    Authenticator,
+    DeliveryPacket,
+    Group,
+    OneTimeReveal,
+    PolicyAttachment,
+    RamUser,
+)
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
+from accounts.rights import DIRECT, policy_sources_of
 from accounts.services.guessing import lock_status, ram_identity
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.password_step import clear_sign_in_lock
@@ -181,6 +190,15 @@ def user_page(
             "ram_user": ram_user,
             "attach_form": attach_form,
             "can_attach": len(attached) < len(SYSTEM_POLICIES),
+            "group_policies": [
+                (name, [source for source in sources if source != DIRECT])
+                for name, sources in policy_sources_of([ram_user.pk]).get(ram_user.pk, {}).items()
+                if sources != (DIRECT,)
+            ],
+            "memberships": ram_user.group_memberships.select_related("group").order_by("group__name"),
+            "joinable_groups": Group.objects.filter(account=ram_user.account)
+            .exclude(memberships__ram_user=ram_user)
+            .order_by("name"),
             "events": trail_rows(events, request.user.account),
             "can_write": can_write_ram(request.user),
             "access_key_panel": access_key_panel(ram_user.user, RAM_USER, ram_user.pk),

@@ -4,10 +4,12 @@ projects."""
 from django import template
 from django.template import Context
 
-from accounts.models import RamUser, User
+from accounts.models import Group, RamUser, User
 from projects.abilities import abilities_of, labelled
-from projects.forms import RevokeAndDeleteUserForm
-from projects.models import Project, ProjectMember
+from projects.forms import GroupRolesForm, RevokeAndDeleteUserForm
+from projects.matrix import ROLE_LABELS, Role
+from projects.models import GroupRoleGrant, Project, ProjectMember
+from projects.project_page import manageable_projects
 from projects.services import memberships_of
 
 register = template.Library()
@@ -46,3 +48,21 @@ def my_projects(user: User, own: bool = True) -> dict[str, object]:
     if user.is_owner:
         return {"projects": [], "own": own}
     return {"projects": abilities_of(user.ram_user), "own": own}
+
+
+@register.inclusion_tag("projects/_group_project_roles.html", takes_context=True)
+def group_project_roles(context: Context, group: Group, can_write: bool = False) -> dict[str, object]:
+    """A group's roles in each project (every member holds them there), with "Revoke" and the form that grants more
+    in the projects whose members the viewer may manage."""
+    by_project: dict[Project, list[tuple[str, str]]] = {}
+    for grant in GroupRoleGrant.objects.filter(group=group).select_related("project").order_by("project__name", "role"):
+        by_project.setdefault(grant.project, []).append((grant.role, ROLE_LABELS[Role(grant.role)]))
+    request = context.get("request")
+    projects = manageable_projects(request.user) if can_write and request is not None else Project.objects.none()
+    return {
+        "group": group,
+        "project_roles": list(by_project.items()),
+        "form": GroupRolesForm(projects=projects) if projects.exists() else None,
+        "can_write": can_write,
+        "csrf_token": context.get("csrf_token"),
+    }

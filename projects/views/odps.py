@@ -19,6 +19,7 @@ from accounts.actors import Actor
 from accounts.gates import signed_request_actor
 from accounts.models import AccessKey, PrimaryAccount, RamUser, User
 from accounts.permissions import can_read_ram
+from accounts.rights import source_words
 from accounts.services.access_keys import open_secret
 from portal.gates import public
 from portal.requests import PortalRequest
@@ -27,6 +28,7 @@ from projects.matrix import MATRIX, Channel, Role
 from projects.models import PROJECT_NAME_RE, Project
 from projects.odps_commands import COMMAND_RULES, Command, CommandParseError, Principal, Readers, parse_command
 from projects.permissions import PermissionCache, check_permission, roles_in
+from projects.rights import role_sources
 from projects.services import add_member, ensure_allowed, grant_roles, remove_member, revoke_roles
 
 ENDPOINT_PATH = "/api"  # where the portal mounts the MaxCompute endpoint; pyodps signs paths relative to it
@@ -255,6 +257,11 @@ def _show_grants(actor: Actor, project: Project, command: Command) -> OdpsResult
         "Channel": Channel.API.value,
         "IsProjectOwner": user.is_owner,
         "Roles": sorted(roles_in(user, project, cache)),
+        # Where each role comes from: the user's own grant ("direct") or its groups' ("via group data-eng").
+        "RoleSources": {
+            role: source_words(sources) or "direct"
+            for role, sources in (role_sources(user, project) if not user.is_owner else {}).items()
+        },
         "Allowed": listed(True),
         "Refused": listed(False),
         # The changing commands, by the rules beside the parser (revoke and remove user are judged apart).

@@ -13,9 +13,10 @@ from playwright.sync_api import Page, expect
 from accounts.actors import operator_actor
 from accounts.services.access_keys import issue_access_key, set_access_key_status
 from accounts.services.credential_report import generate_credential_report
+from accounts.services.groups import add_to_group, attach_group_policy, create_group
 from accounts.services.packets import instructions_packet
 from accounts.services.ram_users import NewRamUser, create_ram_users
-from projects.services import add_member, create_project
+from projects.services import add_member, create_project, grant_group_roles
 from tests.browser.conftest import ARTIFACTS, Browsing, sign_in_owner
 from tests.conftest import RAM_PASSWORD
 
@@ -161,12 +162,20 @@ def test_every_page_with_a_table_fits_a_390_pixel_screen(browsing, owner, ram_us
     page = browsing.page
     project = onboarded_account(owner, ram_user)
     generate_credential_report(actor=owner.actor)  # its 16 columns scroll inside their box
+    group = create_group(
+        actor=owner.actor, name="data-engineering-warehouse-team", display_name="数据仓库工程组 Data warehouse"
+    )
+    add_to_group(actor=owner.actor, group=group, ram_user=ram_user.ram_user)
+    attach_group_policy(actor=owner.actor, group=group, policy_name="AliyunDataWorksFullAccess")
+    grant_group_roles(actor=owner.actor, project=project, group=group, roles=["role_project_dev"])
     page.set_viewport_size(PHONE)
     sign_in_owner(browsing, owner)
     pages = {
         "overview": reverse("accounts:overview"),
         "user-detail-with-access-keys": reverse("accounts:user-detail", args=[ram_user.ram_user.pk]),
         "policies": reverse("accounts:policy-list"),
+        "groups": reverse("accounts:group-list"),
+        "group-detail": reverse("accounts:group-detail", args=[group.pk]),
         "audit-trail": reverse("accounts:audit-trail"),
         "credential-report": reverse("accounts:credential-report"),
         "project-list": reverse("projects:project-list"),

@@ -9,6 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from accounts.actors import operator_actor
 from accounts.models import PolicyAttachment, RamUser
 from accounts.services.access_keys import issue_access_key
+from accounts.services.groups import add_to_group, attach_group_policy, create_group
 from accounts.services.policies import attach_policy
 from portal.models import AuditEvent
 from projects.matrix import Role
@@ -35,6 +36,7 @@ def walk(resolver: URLResolver, namespace: str = "", groups: tuple[str, ...] = (
 URLS = dict(walk(get_resolver()))
 ALL_NAMES = sorted(URLS)
 OBJECT_NAMES = sorted(name for name, groups in URLS.items() if "pk" in groups)
+GROUP_NAMES = sorted(name for name, groups in URLS.items() if "group_pk" in groups)
 
 # The short public list (SPEC §3.8). Anything else must send an anonymous visitor to the sign-in page.
 PUBLIC = {
@@ -88,6 +90,8 @@ READ_PAGES = {
     "accounts:packet-list",
     "accounts:credential-report",
     "accounts:credential-report-download",
+    "accounts:group-list",
+    "accounts:group-detail",
     "projects:check-permissions",
 }
 # Settings pages that RAM administrators may read but only the owner may change.
@@ -112,12 +116,23 @@ POLICY_NAME = "AliyunRAMReadOnlyAccess"
 MISSING_KEY_ID = "LTAI" + "0" * 20
 
 
-def url_for(name: str, *, pk: int, domain: str, key_id: str = MISSING_KEY_ID, project_pk: int | None = None) -> str:
-    """`pk` is a RAM user's; a project page takes `project_pk` where the test has a project (else any pk will do)."""
+def url_for(
+    name: str,
+    *,
+    pk: int,
+    domain: str,
+    key_id: str = MISSING_KEY_ID,
+    project_pk: int | None = None,
+    group_pk: int = 0,
+) -> str:
+    """`pk` is a RAM user's; a project page takes `project_pk` where the test has a project (else any pk will do), a
+    group page `group_pk`."""
     if name in PROJECT_PAGES and project_pk is not None:
         pk = project_pk
     values = {
         "pk": pk,
+        "user_pk": pk,
+        "group_pk": group_pk,
         "domain": domain,
         "policy_name": POLICY_NAME,
         "key_id": key_id,
@@ -306,6 +321,33 @@ def test_foreign_account_ids_get_the_answer_of_a_missing_one(owner, other_owner,
     assert database_state() == before
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("name", GROUP_NAMES)
+def test_foreign_groups_get_the_answer_of_a_missing_one(owner, other_owner, other_ram_user, name, method):
+    foreign = create_group(actor=other_owner.actor, name="theirs")
+    add_to_group(actor=other_owner.actor, group=foreign, ram_user=other_ram_user.ram_user)
+    attach_group_policy(actor=other_owner.actor, group=foreign, policy_name=POLICY_NAME)
+    client = signed_in(owner)
+    data = {
+        "name": "mine",
+        "user_names": other_ram_user.ram_user.name,
+        "group": foreign.pk,
+        "policy_name": "AdministratorAccess",
+        "confirm": "theirs",
+        "project": "1",
+        "roles": [Role.ADMIN],
+    }
+    before = database_state()
+    pk = other_ram_user.ram_user.pk
+    foreign_answer = getattr(client, method)(url_for(name, pk=pk, domain="", group_pk=foreign.pk), data)
+    missing_answer = getattr(client, method)(url_for(name, pk=pk, domain="", group_pk=foreign.pk + 1000), data)
+    expected = {404, 405} if method == "get" else {404}
+    assert foreign_answer.status_code == missing_answer.status_code
+    assert foreign_answer.status_code in expected
+    assert "theirs" not in foreign_answer.content.decode()
+    assert database_state() == before
+
+
 def test_the_object_pages_include_the_ones_expected():
     assert (
         set(OBJECT_NAMES)
@@ -437,14 +479,18 @@ READ_PAGE_FACTS = {
     "accounts:packet-list": ("Delivery packets", lambda owner, alice: f">{alice.ram_user.name}</a>"),
     "accounts:credential-report": ("Credential report", lambda owner, alice: f"alice@{owner.account.account_id}"),
     "projects:check-permissions": ("Check permissions", lambda owner, alice: "There are no projects yet"),
+    "accounts:group-list": ("Groups", lambda owner, alice: ">data-eng</a>"),
+    "accounts:group-detail": ("Data engineering", lambda owner, alice: f">{alice.ram_user.name}</a>"),
 }
 
 
 @pytest.mark.parametrize("name", ADMIN_NAMES)
 def test_read_only_ram_user_reads_but_changes_nothing(owner, ram_reader, ram_user, name):
     attach_policy(actor=owner.actor, ram_user=ram_user.ram_user, policy_name="AliyunDataWorksFullAccess")
+    group = create_group(actor=owner.actor, name="data-eng", display_name="Data engineering")
+    add_to_group(actor=owner.actor, group=group, ram_user=ram_user.ram_user)
     client = signed_in(ram_reader)
-    url = url_for(name, pk=ram_user.ram_user.pk, domain=owner.account.default_domain)
+    url = url_for(name, pk=ram_user.ram_user.pk, domain=owner.account.default_domain, group_pk=group.pk)
     data = {
         **plausible_post_data(owner),
         "policy_name": "AdministratorAccess",

@@ -1,0 +1,334 @@
+"""The Groups pages: the list, "Create Group", a group's page ("Add Members", "Add Permissions"), editing and
+deleting it. A group's project roles are the projects app's (its tag on the group page, its views)."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from accounts.forms import (
+    AddMembersForm,
+    AttachPolicyForm,
+    ConfirmForm,
+    GroupForm,
+    add_errors,
+    confirmation_page,
+    posted,
+)
+from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required
+from accounts.models import Group, GroupMembership, GroupPolicyAttachment, RamUser
+from accounts.permissions import can_write_ram
+from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
+from accounts.services.groups import (
+    add_users_to_group,
+    attach_group_policy,
+    create_group,
+    delete_group,
+    detach_group_policy,
+    group_target,
+    remove_from_group,
+    update_group,
+)
+from portal.models import AuditEvent
+
+# A "Create Group" whose name turns out taken by a group this person created moments ago with the same fields is
+# the same submission arriving twice (a double click, a resent form): it goes to that group's page.
+SAME_SUBMISSION_WINDOW = timedelta(minutes=2)
+
+
+def groups_of(request: SignedInRequest) -> QuerySet[Group]:
+    return Group.objects.filter(account=request.user.account)
+
+
+def group_or_404(request: SignedInRequest, pk: int) -> Group:
+    # The account filter makes a foreign account's ID answer exactly like a missing one.
+    return get_object_or_404(groups_of(request), pk=pk)
+
+
+@ram_reader_required
+def group_list(request: SignedInRequest) -> HttpResponse:
+    groups = (
+        groups_of(request)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .prefetch_related(
+            Prefetch("policy_attachments", queryset=GroupPolicyAttachment.objects.order_by("policy_name"))
+        )
+        .order_by("name")
+    )
+    return render(request, "accounts/group_list.html", {"groups": groups, "can_write": can_write_ram(request.user)})
+
+
+def _repeated_creation(request: SignedInRequest, form: GroupForm) -> Group | None:
+    data = form.cleaned_data
+    group = groups_of(request).filter(name__iexact=data["name"]).first()
+    if group is None or (group.display_name, group.comments) != (data["display_name"].strip(), data["comments"]):
+        return None
+    recent = AuditEvent.objects.filter(
+        account_id=request.user.account.account_id,
+        action="group.create",
+        target=group_target(group),
+        actor=actor_of(request).principal,
+        occurred_at__gte=timezone.now() - SAME_SUBMISSION_WINDOW,
+    )
+    return group if recent.exists() else None
+
+
+@ram_writer_required
+def create_group_view(request: SignedInRequest) -> HttpResponse:
+    """ "Create Group"; then the group's page, to add members and permissions."""
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = create_group(actor=actor_of(request), **form.cleaned_data)
+        except ValidationError as error:
+            repeated = _repeated_creation(request, form) if "group_taken" in _codes(error) else None
+            if repeated is None:
+                add_errors(form, error)
+                return render(request, "accounts/group_form.html", {"form": form, "group": None})
+            group = repeated
+        messages.success(request, f"The group {group.name} was created.")
+        return redirect("accounts:group-detail", group_pk=group.pk)
+    return render(request, "accounts/group_form.html", {"form": form, "group": None})
+
+
+def _codes(error: ValidationError) -> set[str]:
+    if hasattr(error, "error_dict"):
+        return {str(item.code) for items in error.error_dict.values() for item in items}
+    return {str(item.code) for item in error.error_list}
+
+
+def group_page(
+    request: SignedInRequest,
+    group: Group,
+    *,
+    members_form: AddMembersForm | None = None,
+    policy_form: AttachPolicyForm | None = None,
+) -> HttpResponse:
+    attached = set(group.policy_attachments.values_list("policy_name", flat=True))
+    memberships = (
+        GroupMembership.objects.filter(group=group).select_related("ram_user__account").order_by("ram_user__name")
+    )
+    return render(
+        request,
+        "accounts/group_detail.html",
+        {
+            "group": group,
+            "memberships": memberships,
+            "policies": group.policy_attachments.order_by("policy_name"),
+            "descriptions": {policy.name: policy.description for policy in SYSTEM_POLICIES},
+            "members_form": members_form or AddMembersForm(),
+            "policy_form": policy_form or AttachPolicyForm(attached=attached),
+            "can_attach": len(attached) < len(SYSTEM_POLICIES),
+            "can_write": can_write_ram(request.user),
+        },
+    )
+
+
+@ram_reader_required
+def group_detail(request: SignedInRequest, group_pk: int) -> HttpResponse:
+    return group_page(request, group_or_404(request, group_pk))
+
+
+@ram_writer_required
+def edit_group(request: SignedInRequest, group_pk: int) -> HttpResponse:
+    group = group_or_404(request, group_pk)
+    initial = {"name": group.name, "display_name": group.display_name, "comments": group.comments}
+    form = GroupForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_group(actor=actor_of(request), group=group, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, "The group was updated.")
+            return redirect("accounts:group-detail", group_pk=group.pk)
+    return render(request, "accounts/group_form.html", {"form": form, "group": group})
+
+
+@ram_writer_required
+def delete_group_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
+    """ "Delete": says what goes with the group (its members leave it, its policies and project roles are revoked
+    from them), then removes everything in one transaction."""
+    group = group_or_404(request, group_pk)
+    form = ConfirmForm(posted(request), expected=group.name)
+    if form.is_valid():
+        try:
+            delete_group(actor=actor_of(request), group=group, with_everything=True)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("accounts:group-list")
+        messages.success(request, f"The group {group.name} was deleted.")
+        return redirect("accounts:group-list")
+    members = group.memberships.count()
+    policies = sorted(group.policy_attachments.values_list("policy_name", flat=True))
+    roles = group.project_roles.count()
+    return confirmation_page(
+        request,
+        form,
+        title=f"Delete the group {group.name}",
+        consequences=[
+            f"Its {members} member{'s' if members != 1 else ''} leave{'s' if members == 1 else ''} the group; "
+            "the users themselves stay."
+            if members
+            else "The group has no members.",
+            format_html("They lose what its policies allowed: <strong>{}</strong>.", ", ".join(policies))
+            if policies
+            else "It has no policies.",
+            f"Its {roles} project role{'s are' if roles != 1 else ' is'} revoked with it."
+            if roles
+            else "It holds no project roles.",
+        ],
+        submit_label="Delete",
+        cancel_url=reverse("accounts:group-detail", args=[group.pk]),
+    )
+
+
+@ram_writer_required
+@require_POST
+def add_members_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
+    """ "Add Members" by name: all of them join, or none (an unknown name or a full user says which)."""
+    group = group_or_404(request, group_pk)
+    form = AddMembersForm(request.POST)
+    if form.is_valid():
+        names = form.cleaned_data["user_names"]
+        found = {user.name.lower(): user for user in RamUser.objects.for_account(group.account).filter(name__in=names)}
+        if len(found) < len(names):  # (a name typed in other case: looked up again ignoring case)
+            for name in names:
+                if name.lower() not in found:
+                    user = RamUser.objects.named(account=group.account, name=name)
+                    if user is not None:
+                        found[name.lower()] = user
+        unknown = [name for name in names if name.lower() not in found]
+        if unknown:
+            form.add_error("user_names", f"No RAM user is named {', '.join(unknown)}.")
+        else:
+            try:
+                added, already = add_users_to_group(
+                    actor=actor_of(request), group=group, ram_users=[found[name.lower()] for name in names]
+                )
+            except ValidationError as error:
+                add_errors(form, ValidationError({"user_names": error.messages}))
+            else:
+                if added:
+                    messages.success(request, f"Added to {group.name}: {', '.join(m.ram_user.name for m in added)}.")
+                if already:
+                    messages.info(request, f"Already in {group.name}: {', '.join(already)}.")
+                return redirect("accounts:group-detail", group_pk=group.pk)
+    return group_page(request, group, members_form=form)
+
+
+@ram_writer_required
+def remove_member_view(request: SignedInRequest, group_pk: int, user_pk: int) -> HttpResponse:
+    group = group_or_404(request, group_pk)
+    membership = get_object_or_404(
+        GroupMembership.objects.select_related("ram_user__account"), group=group, ram_user=user_pk
+    )
+    ram_user = membership.ram_user
+    form = ConfirmForm(posted(request), expected=ram_user.name)
+    if form.is_valid():
+        try:
+            remove_from_group(actor=actor_of(request), group=group, ram_user=ram_user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{ram_user.name} was removed from {group.name}.")
+        return redirect("accounts:group-detail", group_pk=group.pk)
+    policies = sorted(group.policy_attachments.values_list("policy_name", flat=True))
+    return confirmation_page(
+        request,
+        form,
+        title=f"Remove {ram_user.name} from {group.name}",
+        consequences=[
+            format_html(
+                "<code>{}</code> loses, at once, what it held only through this group{}",
+                ram_user.principal,
+                format_html(": <strong>{}</strong> and the group's project roles", ", ".join(policies))
+                if policies
+                else " (the group's project roles)",
+            ),
+            "Its own policies and roles, and those of its other groups, stay.",
+        ],
+        submit_label="Remove",
+        cancel_url=reverse("accounts:group-detail", args=[group.pk]),
+    )
+
+
+@ram_writer_required
+@require_POST
+def attach_group_policy_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
+    """ "Add Permissions" to the group: every member holds the policy."""
+    group = group_or_404(request, group_pk)
+    attached = set(group.policy_attachments.values_list("policy_name", flat=True))
+    form = AttachPolicyForm(request.POST, attached=attached)
+    if form.is_valid():
+        try:
+            attach_group_policy(actor=actor_of(request), group=group, policy_name=form.cleaned_data["policy_name"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['policy_name']} was attached to {group.name}.")
+            return redirect("accounts:group-detail", group_pk=group.pk)
+    return group_page(request, group, policy_form=form)
+
+
+@ram_writer_required
+def detach_group_policy_view(request: SignedInRequest, group_pk: int, policy_name: str) -> HttpResponse:
+    group = group_or_404(request, group_pk)
+    form = ConfirmForm(posted(request), expected=policy_name)
+    if form.is_valid():
+        try:
+            detach_group_policy(actor=actor_of(request), group=group, policy_name=policy_name)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{policy_name} was detached from {group.name}.")
+        return redirect("accounts:group-detail", group_pk=group.pk)
+    policy = SYSTEM_POLICIES_BY_NAME.get(policy_name)
+    members = group.memberships.count()
+    return confirmation_page(
+        request,
+        form,
+        title=f"Revoke {policy_name} from the group {group.name}",
+        consequences=[
+            format_html(
+                "Its {} member{} lose{} what <strong>{}</strong> allows, unless they hold it themselves or through "
+                "another group{}",
+                members,
+                "s" if members != 1 else "",
+                "" if members != 1 else "s",
+                policy_name,
+                f": {policy.description}" if policy else ".",
+            ),
+        ],
+        submit_label="Revoke",
+        cancel_url=reverse("accounts:group-detail", args=[group.pk]),
+    )
+
+
+@ram_writer_required
+@require_POST
+def add_user_to_group_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """ "Add to Group" on a user's page: the user joins the chosen group."""
+    ram_user = get_object_or_404(RamUser.objects.for_account(request.user.account), pk=pk)
+    group_id = request.POST.get("group", "")
+    group = groups_of(request).filter(pk=int(group_id)).first() if group_id.isdigit() and len(group_id) < 19 else None
+    if group is None:
+        messages.error(request, "Choose one of the account's groups.")
+    else:
+        try:
+            added, _ = add_users_to_group(actor=actor_of(request), group=group, ram_users=[ram_user])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if added:
+                messages.success(request, f"{ram_user.name} was added to {group.name}.")
+            else:
+                messages.info(request, f"{ram_user.name} is already in {group.name}.")
+    return redirect("accounts:user-detail", pk=ram_user.pk)
