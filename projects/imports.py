@@ -26,10 +26,11 @@ from django.tasks import task
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import AccessKey, DeliveryPacket, PasswordPolicy, PolicyAttachment, RamUser, User
+from accounts.models import AccessKey, DeliveryPacket, Group, PasswordPolicy, PolicyAttachment, RamUser, User
 from accounts.passwords import policy_for
 from accounts.permissions import ensure_can_write_ram
 from accounts.services.bulk import refusal_text
+from accounts.services.groups import add_users_to_group
 from accounts.services.otp import require_otp
 from accounts.services.packets import email_delivery_packet
 from accounts.services.policies import attach_policy
@@ -138,6 +139,7 @@ def _stored(row: ImportRow) -> dict[str, object]:
     return {
         "new": new,
         "policies": list(row.policies),
+        "groups": list(row.groups),
         "projects": [list(p) for p in row.projects],
         "deliver": row.deliver,
     }
@@ -160,6 +162,7 @@ def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None
     UserImport.objects.filter(pk=job.pk, state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
     actor = Actor(account=job.account, origin=Origin(channel="command"), user=job.started_by, label="import")
     projects = {project.name: project for project in Project.objects.filter(account=job.account)}
+    groups = {group.name: group for group in Group.objects.filter(account=job.account)}
     with (
         _prompt_gil_handover(),
         ThreadPoolExecutor(
@@ -172,7 +175,7 @@ def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None
             following = _pending(job, after_line=batch[-1].line)
             hashing_following = _hash_ahead(pool, job, following)  # on the other cores, while this batch is written
             # (The rows' checks read the password policy once a batch, not once a row.)
-            run = _Run(job=job, actor=actor, projects=projects, policy=policy_for(job.account))
+            run = _Run(job=job, actor=actor, projects=projects, groups=groups, policy=policy_for(job.account))
             for start in range(0, len(batch), ROWS_PER_TRANSACTION):
                 _do_rows(run, batch[start : start + ROWS_PER_TRANSACTION], hashing)
             _count_progress(job)
@@ -232,6 +235,7 @@ class _Run:
     job: UserImport
     actor: Actor
     projects: dict[str, Project]
+    groups: dict[str, Group]
     policy: PasswordPolicy
 
 
@@ -319,6 +323,11 @@ def _create(run: _Run, row: UserImportRow, new: NewRamUser, hashed: HashedPasswo
     ram_user = created.ram_user
     for policy_name in data["policies"]:
         attach_policy(actor=actor, ram_user=ram_user, policy_name=policy_name)
+    for group_name in data.get("groups", ()):  # (rows kept before the column existed have none)
+        group = run.groups.get(group_name)
+        if group is None:
+            raise ValidationError(f"The group {group_name} was deleted meanwhile.")
+        add_users_to_group(actor=actor, group=group, ram_users=[ram_user])
     for project_name, roles in data["projects"]:
         project = run.projects.get(project_name)
         if project is None:

@@ -36,6 +36,7 @@ COLUMNS = (
     "require_mfa",
     "access_key",
     "policies",
+    "groups",
     "projects",
     "deliver",
 )
@@ -60,6 +61,7 @@ TEMPLATE_ROWS = (
         "yes",
         "no",
         "AliyunRAMReadOnlyAccess",
+        "",
         "sales_dw:role_project_dev|role_project_guest",
         "email",
     ),
@@ -78,6 +80,7 @@ class ImportRow:
     line: int
     new: NewRamUser = field(repr=False)  # may carry a typed password
     policies: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # the account's groups, by their own names
     projects: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (project name, roles)
     deliver: str = "seal"
 
@@ -105,6 +108,7 @@ class ImportPreview:
             "with console logon": sum(1 for row in good if row.new.console_logon),
             "with an AccessKey": sum(1 for row in good if row.new.create_access_key),
             "policy attachments": sum(len(row.policies) for row in good),
+            "group memberships": sum(len(row.groups) for row in good),
             "project memberships": sum(len(row.projects) for row in good),
             **{f"deliver: {way}": count for way, count in sorted(Counter(row.deliver for row in good).items())},
         }
@@ -219,6 +223,7 @@ def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
         if preview.errors:
             return preview
         projects = {name.lower(): name for name in account.projects.values_list("name", flat=True)}
+        groups = {name.lower(): name for name in account.groups.values_list("name", flat=True)}
         limit = settings.PORTAL_MAX_IMPORT_ROWS
         for line, cells in lines:
             if not any(cell.strip() for cell in cells):
@@ -229,7 +234,7 @@ def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
             if any(cell.strip() for cell in cells[len(header) :]):
                 preview.errors.append(RowError(line, "", f"{len(cells)} cells where the header has {len(header)}."))
             values = dict(zip(header, (cell.strip() for cell in cells), strict=False))
-            preview.rows.append(_row(values, line, projects, preview.errors))
+            preview.rows.append(_row(values, line, projects, groups, preview.errors))
     except _Unreadable as unreadable:
         preview.errors.append(RowError(unreadable.line, "", unreadable.message))
     if not preview.rows and not preview.errors:
@@ -243,7 +248,9 @@ def read_import(content: bytes, account: PrimaryAccount) -> ImportPreview:
     return preview
 
 
-def _row(values: dict[str, str], line: int, projects: dict[str, str], errors: list[RowError]) -> ImportRow:
+def _row(
+    values: dict[str, str], line: int, projects: dict[str, str], groups: dict[str, str], errors: list[RowError]
+) -> ImportRow:
     console_logon = bool(_yes_no(values.get("console_logon", ""), line, "console_logon", errors, default=False))
     password = values.get("password") or None
     deliver = (values.get("deliver") or "seal").lower()
@@ -284,9 +291,27 @@ def _row(values: dict[str, str], line: int, projects: dict[str, str], errors: li
             invite=deliver == "invite" and console_logon and password is None,
         ),
         policies=policies,
+        groups=_groups(values.get("groups", ""), line, groups, errors),
         projects=_projects(values.get("projects", ""), line, projects, errors),
         deliver=deliver,
     )
+
+
+def _groups(text: str, line: int, groups: dict[str, str], errors: list[RowError]) -> tuple[str, ...]:
+    """`group;group2`: groups of the account (any case), each once, no more than a user may join."""
+    named = [name.strip() for name in text.split(";") if name.strip()]
+    found = [groups[name.lower()] for name in named if name.lower() in groups]
+    unknown = [name for name in named if name.lower() not in groups]
+    if unknown:
+        errors.append(
+            RowError(line, "groups", f"This account has no group named {', '.join(f'“{name}”' for name in unknown)}.")
+        )
+    if len(set(found)) < len(found):
+        errors.append(RowError(line, "groups", "A group is named twice."))
+    limit = settings.PORTAL_MAX_GROUPS_PER_USER
+    if len(set(found)) > limit:
+        errors.append(RowError(line, "groups", f"A user can be in at most {limit} groups."))
+    return tuple(dict.fromkeys(found))
 
 
 def _projects(

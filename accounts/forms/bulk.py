@@ -8,9 +8,9 @@ from django.http import QueryDict
 
 from accounts.forms.fields import FormTokenField, posted_ids
 from accounts.forms.user_table import UserTableForm
-from accounts.models import PrimaryAccount, RamUser
+from accounts.models import Group, PrimaryAccount, RamUser
 from accounts.policies import SYSTEM_POLICY_CHOICES
-from accounts.services.bulk import BULK_ACTION_LABELS, NEEDS_POLICY, BulkAction
+from accounts.services.bulk import BULK_ACTION_LABELS, NEEDS_GROUP, NEEDS_POLICY, BulkAction
 from accounts.user_table import users_table
 
 
@@ -51,11 +51,22 @@ class BulkActionForm(UserSelectionForm):
     policy = forms.ChoiceField(
         label="Policy", required=False, choices=[("", "Choose a policy…"), *SYSTEM_POLICY_CHOICES]
     )
+    group = forms.ModelChoiceField(
+        label="Group", required=False, queryset=Group.objects.none(), empty_label="Choose a group…"
+    )
+
+    def __init__(self, *args: Any, account: PrimaryAccount, **kwargs: Any) -> None:
+        super().__init__(*args, account=account, **kwargs)
+        group_field = self.fields["group"]
+        assert isinstance(group_field, forms.ModelChoiceField)
+        group_field.queryset = Group.objects.filter(account=account).order_by("name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("action") in NEEDS_POLICY and not data.get("policy"):
             self.add_error("policy", "Choose the policy.")
+        if data.get("action") in NEEDS_GROUP and not data.get("group"):
+            self.add_error("group", "Choose the group.")
         return data
 
     @property

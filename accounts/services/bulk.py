@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.actors import Actor
-from accounts.models import DeliveryPacket, RamUser
+from accounts.models import DeliveryPacket, Group, RamUser
 from accounts.permissions import ensure_can_write_ram
+from accounts.services.groups import add_users_to_group, remove_from_group
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.packets import email_delivery_packet, packets_for_users
 from accounts.services.policies import attach_policy, detach_policy
@@ -25,6 +26,8 @@ class BulkAction(StrEnum):
     DISABLE_CONSOLE_LOGON = "disable_console_logon"
     REQUIRE_MFA = "require_mfa"
     REQUIRE_PASSWORD_RESET = "require_password_reset"
+    ADD_TO_GROUP = "add_to_group"
+    REMOVE_FROM_GROUP = "remove_from_group"
 
 
 BULK_ACTION_LABELS = {
@@ -36,6 +39,8 @@ BULK_ACTION_LABELS = {
     BulkAction.DISABLE_CONSOLE_LOGON: "Disable console logon",
     BulkAction.REQUIRE_MFA: "Require MFA at next logon",
     BulkAction.REQUIRE_PASSWORD_RESET: "Require password reset at next logon",
+    BulkAction.ADD_TO_GROUP: "Add to group",
+    BulkAction.REMOVE_FROM_GROUP: "Remove from group",
 }
 # What the confirmation says will happen to each user.
 BULK_ACTION_EFFECTS = {
@@ -52,8 +57,12 @@ BULK_ACTION_EFFECTS = {
     "sessions end; sealed packets with that password are superseded.",
     BulkAction.REQUIRE_MFA: "Each user must bind an MFA device at their next logon.",
     BulkAction.REQUIRE_PASSWORD_RESET: "Each user must choose a new password at their next logon.",
+    BulkAction.ADD_TO_GROUP: "Each user joins the group and holds its policies and project roles. A user already in "
+    "as many groups as allowed is refused.",
+    BulkAction.REMOVE_FROM_GROUP: "Each user leaves the group and loses what it held only through it.",
 }
 NEEDS_POLICY = {BulkAction.ATTACH_POLICY, BulkAction.DETACH_POLICY}
+NEEDS_GROUP = {BulkAction.ADD_TO_GROUP, BulkAction.REMOVE_FROM_GROUP}
 
 
 @dataclass(frozen=True)
@@ -136,14 +145,31 @@ def _detach(actor: Actor, ram_user: RamUser, policy_name: str) -> str:
     return f"{policy_name} detached."
 
 
+def _join(actor: Actor, ram_user: RamUser, group: Group) -> str:
+    added, _ = add_users_to_group(actor=actor, group=group, ram_users=[ram_user])
+    return f"Added to {group.name}." if added else f"Already in {group.name}."
+
+
+def _leave(actor: Actor, ram_user: RamUser, group: Group) -> str:
+    remove_from_group(actor=actor, group=group, ram_user=ram_user)
+    return f"Removed from {group.name}."
+
+
 def apply_to_users(
-    *, actor: Actor, action: BulkAction, ram_users: Sequence[RamUser], policy_name: str = ""
+    *,
+    actor: Actor,
+    action: BulkAction,
+    ram_users: Sequence[RamUser],
+    policy_name: str = "",
+    group: Group | None = None,
 ) -> list[Outcome]:
     """Applies `action` to each user through the service its single-user page uses. Each user's change is one
     transaction: a refusal for one user (a rule, a race) leaves the others' changes in place and is reported."""
     ensure_can_write_ram(actor)
     if action in NEEDS_POLICY and not policy_name:
         raise ValidationError({"policy": ["Choose the policy."]})
+    if action in NEEDS_GROUP and group is None:
+        raise ValidationError({"group": ["Choose the group."]})
     steps: dict[BulkAction, Callable[[RamUser], str]] = {
         BulkAction.EMAIL_PACKETS: lambda ram_user: _email_packets(actor, ram_user),
         BulkAction.ATTACH_POLICY: lambda ram_user: _attach(actor, ram_user, policy_name),
@@ -153,6 +179,9 @@ def apply_to_users(
         BulkAction.REQUIRE_MFA: lambda ram_user: _require(actor, ram_user, mfa=True),
         BulkAction.REQUIRE_PASSWORD_RESET: lambda ram_user: _require(actor, ram_user, password_reset=True),
     }
+    if group is not None:
+        steps[BulkAction.ADD_TO_GROUP] = lambda ram_user: _join(actor, ram_user, group)
+        steps[BulkAction.REMOVE_FROM_GROUP] = lambda ram_user: _leave(actor, ram_user, group)
     if action not in steps:
         raise ValidationError(f"{BULK_ACTION_LABELS[action]} is not a per-user action.")
     return for_each_user(actor=actor, ram_users=ram_users, step=steps[action])

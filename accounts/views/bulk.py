@@ -10,14 +10,21 @@ from django.views.decorators.http import require_POST
 from accounts.bulk_reports import has_report, keep_report, report_of
 from accounts.forms import BulkActionForm
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
-from accounts.services.bulk import BULK_ACTION_EFFECTS, BULK_ACTION_LABELS, NEEDS_POLICY, BulkAction, apply_to_users
+from accounts.services.bulk import (
+    BULK_ACTION_EFFECTS,
+    BULK_ACTION_LABELS,
+    NEEDS_GROUP,
+    NEEDS_POLICY,
+    BulkAction,
+    apply_to_users,
+)
 from accounts.user_table import users_table_url
 
 
 def _back_to_table(request: SignedInRequest, form: BulkActionForm) -> HttpResponse:
     for error in form.non_field_errors():
         messages.error(request, str(error))
-    for field in ("action", "policy"):
+    for field in ("action", "policy", "group"):
         for error in form.errors.get(field, []):
             messages.error(request, f"{form.fields[field].label}: {error}")
     return redirect(users_table_url(form.data.get("filters", "")))
@@ -64,10 +71,12 @@ def apply_bulk_action(request: SignedInRequest) -> HttpResponse:
     if request.POST.get("confirm") != "yes":
         return _confirmation(request, form, status=400)
     policy = form.cleaned_data.get("policy") or ""
+    group = form.cleaned_data.get("group")
     outcomes = apply_to_users(
-        actor=actor_of(request), action=form.chosen_action, ram_users=form.ram_users, policy_name=policy
+        actor=actor_of(request), action=form.chosen_action, ram_users=form.ram_users, policy_name=policy, group=group
     )
     label = BULK_ACTION_LABELS[form.chosen_action] + (f": {policy}" if form.chosen_action in NEEDS_POLICY else "")
+    label += f": {group.name}" if group is not None and form.chosen_action in NEEDS_GROUP else ""
     keep_report(request.session, token=token, label=label, outcomes=outcomes)
     return redirect("accounts:bulk-action-report", token=token)
 

@@ -4,11 +4,13 @@ import re
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.actors import operator_actor
-from accounts.models import DeliveryPacket, PacketEmail, PolicyAttachment, RamUser, User
+from accounts.models import DeliveryPacket, GroupMembership, PacketEmail, PolicyAttachment, RamUser, User
 from accounts.services.access_keys import issue_access_key
+from accounts.services.groups import add_to_group, create_group
 from accounts.services.policies import attach_policy
 from portal.models import AuditEvent
 from projects.models import ProjectMember
@@ -223,3 +225,31 @@ def test_print_packets_is_confirmed_then_downloads_one_pdf_of_the_selection(owne
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     printed = DeliveryPacket.objects.filter(ram_user__in=users, state=DeliveryPacket.State.PRINTED)
     assert sorted(printed.values_list("ram_user__name", flat=True)) == sorted(user.name for user in users)
+
+
+def test_add_to_group_and_remove_from_group_for_the_selection(owner, settings):
+    settings.PORTAL_MAX_GROUPS_PER_USER = 1
+    users = add_users(owner.account, 3)
+    team, other = create_group(actor=owner.actor, name="team"), create_group(actor=owner.actor, name="other")
+    add_to_group(actor=owner.actor, group=team, ram_user=users[0])  # in it already
+    add_to_group(actor=owner.actor, group=other, ram_user=users[1])  # at its limit of one group
+    client = signed_in(owner)
+    page, token, ids = confirm(client, {"action": "add_to_group", "group": team.pk, "user": [u.pk for u in users]})
+    assert "Add to group: team — 3 users" in page and f'name="group" value="{team.pk}"' in page
+    data = {"action": "add_to_group", "group": team.pk, "user": ids, "form_token": token, "confirm": "yes"}
+    rows = report_rows(client.post(reverse("accounts:apply-bulk-action"), data, follow=True))
+    assert rows[users[0].name] == ("Done", "Already in team.")
+    assert rows[users[1].name][0] == "Refused" and "at most 1 groups" in rows[users[1].name][1]
+    assert rows[users[2].name] == ("Done", "Added to team.")
+    assert set(GroupMembership.objects.filter(group=team).values_list("ram_user__name", flat=True)) == {
+        users[0].name,
+        users[2].name,
+    }
+
+    _, token, ids = confirm(client, {"action": "remove_from_group", "group": team.pk, "user": [users[2].pk]})
+    data = {"action": "remove_from_group", "group": team.pk, "user": ids, "form_token": token, "confirm": "yes"}
+    rows = report_rows(client.post(reverse("accounts:apply-bulk-action"), data, follow=True))
+    assert rows[users[2].name] == ("Done", "Removed from team.")
+    no_group = client.post(reverse("accounts:confirm-bulk-action"), {"action": "add_to_group", "user": [users[0].pk]})
+    assert no_group.status_code == 302  # back to the table, saying what is missing
+    assert "Group: Choose the group." in [str(m) for m in get_messages(no_group.wsgi_request)]

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts.services.groups import create_group
 from projects.user_import import COLUMNS, read_import, template_csv
 from tests.conftest import signed_in
 from tests.db_state import database_state
@@ -41,6 +42,7 @@ def test_a_good_file_previews_what_it_would_create_and_writes_nothing(owner, pro
         "with console logon": 2,
         "with an AccessKey": 1,
         "policy attachments": 1,
+        "group memberships": 0,
         "project memberships": 2,
         "deliver: email": 2,
         "deliver: seal": 1,
@@ -204,3 +206,26 @@ def test_the_page_takes_an_xlsx_upload(owner):
     )
     response = client.post(reverse("projects:import-users"), {"file": upload})
     assert response.status_code == 200 and "No errors" in response.content.decode()
+
+
+def test_the_groups_column_names_the_account_s_groups(owner, settings):
+    settings.PORTAL_MAX_GROUPS_PER_USER = 2
+    for name in ("Data-Eng", "readers", "ops"):
+        create_group(actor=owner.actor, name=name)
+    text = "\n".join(
+        [
+            "user_name,display_name,groups",
+            "carol,Carol,data-eng;Readers",
+            "dave,Dave,nobody;readers",
+            "erin,Erin,readers;READERS",
+            "frank,Frank,readers;ops;data-eng",
+        ]
+    )
+    preview = read_import(text.encode(), owner.account)
+    assert preview.rows[0].groups == ("Data-Eng", "readers")
+    assert [(error.line, error.column, error.message) for error in preview.errors] == [
+        (3, "groups", "This account has no group named “nobody”."),
+        (4, "groups", "A group is named twice."),
+        (5, "groups", "A user can be in at most 2 groups."),
+    ]
+    assert preview.counts()["group memberships"] == 2

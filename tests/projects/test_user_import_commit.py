@@ -17,7 +17,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from accounts.models import DeliveryPacket, PacketEmail, PolicyAttachment, RamUser
+from accounts.models import DeliveryPacket, GroupMembership, PacketEmail, PolicyAttachment, RamUser
+from accounts.permissions import can_read_ram
+from accounts.services.groups import attach_group_policy, create_group, delete_group
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.ram_users import NewRamUser, create_ram_users
 from portal.models import AuditEvent
@@ -287,3 +289,21 @@ def test_a_fault_in_one_row_fails_that_row_whole_and_the_job_finishes(owner, pro
     assert not RamUser.objects.filter(name="carol").exists()  # nothing of the row is left half made
     assert "line 2 failed with RuntimeError" in caplog.text and CANARY not in caplog.text
     assert run_import(str(job.uid)).failed == 1  # not tried again
+
+
+def test_imported_people_join_their_groups_and_a_group_deleted_meanwhile_fails_only_its_rows(owner, project):
+    readers, doomed = create_group(actor=owner.actor, name="readers"), create_group(actor=owner.actor, name="doomed")
+    attach_group_policy(actor=owner.actor, group=readers, policy_name="AliyunRAMReadOnlyAccess")
+    text = "\n".join(["user_name,display_name,groups", "gina,Gina,readers", "hank,Hank,readers;doomed", "ivy,Ivy,"])
+    preview = read_import(text.encode(), owner.account)
+    assert preview.errors == []
+    job = start_user_import(actor=owner.actor, preview=preview, file_name="people.csv", enqueue=False)
+    delete_group(actor=owner.actor, group=doomed)
+    job = run_import(str(job.uid))
+    assert (job.created, job.failed) == (2, 1)
+    hank = UserImportRow.objects.get(job=job, name="hank")
+    assert hank.state == "failed" and "The group doomed was deleted meanwhile." in hank.error
+    assert not RamUser.objects.filter(name="hank").exists()  # the whole row, not half of it
+    gina = RamUser.objects.get(account=owner.account, name="gina")
+    assert list(GroupMembership.objects.filter(ram_user=gina).values_list("group__name", flat=True)) == ["readers"]
+    assert can_read_ram(gina.user)
