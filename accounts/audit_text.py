@@ -379,9 +379,21 @@ def _password_changed(event: AuditEvent) -> str:
 
 MFA = "MFA"
 says("mfa.seed_shown", "Started binding an MFA device: its key was shown", family=MFA, label="MFA key shown")
-says("mfa.bind", "Bound an MFA device", family=MFA, label="MFA device bound")
+says("mfa.bind", "Bound the MFA device “{device}”", family=MFA, label="MFA device bound")
 says("mfa.failed", "MFA binding failed: the code did not match", family=MFA, label="MFA binding failed")
 says("mfa.unbind", "Unbound the MFA device", family=MFA, label="MFA device unbound")
+
+
+@describes("mfa.reset", family=MFA, label="MFA reset")
+def _mfa_reset(event: AuditEvent) -> str:
+    devices = details_of(event).get("devices") or []
+    return joined(
+        "Reset MFA: removed every device and the backup codes; a new device is required at next logon",
+        [f"devices {', '.join(devices)}" if devices else ""],
+    )
+
+
+says("mfa.device_remove", "Removed the MFA device “{device}”", family=MFA, label="MFA device removed")
 says("mfa.backup_codes_regenerated", "Generated new backup codes", family=MFA, label="Backup codes regenerated")
 
 

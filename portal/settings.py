@@ -328,6 +328,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
+PORTAL_MAX_MFA_DEVICES = env_int("PORTAL_MAX_MFA_DEVICES", 8)  # per person (AWS IAM's limit)
 # User groups per account, and groups per RAM user (RAM's default quotas).
 PORTAL_MAX_GROUPS = env_int("PORTAL_MAX_GROUPS", 50)
 PORTAL_MAX_GROUPS_PER_USER = env_int("PORTAL_MAX_GROUPS_PER_USER", 5)

@@ -73,8 +73,28 @@ class EnrolForm(forms.Form):
         return data
 
 
-class ReplaceMfaForm(EnrolForm):
-    current_otp_code = OtpCodeField(label="Code from your current authenticator", help_text="")
+class NamedEnrolForm(EnrolForm):
+    """Binding an MFA device from one's own page: the device gets a name, to tell one's devices apart."""
+
+    name = forms.CharField(
+        label="Device name",
+        max_length=200,  # the service's rule (1 to 64 characters) gives the message
+        required=False,  # empty: the name it was offered with
+        help_text="To tell your devices apart, e.g. work-phone. Letters, digits, periods, hyphens, underscores.",
+    )
+    field_order = ["name", "otp_code"]
+
+
+class AddMfaDeviceForm(NamedEnrolForm):
+    """Adding a device beside the ones bound: a code from one of them (or a backup code) first."""
+
+    current_otp_code = forms.CharField(
+        label="Code from one of your MFA devices",
+        max_length=32,
+        help_text="Or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+    )
+    field_order = ["current_otp_code", "name", "otp_code"]
 
 
 class ChoosePasswordForm(forms.Form):

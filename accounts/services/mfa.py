@@ -8,13 +8,18 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 
 from accounts.actors import Actor
 from accounts.models import USER_NAME_RE, Authenticator, PrimaryAccount, RamUser, User
 from accounts.permissions import can_write_ram, ensure_same_account
 from accounts.services.logon import ensure_self_service
-from accounts.services.otp import OWNER_DEVICE_NAME, confirm_totp_enrolment, has_mfa_device, new_authenticator
+from accounts.services.otp import (
+    OWNER_DEVICE_NAME,
+    confirm_totp_enrolment,
+    devices_of_account,
+    has_mfa_device,
+    new_authenticator,
+)
 from portal.audit import record_event
 
 
@@ -26,19 +31,6 @@ def device_name_of(account: PrimaryAccount, serial: str) -> str | None:
     """The device name in one of this account's serial numbers; None for anything else."""
     prefix = f"acs:ram::{account.account_id}:mfa/"
     return serial.removeprefix(prefix) if serial.startswith(prefix) else None
-
-
-def devices_of_account(account: PrimaryAccount) -> QuerySet[Authenticator]:
-    """The account's virtual MFA devices: its RAM users', and unbound ones the owner created.
-
-    The owner's own authenticator is not a RAM device: it guards the primary account and stays out of reach.
-    """
-    # (Named: the model's manager comes from django-otp, which ships no types.)
-    devices: QuerySet[Authenticator] = Authenticator.objects.filter(
-        Q(user__ram_user__account=account)
-        | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
-    )
-    return devices
 
 
 def ensure_can_manage_mfa_of(actor: Actor, holder: User) -> None:
@@ -92,7 +84,9 @@ def bind_virtual_mfa_device(
         # towards throttling), and it looks for the device among the user's.
         locked.hand_to(ram_user.user)
         locked.save(update_fields=["user", "key"])
-    confirm_totp_enrolment(actor=actor, user=ram_user.user, device_id=device.pk, code=code, next_code=next_code)
+    confirm_totp_enrolment(
+        actor=actor, user=ram_user.user, device_id=device.pk, code=code, next_code=next_code, backup_codes=False
+    )
 
 
 def delete_virtual_mfa_device(*, actor: Actor, device: Authenticator) -> None:

@@ -1,23 +1,27 @@
 """One-time passwords: TOTP enrolment, backup codes, and the check that guards sensitive actions."""
 
 import math
+import re
 import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_otp.oath import TOTP
 
 from accounts.actors import Actor
 from accounts.models import (
+    USER_NAME_RE,
     Authenticator,
     BackupCode,
     BackupCodeDevice,
     OneTimeReveal,
+    PrimaryAccount,
     User,
     authenticator_associated_data,
     hash_backup_code,
@@ -52,15 +56,61 @@ def has_mfa_device(user: User) -> bool:
     return has_device
 
 
+def devices_of_account(account: PrimaryAccount) -> QuerySet[Authenticator]:
+    """The account's virtual MFA devices as the RAM OpenAPI lists them: its RAM users', and unbound ones the owner
+    created. The owner's own authenticators are not RAM devices: they guard the primary account and stay out of
+    reach."""
+    # (Named: the model's manager comes from django-otp, which ships no types.)
+    devices: QuerySet[Authenticator] = Authenticator.objects.filter(
+        Q(user__ram_user__account=account)
+        | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
+    )
+    return devices
+
+
+def mfa_devices_of(user: User) -> QuerySet[Authenticator]:
+    """The person's bound MFA devices, oldest first."""
+    devices: QuerySet[Authenticator] = Authenticator.objects.filter(user=user, confirmed=True).order_by("pk")
+    return devices
+
+
+def _taken_device_names(user: User) -> set[str]:
+    """Names a new device of `user` may not take (lower case): its own devices' and, for a RAM user, every device
+    of the account, since the RAM OpenAPI tells devices apart by name (their serial numbers)."""
+    if user.is_owner:
+        names = Authenticator.objects.filter(user=user, confirmed=True).values_list("name", flat=True)
+    else:
+        names = devices_of_account(user.ram_user.account).filter(confirmed=True).values_list("name", flat=True)
+    return {name.lower() for name in names}
+
+
+def suggested_device_name(user: User) -> str:
+    """The name a new device is offered: the first is named as RAM's console names it (the user's name, or
+    "Authenticator" for the owner), later ones get a number."""
+    base = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
+    taken = _taken_device_names(user)
+    if base.lower() not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}".lower() in taken:
+        number += 1
+    return f"{base}-{number}"[:64]
+
+
+def device_name_problems(user: User, name: str) -> list[str]:
+    if not re.fullmatch(USER_NAME_RE, name or ""):
+        return ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]
+    if name.lower() in _taken_device_names(user):
+        return [f"A device named {name} exists already: choose another name."]
+    return []
+
+
 def start_totp_enrolment(*, actor: Actor, user: User) -> Authenticator:
     """A fresh unconfirmed device whose seed the caller shows once (recorded as shown); any earlier unconfirmed
-    one is dropped, so its seed is never shown twice."""
-    # A RAM user's device is named after the user, as RAM's console names it: the RAM OpenAPI tells
-    # devices apart by name (their serial numbers).
-    name = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
+    one is dropped, so its seed is never shown twice. It is named when it is confirmed."""
     with transaction.atomic():
         Authenticator.objects.filter(user=user, confirmed=False).delete()
-        device = new_authenticator(user=user, name=name)
+        device = new_authenticator(user=user, name=suggested_device_name(user))
         record_event(actor=actor, action="mfa.seed_shown", target=user.display)
         return device
 
@@ -73,13 +123,26 @@ def confirm_totp_enrolment(
     code: str,
     next_code: str | None = None,
     reveal: OneTimeReveal | None = None,
+    name: str | None = None,
+    backup_codes: bool = True,
 ) -> list[str]:
-    """Confirms the pending device with a code from it (and, when given, the code of the next time step),
-    replacing any earlier device.
+    """Confirms the pending device with a code from it (and, when given, the code of the next time step), beside the
+    person's other devices (at most PORTAL_MAX_MFA_DEVICES), named `name` (else as it was offered).
 
-    Owners get ten fresh backup codes, returned here (and to the form's one-time page, `reveal`) and stored only as
-    hashes.
+    The person's first MFA device brings ten backup codes (unless `backup_codes` is off: a device bound through the
+    API, whose answer goes to a program), returned here (and to the form's one-time page, `reveal`) and stored only
+    as hashes; later devices keep the codes the person has.
     """
+    limit = settings.PORTAL_MAX_MFA_DEVICES
+    if name is not None:
+        problems = device_name_problems(user, name)
+        if problems:
+            raise ValidationError({"name": problems}, code="device_name")
+    if mfa_devices_of(user).count() >= limit:
+        raise ValidationError(
+            {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
+            code="device_limit",
+        )
     with transaction.atomic():
         device: Authenticator | None = (
             Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
@@ -98,13 +161,52 @@ def confirm_totp_enrolment(
             record_event(actor=actor, action="mfa.failed", target=user.display)
         raise OtpRejected("The code does not match; check the authenticator's clock and try again.")
     with transaction.atomic():
-        Authenticator.objects.filter(user=user, confirmed=True).delete()
+        User.objects.select_for_update().filter(pk=user.pk).first()  # devices are counted one enrolment at a time
+        if mfa_devices_of(user).count() >= limit:
+            raise ValidationError(
+                {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
+                code="device_limit",
+            )
+        if name is not None and name.lower() in _taken_device_names(user):  # taken meanwhile
+            raise ValidationError({"name": [f"A device named {name} exists already: choose another name."]})
         device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        codes = _replace_backup_codes(user) if user.is_owner else []
-        record_event(actor=actor, action="mfa.bind", target=user.display)
+        if name is not None:
+            device.name = name
+        device.save(update_fields=["confirmed", "name"])
+        has_codes = BackupCodeDevice.objects.filter(user=user).exists()
+        codes = _replace_backup_codes(user) if backup_codes and not has_codes else []
+        record_event(actor=actor, action="mfa.bind", target=user.display, details={"device": device.name})
         fill_reveal(reveal, secrets={"backup_codes": codes} if codes else None)
     return codes
+
+
+def is_mfa_required(user: User) -> bool:
+    """Whether the person must sign in with MFA: the owner always, a RAM user when its administrator says so."""
+    return user.is_owner or user.ram_user.must_bind_mfa
+
+
+def remove_mfa_device(*, actor: Actor, device_id: int, otp_code: str | None) -> str:
+    """Removes one of the actor's own MFA devices, with a code from any of them (or a backup code); never the last
+    one while MFA is required. With the last device go the backup codes. Returns the device's name."""
+    user = actor.person
+    require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        devices = list(mfa_devices_of(user))
+        device = next((found for found in devices if found.pk == device_id), None)
+        if device is None:
+            raise ValidationError("This MFA device is not one of yours, or was removed already.", code="device_gone")
+        if len(devices) == 1 and is_mfa_required(user):
+            raise ValidationError(
+                "This is your only MFA device, and you must sign in with one: add another before removing it.",
+                code="last_device",
+            )
+        device.delete()
+        if len(devices) == 1:
+            BackupCodeDevice.objects.filter(user=user).delete()
+        name: str = device.name
+        record_event(actor=actor, action="mfa.device_remove", target=user.display, details={"device": name})
+    return name
 
 
 def regenerate_backup_codes(*, actor: Actor, otp_code: str, reveal: OneTimeReveal | None = None) -> list[str]:

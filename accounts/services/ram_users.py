@@ -18,6 +18,7 @@ from accounts.models import (
     USER_NAME_RE,
     AccessKey,
     Authenticator,
+    BackupCodeDevice,
     DeliveryPacket,
     OneTimeReveal,
     PasswordPolicy,
@@ -429,6 +430,23 @@ def delete_ram_user(
         ) from None
 
 
+def reset_mfa(*, actor: Actor, ram_user: RamUser, otp_code: str | None) -> int:
+    """ "Reset MFA" for a user who lost every device: its MFA devices and backup codes go, and it must bind a new
+    device at its next logon. Confirmed by the administrator's own code; returns how many devices went."""
+    ensure_can_write_ram(actor)
+    ensure_same_account(actor, ram_user)
+    require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        locked = RamUser.objects.select_for_update().get(pk=ram_user.pk)
+        devices = sorted(Authenticator.objects.filter(user=locked.user).values_list("name", flat=True))
+        Authenticator.objects.filter(user=locked.user).delete()
+        BackupCodeDevice.objects.filter(user=locked.user).delete()
+        locked.must_bind_mfa = True
+        locked.save(update_fields=["must_bind_mfa", "updated_at"])
+        record_event(actor=actor, action="mfa.reset", target=locked.principal, details={"devices": devices})
+    return len(devices)
+
+
 def unbind_mfa_device(*, actor: Actor, ram_user: RamUser) -> None:
     """Removes a RAM user's authenticator (a lost phone); MFA, if required, is bound again at next sign-in."""
     ensure_can_write_ram(actor)
@@ -437,4 +455,5 @@ def unbind_mfa_device(*, actor: Actor, ram_user: RamUser) -> None:
         deleted, _ = Authenticator.objects.filter(user=ram_user.user).delete()
         if not deleted:
             raise ValidationError("This user has no MFA device.")
+        BackupCodeDevice.objects.filter(user=ram_user.user).delete()  # no device left for them to stand in for
         record_event(actor=actor, action="mfa.unbind", target=ram_user.principal)

@@ -192,7 +192,7 @@ def delete_group_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
 
 @ram_writer_required
 @require_POST
-def add_members_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
+def add_group_members(request: SignedInRequest, group_pk: int) -> HttpResponse:
     """ "Add Members" by name: all of them join, or none (an unknown name or a full user says which)."""
     group = group_or_404(request, group_pk)
     form = AddMembersForm(request.POST)
@@ -225,7 +225,7 @@ def add_members_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
 
 
 @ram_writer_required
-def remove_member_view(request: SignedInRequest, group_pk: int, user_pk: int) -> HttpResponse:
+def remove_group_member(request: SignedInRequest, group_pk: int, user_pk: int) -> HttpResponse:
     group = group_or_404(request, group_pk)
     membership = get_object_or_404(
         GroupMembership.objects.select_related("ram_user__account"), group=group, ram_user=user_pk

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.cache import never_cache
@@ -17,18 +17,19 @@ from django.views.decorators.http import require_POST
 from accounts.access_key_pages import ACCOUNT, ME, access_key_panel
 from accounts.actors import Actor
 from accounts.forms import (
+    AddMfaDeviceForm,
     ConfirmForm,
     EnrolForm,
     IssueSecretWithOtpForm,
+    NamedEnrolForm,
     NewPasswordForm,
-    ReplaceMfaForm,
     add_errors,
     confirmation_page,
     enrolment_context,
     posted,
 )
 from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
-from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal
+from accounts.models import BackupCodeDevice, OneTimeReveal, User
 from accounts.rights import policy_sources, source_words
 from accounts.services.guessing import lock_status
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
@@ -36,7 +37,9 @@ from accounts.services.otp import (
     OtpRejected,
     confirm_totp_enrolment,
     has_mfa_device,
+    mfa_devices_of,
     regenerate_backup_codes,
+    remove_mfa_device,
     require_otp,
     start_totp_enrolment,
 )
@@ -57,6 +60,8 @@ def my_credentials(request: SignedInRequest) -> HttpResponse:
             "account": ram_user.account,
             "settings": ram_user.account.security_settings,
             "has_mfa": has_mfa_device(request.user),
+            **mfa_panel(request.user),
+            "can_manage_mfa": ram_user.account.security_settings.allow_manage_mfa,
             "policies": [(name, source_words(sources)) for name, sources in policy_sources(request.user).items()],
             "access_key_panel": access_key_panel(request.user, ME),
         },
@@ -91,43 +96,57 @@ def change_password(request: SignedInRequest) -> HttpResponse:
 @sensitive_post_parameters()
 @repeats_go_to_their_page
 def bind_mfa(request: SignedInRequest) -> HttpResponse:
-    """Binds a new authenticator; replacing one needs a code from the old one first."""
+    """Binds an MFA device: the first one, or another beside those bound (with a code from one of them first), up to
+    PORTAL_MAX_MFA_DEVICES. The person's first device brings ten backup codes, shown once on their own page."""
     actor = actor_of(request)
     ensure_self_service(actor, "allow_manage_mfa")
     user = request.user
     has_device = has_mfa_device(user)
-    form_class = ReplaceMfaForm if has_device else EnrolForm
+    form_class = AddMfaDeviceForm if has_device else NamedEnrolForm
+    at_limit = mfa_devices_of(user).count() >= settings.PORTAL_MAX_MFA_DEVICES
+    if at_limit:
+        return render(request, "accounts/bind_mfa.html", {"has_device": True, "at_limit": True})
     if request.method == "POST":
         form = form_class(request.POST)
+        if form.is_valid() and mfa_devices_of(user).filter(pk=form.cleaned_data["device_id"]).exists():
+            # Sent again (a double click, a reload) after it was bound: done already, nothing to do twice.
+            messages.info(request, "Your MFA device is bound.")
+            return redirect(own_page(user))
         if form.is_valid():
 
-            def replace(reveal: OneTimeReveal | None = None) -> None:
-                _replace_authenticator(actor, form, has_device=has_device, reveal=reveal)
+            def bind(reveal: OneTimeReveal | None = None) -> None:
+                _bind_authenticator(actor, form, has_device=has_device, reveal=reveal)
 
             try:
-                if user.is_owner:  # an owner's new device comes with new backup codes: sent once, shown on its page
+                if not BackupCodeDevice.objects.filter(user=user).exists():
+                    # A first device brings backup codes: sent once, shown on their own one-time page.
                     token = form.cleaned_data["form_token"]
-                    return redirect(issue_once(user=user, form_token=token, kind=BACKUP_CODES, work=replace))
-                replace()
+                    return redirect(issue_once(user=user, form_token=token, kind=BACKUP_CODES, work=bind))
+                bind()
             except ValidationError:
                 pass  # on the form already
             else:
                 messages.success(request, "Your MFA device was bound.")
-                return redirect("accounts:home")
+                return redirect(own_page(user))
         return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
     device = start_totp_enrolment(actor=actor_of(request), user=user)
-    context = enrolment_context(form_class(initial={"device_id": device.pk}), device, user)
+    initial = {"device_id": device.pk, "name": device.name}
+    context = enrolment_context(form_class(initial=initial), device, user)
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
 
 
-def _replace_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, reveal: OneTimeReveal | None) -> None:
-    """The code of the current device (when replacing one), then the new device's; refusals go on the form and are
+def own_page(user: User) -> str:
+    return reverse("accounts:my-account" if user.is_owner else "accounts:my-credentials")
+
+
+def _bind_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, reveal: OneTimeReveal | None) -> None:
+    """The code of a bound device (when adding another), then the new device's; refusals go on the form and are
     raised again, so that the submission's claim goes with them."""
     try:
         if has_device:
             require_otp(actor=actor, otp_code=form.cleaned_data["current_otp_code"])
     except OtpRejected:
-        form.add_error("current_otp_code", "The code from your current authenticator is wrong or used.")
+        form.add_error("current_otp_code", "The code from your MFA device is wrong or used.")
         raise
     try:
         confirm_totp_enrolment(
@@ -135,6 +154,7 @@ def _replace_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, r
             user=actor.person,
             device_id=form.cleaned_data["device_id"],
             code=form.cleaned_data["otp_code"],
+            name=form.cleaned_data["name"] or None,
             reveal=reveal,
         )
     except ValidationError as error:
@@ -142,19 +162,64 @@ def _replace_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, r
         raise
 
 
+def mfa_panel(user: User) -> dict[str, object]:
+    """What the MFA card of one's own page shows: the devices, the backup codes left, the forms."""
+    backup = BackupCodeDevice.objects.filter(user=user).first()
+    devices = list(mfa_devices_of(user))
+    otp_form = IssueSecretWithOtpForm()
+    otp_form.fields["otp_code"].widget.attrs.pop("autofocus", None)  # one card of a page: the page keeps its focus
+    return {
+        "mfa_devices": devices,
+        "mfa_limit": settings.PORTAL_MAX_MFA_DEVICES,
+        "can_add_device": len(devices) < settings.PORTAL_MAX_MFA_DEVICES,
+        "backup_codes_left": backup.codes.count() if backup else 0,
+        "has_backup_codes": backup is not None,
+        "otp_form": otp_form,
+    }
+
+
+@never_cache
+def remove_mfa_device_view(request: SignedInRequest, device_pk: int) -> HttpResponse:
+    """ "Remove" one of one's own MFA devices: asks first, with a code; never the last one while MFA is required."""
+    actor = actor_of(request)
+    ensure_self_service(actor, "allow_manage_mfa")
+    device = get_object_or_404(mfa_devices_of(request.user), pk=device_pk)
+    form = ConfirmForm(posted(request), expected=device.name, needs_otp=True)
+    if form.is_valid():
+        try:
+            remove_mfa_device(actor=actor, device_id=device.pk, otp_code=form.cleaned_data["otp_code"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"The MFA device {device.name} was removed.")
+            return redirect(own_page(request.user))
+    others = mfa_devices_of(request.user).exclude(pk=device.pk).count()
+    return confirmation_page(
+        request,
+        form,
+        title=f"Remove the MFA device {device.name}",
+        consequences=[
+            format_html(
+                "Its codes stop working at once. {}", f"You keep {others} other device{'s' if others != 1 else ''}."
+            )
+            if others
+            else "It is your only device: without one, sign-in asks for no code and your backup codes go with it.",
+        ],
+        submit_label="Remove",
+        cancel_url=own_page(request.user),
+    )
+
+
 @owner_required
 def my_account(request: SignedInRequest) -> HttpResponse:
     user = request.user
-    device = Authenticator.objects.filter(user=user, confirmed=True).first()
-    backup = BackupCodeDevice.objects.filter(user=user).first()
     return render(
         request,
         "accounts/my_account.html",
         {
             "account": user.account,
-            "device": device,
-            "backup_codes_left": backup.codes.count() if backup else 0,
-            "otp_form": IssueSecretWithOtpForm(),
+            **mfa_panel(user),
+            "can_manage_mfa": True,
             "access_key_panel": access_key_panel(user, ACCOUNT),
             **lock_status(identity_of(user)),
         },
@@ -173,16 +238,17 @@ def clear_own_sign_in_lock_view(request: SignedInRequest) -> HttpResponse:
     return redirect("accounts:my-account")
 
 
-@owner_required
 @require_POST
 @never_cache
 @sensitive_post_parameters()
 @repeats_go_to_their_page
 def regenerate_backup_codes_view(request: SignedInRequest) -> HttpResponse:
+    """Ten new backup codes replace the old ones (a code from an MFA device, or a backup code, first)."""
+    ensure_self_service(actor_of(request), "allow_manage_mfa")
     form = IssueSecretWithOtpForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Enter the verification code.")
-        return redirect("accounts:my-account")
+        return redirect(own_page(request.user))
     try:
         page = issue_once(
             user=request.user,
@@ -194,7 +260,7 @@ def regenerate_backup_codes_view(request: SignedInRequest) -> HttpResponse:
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("accounts:my-account")
+        return redirect(own_page(request.user))
     return redirect(page)
 
 

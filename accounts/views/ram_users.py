@@ -42,6 +42,7 @@ from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
 from accounts.rights import DIRECT, policy_sources_of
 from accounts.services.guessing import lock_status, ram_identity
 from accounts.services.logon import LogonChange, modify_logon_settings
+from accounts.services.otp import mfa_devices_of
 from accounts.services.password_step import clear_sign_in_lock
 from accounts.services.policies import attach_policy, detach_policy
 from accounts.services.ram_users import (
@@ -50,7 +51,7 @@ from accounts.services.ram_users import (
     NewRamUser,
     create_ram_users,
     delete_ram_user,
-    unbind_mfa_device,
+    reset_mfa,
     update_ram_user,
 )
 from accounts.services.reveals import issue_once
@@ -196,6 +197,7 @@ def user_page(
                 if sources != (DIRECT,)
             ],
             "memberships": ram_user.group_memberships.select_related("group").order_by("group__name"),
+            "mfa_devices": mfa_devices_of(ram_user.user),
             "joinable_groups": Group.objects.filter(account=ram_user.account)
             .exclude(memberships__ram_user=ram_user)
             .order_by("name"),
@@ -357,34 +359,37 @@ def detach_policy_view(request: SignedInRequest, pk: int, policy_name: str) -> H
 
 
 @ram_writer_required
-def unbind_mfa_view(request: SignedInRequest, pk: int) -> HttpResponse:
-    """Unbinds a lost MFA device: asks first, naming the user and what its next sign-in will ask."""
+@sensitive_post_parameters()
+def reset_mfa_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """ "Reset MFA" for a user who lost every device: asks first, with the administrator's own code; the user's
+    devices and backup codes go, and it binds a new device at its next sign-in."""
     ram_user = ram_user_or_404(request, pk)
-    form = ConfirmForm(posted(request), expected=ram_user.name)
+    form = ConfirmForm(posted(request), expected=ram_user.name, needs_otp=True)
     if form.is_valid():
         try:
-            unbind_mfa_device(actor=actor_of(request), ram_user=ram_user)
+            reset_mfa(actor=actor_of(request), ram_user=ram_user, otp_code=form.cleaned_data["otp_code"])
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            add_errors(form, error)
         else:
-            messages.success(request, f"The MFA device of {ram_user.name} was unbound.")
-        return redirect("accounts:user-detail", pk=ram_user.pk)
-    next_sign_in = (
-        "It binds a new one at its next sign-in (“MFA at next logon” is required)."
-        if ram_user.must_bind_mfa
-        else "Until it binds a new one, it signs in without a code."
-    )
+            messages.success(request, f"The MFA of {ram_user.name} was reset: it binds a new device at its next logon.")
+            return redirect("accounts:user-detail", pk=ram_user.pk)
+    devices = Authenticator.objects.filter(user=ram_user.user, confirmed=True).count()
     return confirmation_page(
         request,
         form,
-        title=f"Unbind the MFA device of {ram_user.name}",
+        title=f"Reset MFA of {ram_user.name}",
         consequences=[
             format_html(
-                "The authenticator of <code>{}</code> is removed: its codes no longer sign it in.", ram_user.logon_name
+                "The {} MFA device{} and the backup codes of <code>{}</code> are removed: their codes no longer sign "
+                "it in.",
+                devices,
+                "s" if devices != 1 else "",
+                ram_user.logon_name,
             ),
-            next_sign_in,
+            "It must bind a new device at its next sign-in (“MFA at next logon” becomes required).",
+            "Confirm with a code from your own MFA device: this is recorded in the audit trail.",
         ],
-        submit_label="Unbind",
+        submit_label="Reset MFA",
         cancel_url=reverse("accounts:user-detail", args=[ram_user.pk]),
     )
 

@@ -20,7 +20,7 @@ from accounts.forms import (
     enrolment_context,
 )
 from accounts.gates import request_origin
-from accounts.models import Authenticator, OneTimeReveal, PrimaryAccount
+from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal, PrimaryAccount
 from accounts.services.logon import change_own_password
 from accounts.services.otp import OtpThrottled, confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.password_step import SignInRefused, check_owner_password, check_ram_user_password
@@ -182,7 +182,8 @@ def _enrol_step(request: SignInRequest) -> HttpResponse:
                 note_step_done(request, device=Authenticator.objects.get(pk=form.cleaned_data["device_id"]))
 
             try:
-                if user.is_owner:  # an owner's new device comes with backup codes: sent once, shown on its page
+                if not BackupCodeDevice.objects.filter(user=user).exists():
+                    # A first device comes with backup codes: sent once, shown on their own page.
                     token = form.cleaned_data["form_token"]
                     page = issue_once(user=user, form_token=token, kind=OneTimeReveal.Kind.BACKUP_CODES, work=confirm)
                     return redirect("accounts:sign-in-backup-codes", uid=page.uid)

@@ -118,7 +118,7 @@ def case_sign_in(owner, alice):
 def case_mfa(owner, alice):
     device = start_totp_enrolment(actor=alice.actor, user=alice.user)
     confirm_totp_enrolment(actor=alice.actor, user=alice.user, device_id=device.pk, code=device_code(device))
-    return "mfa.bind", "Bound an MFA device"
+    return "mfa.bind", "Bound the MFA device “alice”"
 
 
 def case_policy(owner, alice):

@@ -60,12 +60,13 @@ def delete_access_key(owner: Person, alice: Person) -> Confirmation:
 def unbind_mfa(owner: Person, alice: Person) -> Confirmation:
     new_authenticator(user=alice.user, name="Phone", confirmed=True)
     return Confirmation(
-        url=reverse("accounts:unbind-mfa", args=[alice.ram_user.pk]),
+        url=reverse("accounts:reset-mfa", args=[alice.ram_user.pk]),
         confirm="alice",
-        action="mfa.unbind",
+        action="mfa.reset",
         is_done=lambda: not Authenticator.objects.filter(user=alice.user).exists(),
-        shows=["Unbind the MFA device of alice", alice.ram_user.logon_name],
+        shows=["Reset MFA of alice", alice.ram_user.logon_name],
         cancel_url=user_page(alice),
+        data={"otp_code": owner.code()},  # the administrator's own code confirms it too
     )
 
 
@@ -233,7 +234,7 @@ def test_the_pages_link_to_the_confirmations_instead_of_posting(owner, ram_user)
     client = signed_in(owner)
     page = client.get(user_page(ram_user)).content.decode()
     for name, args in (
-        ("accounts:unbind-mfa", [alice.pk]),
+        ("accounts:reset-mfa", [alice.pk]),
         ("accounts:detach-policy", [alice.pk, "AliyunRAMFullAccess"]),
         ("accounts:delete-access-key", [alice.pk, key.access_key_id]),
     ):

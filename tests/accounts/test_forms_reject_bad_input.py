@@ -647,7 +647,7 @@ def test_bind_mfa_rejects_a_wrong_code(ram_user):
     assert not Authenticator.objects.filter(user=ram_user.user, confirmed=True).exists()
 
 
-def test_replacing_mfa_rejects_a_wrong_current_code(owner):
+def test_adding_an_mfa_device_rejects_a_wrong_current_code(owner):
     client = signed_in(owner)
     client.get(reverse("accounts:bind-mfa"))
     new_device = Authenticator.objects.get(user=owner.user, confirmed=False)
@@ -657,7 +657,7 @@ def test_replacing_mfa_rejects_a_wrong_current_code(owner):
         reverse("accounts:bind-mfa"),
         {"device_id": new_device.pk, "otp_code": new_code, "current_otp_code": wrong_code(owner.device)},
     )
-    assert_rejected(response, "The code from your current authenticator is wrong or used.", field="current_otp_code")
+    assert_rejected(response, "The code from your MFA device is wrong or used.", field="current_otp_code")
     assert database_state(with_audit=False) == before
     assert actions_since(mark) == ["otp.failed"]
     assert Authenticator.objects.get(user=owner.user, confirmed=True).pk == owner.device.pk

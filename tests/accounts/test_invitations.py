@@ -154,6 +154,9 @@ def test_accepting_binds_mfa_where_required_and_lands_on_my_credentials(owner, s
     client.get(response.url)
     device = Authenticator.objects.get(user=dana.user, confirmed=False)
     response = client.post(reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)})
+    assert response.url.startswith("/signin/backup-codes/")  # its first device's backup codes, once
+    assert client.get(response.url).status_code == 200
+    response = client.get(reverse("accounts:sign-in-continue"))
     assert response.url == reverse("accounts:my-credentials")
     assert client.get(response.url).status_code == 200
     dana.refresh_from_db()

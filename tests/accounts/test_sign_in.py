@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import time_machine
@@ -164,7 +165,13 @@ def test_forced_mfa_binding_at_first_sign_in(owner, ram_user):
     client.get(response.url)
     device = Authenticator.objects.get(user=ram_user.user, confirmed=False)
     response = client.post(reverse("accounts:sign-in-enrol"), {"device_id": device.pk, "otp_code": totp_code(device)})
-    assert response.url == reverse("accounts:my-credentials")
+    # Its first device brings backup codes, shown once on their own page, then on to the credential page.
+    assert response.url.startswith("/signin/backup-codes/")
+    assert (
+        len(re.findall(r'<li class="col">[a-z2-9]{5}-[a-z2-9]{5}</li>', client.get(response.url).content.decode()))
+        == 10
+    )
+    assert client.get(reverse("accounts:sign-in-continue")).url == reverse("accounts:my-credentials")
     # Next time the code is asked for.
     other = Client()
     response = other.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
@@ -266,13 +273,15 @@ def test_remembered_mfa_is_forgotten_when_the_setting_is_off(owner, ram_user):
     assert response.url == reverse("accounts:sign-in-verify")
 
 
-def test_administrator_unbinds_a_lost_mfa_device(owner, ram_user):
+def test_administrator_resets_the_mfa_of_a_user_who_lost_the_device(owner, ram_user):
     new_authenticator(user=ram_user.user, name="Phone", confirmed=True)
-    RamUser.objects.filter(pk=ram_user.ram_user.pk).update(must_bind_mfa=True)
-    response = signed_in(owner).post(reverse("accounts:unbind-mfa", args=[ram_user.ram_user.pk]), {"confirm": "alice"})
+    response = signed_in(owner).post(
+        reverse("accounts:reset-mfa", args=[ram_user.ram_user.pk]), {"confirm": "alice", "otp_code": owner.code()}
+    )
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=ram_user.user).exists()
-    assert AuditEvent.objects.filter(action="mfa.unbind", target=ram_user.ram_user.principal).count() == 1
+    assert RamUser.objects.get(pk=ram_user.ram_user.pk).must_bind_mfa  # a new device at the next logon
+    assert AuditEvent.objects.filter(action="mfa.reset", target=ram_user.ram_user.principal).count() == 1
     client = Client()
     response = client.post(ram_sign_in_url(owner.account), {"login": "alice", "password": RAM_PASSWORD})
     assert response.url == reverse("accounts:sign-in-enrol")

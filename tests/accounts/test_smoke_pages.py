@@ -26,7 +26,7 @@ OWNER_PAGES = {
     "policy-list": ("Policies", lambda owner, alice: "AliyunRAMReadOnlyAccess"),
     "audit-trail": ("Audit trail", lambda owner, alice: alice.ram_user.principal),  # the event of its creation
     "my-account": ("My account", lambda owner, alice: owner.user.email),
-    "bind-mfa": ("Replace your MFA device", lambda owner, alice: "QR code for your authenticator app"),
+    "bind-mfa": ("Add an MFA device", lambda owner, alice: "QR code for your authenticator app"),
     "change-password": ("Change password", lambda owner, alice: 'autocomplete="current-password"'),
 }
 

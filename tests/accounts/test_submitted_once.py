@@ -17,6 +17,7 @@ from Tea.exceptions import TeaException
 
 from accounts.models import AccessKey, Authenticator, BackupCode, DeliveryPacket, OneTimeReveal, RamUser
 from accounts.services.access_keys import open_secret
+from accounts.services.otp import regenerate_backup_codes
 from accounts.services.packet_mail import deliver_due_emails
 from accounts.services.packets import email_delivery_packet, print_delivery_packets
 from accounts.services.reveals import ABANDONED_AFTER, expire_unseen_reveals, new_form_token
@@ -24,7 +25,7 @@ from portal.models import AuditEvent
 from tests.accounts.test_concurrency import run_concurrently
 from tests.accounts.test_packets import claim_token_from, sealed_user
 from tests.api.conftest import ram_client
-from tests.conftest import form_token_of, make_owner, make_ram_user, signed_in, totp_code
+from tests.conftest import form_token_of, fresh_totp_code, make_owner, make_ram_user, signed_in, totp_code
 
 State = OneTimeReveal.State
 
@@ -286,21 +287,42 @@ def test_modify_logon_settings_without_a_new_password_claims_nothing(owner, ram_
     assert not OneTimeReveal.objects.exists()
 
 
-def test_an_owners_new_device_sent_twice_is_bound_once_and_its_backup_codes_shown_once(owner):
+def test_an_owners_added_device_sent_twice_is_bound_once(owner):
+    regenerate_backup_codes(actor=owner.actor, otp_code=owner.code())  # it has its codes: none are made anew
     client = signed_in(owner)
     page = client.get(reverse("accounts:bind-mfa"))
     device_id = int(re.search(r'name="device_id" value="(\d+)"', page.content.decode()).group(1))
     new_device = Authenticator.objects.get(pk=device_id)
     form = {
         "device_id": device_id,
-        "current_otp_code": owner.code(),
+        "current_otp_code": fresh_totp_code(owner.device),
+        "name": "spare-phone",
         "otp_code": totp_code(new_device),
         "form_token": form_token_of(page),
     }
     first = client.post(reverse("accounts:bind-mfa"), form)
     second = client.post(reverse("accounts:bind-mfa"), form)
+    assert first.status_code == second.status_code == 302 and first.url == second.url == reverse("accounts:my-account")
+    assert list(Authenticator.objects.filter(user=owner.user, confirmed=True).order_by("pk")) == [
+        owner.device,
+        new_device,
+    ]
+    assert AuditEvent.objects.filter(action="mfa.bind").count() == 1
+
+
+def test_a_first_device_sent_twice_shows_its_backup_codes_once(owner):
+    alice = make_ram_user(owner, "alice")
+    client = signed_in(alice)
+    page = client.get(reverse("accounts:bind-mfa"))
+    device_id = int(re.search(r'name="device_id" value="(\d+)"', page.content.decode()).group(1))
+    form = {
+        "device_id": device_id,
+        "otp_code": totp_code(Authenticator.objects.get(pk=device_id)),
+        "form_token": form_token_of(page),
+    }
+    first = client.post(reverse("accounts:bind-mfa"), form)
+    second = client.post(reverse("accounts:bind-mfa"), form)
     assert first.status_code == second.status_code == 302 and first.url == second.url
-    assert list(Authenticator.objects.filter(user=owner.user, confirmed=True)) == [new_device]
     assert AuditEvent.objects.filter(action="mfa.bind").count() == 1
     codes = re.findall(r'<li class="col">([a-z2-9]{5}-[a-z2-9]{5})</li>', client.get(first.url).content.decode())
     assert len(codes) == 10

@@ -67,6 +67,9 @@ def test_owner_invites_dana_who_chooses_her_password_on_her_phone(browsing, brow
     shown_key = dana_page.get_by_test_id("totp-key").inner_text().strip()
     dana_page.get_by_label("Verification code").fill(code_for_key(shown_key))
     dana_page.get_by_role("button", name="Confirm").click()
+    # Her first MFA device brings backup codes, shown once; then on to her credentials.
+    expect(dana_page.get_by_test_id("backup-codes").locator("li")).to_have_count(10)
+    dana_page.get_by_role("link", name="I have saved the backup codes · Continue").click()
     expect(dana_page).to_have_url(base_url + reverse("accounts:my-credentials"))
     dana_page.screenshot(path=str(shots / "dana-2-my-credentials-390.png"), full_page=True)
     dana = RamUser.objects.get(name="dana")

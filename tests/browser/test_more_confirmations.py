@@ -1,5 +1,5 @@
 """The other destructive actions clicked through in Chromium (issue 13), each from the page where its button is:
-"Unbind" MFA and "Revoke" a policy on the user page, "Revoke" a delivery packet on the packet list, "Sign out
+"Reset MFA" and "Revoke" a policy on the user page, "Revoke" a delivery packet on the packet list, "Sign out
 everywhere" on the owner's My account. Each asks on a page naming what and whom; Cancel goes back with nothing
 changed; confirming makes the change, says so and records it. (A bulk action's confirmation is clicked through in
 test_users_table.py; deleting an AccessKey, revoking a project role and removing a member in
@@ -27,7 +27,7 @@ def cancel_changes_nothing(browsing: Browsing, back_to: str) -> None:
     assert database_state() == before
 
 
-def test_unbinding_mfa_from_the_user_page_asks_first(browsing: Browsing, owner, ram_user):
+def test_resetting_mfa_from_the_user_page_asks_first_with_the_administrator_s_code(browsing: Browsing, owner, ram_user):
     page, base_url = browsing.page, browsing.base_url
     alice = ram_user.ram_user
     new_authenticator(user=alice.user, name="Phone", confirmed=True)
@@ -35,31 +35,32 @@ def test_unbinding_mfa_from_the_user_page_asks_first(browsing: Browsing, owner, 
 
     sign_in_owner(browsing, owner)
     browsing.open(user_page)
-    mfa = page.locator("dt:has-text('MFA device') + dd")
-    expect(mfa).to_contain_text("Bound")
-    mfa.get_by_role("link", name="Unbind").click()
+    mfa = page.get_by_test_id("mfa-devices").first
+    expect(mfa).to_contain_text("Phone")
+    mfa.get_by_role("link", name="Reset MFA").click()
 
-    expect(page).to_have_url(base_url + reverse("accounts:unbind-mfa", args=[alice.pk]))
-    expect(page.get_by_role("heading", name="Unbind the MFA device of alice")).to_be_visible()
+    expect(page).to_have_url(base_url + reverse("accounts:reset-mfa", args=[alice.pk]))
+    expect(page.get_by_role("heading", name="Reset MFA of alice")).to_be_visible()
     consequences = page.get_by_test_id("consequences")
-    expect(consequences).to_contain_text(f"The authenticator of {alice.logon_name} is removed")
-    expect(consequences).to_contain_text("Until it binds a new one, it signs in without a code.")
-    browsing.snap("unbind-mfa-asks")
+    expect(consequences).to_contain_text(f"The 1 MFA device and the backup codes of {alice.logon_name} are removed")
+    expect(consequences).to_contain_text("It must bind a new device at its next sign-in")
+    browsing.snap("reset-mfa-asks")
 
     cancel_changes_nothing(browsing, user_page)
-    expect(mfa).to_contain_text("Bound")
+    expect(mfa).to_contain_text("Phone")
     assert Authenticator.objects.filter(user=alice.user).exists()
 
     start = last_event_id()
-    mfa.get_by_role("link", name="Unbind").click()
-    page.get_by_role("button", name="Unbind").click()
+    mfa.get_by_role("link", name="Reset MFA").click()
+    page.get_by_label("Verification code").fill(owner.code())
+    page.get_by_role("button", name="Reset MFA").click()
     expect(page).to_have_url(base_url + user_page)
-    expect(page.get_by_role("alert")).to_have_text("The MFA device of alice was unbound.")
+    expect(page.get_by_role("alert")).to_contain_text("The MFA of alice was reset")
     expect(mfa).to_contain_text("None")
-    expect(mfa.get_by_role("link", name="Unbind")).to_have_count(0)
-    browsing.snap("mfa-unbound")
+    expect(mfa.get_by_role("link", name="Reset MFA")).to_have_count(0)
+    browsing.snap("mfa-reset")
     assert not Authenticator.objects.filter(user=alice.user).exists()
-    assert actions_since(start) == ["mfa.unbind"]
+    assert actions_since(start) == ["mfa.reset"]
 
 
 def test_revoking_a_policy_beside_it_on_the_user_page_asks_first(browsing: Browsing, owner, ram_user):

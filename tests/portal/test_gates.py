@@ -66,6 +66,8 @@ SELF_SERVICE = {
     "accounts:sign-out-everywhere",
     "accounts:using-the-apis",
     "accounts:one-time-reveal",  # the one-time page of a form one submitted oneself (anyone else's: 404)
+    "accounts:remove-mfa-device",  # one's own MFA device (anyone else's: 404)
+    "accounts:regenerate-backup-codes",  # one's own backup codes (a code from one's own device first)
     "projects:project-list",  # a RAM user sees the projects it is a member of; "Create Project" as the matrix says
     "projects:permissions",
 }
@@ -132,6 +134,7 @@ def url_for(
     values = {
         "pk": pk,
         "user_pk": pk,
+        "device_pk": pk,
         "group_pk": group_pk,
         "domain": domain,
         "policy_name": POLICY_NAME,
@@ -457,7 +460,18 @@ OWN_PAGES = {
 
 
 # (A one-time page exists only after one's own submission: tests/accounts/test_submitted_once.py.)
-@pytest.mark.parametrize("name", sorted(SELF_SERVICE - {"accounts:sign-out-everywhere", "accounts:one-time-reveal"}))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        SELF_SERVICE
+        - {
+            "accounts:sign-out-everywhere",
+            "accounts:one-time-reveal",
+            "accounts:remove-mfa-device",
+            "accounts:regenerate-backup-codes",
+        }
+    ),
+)
 def test_plain_ram_user_opens_their_own_pages(ram_user, name):
     heading, page = heading_and_text(signed_in(ram_user).get(reverse(name)))
     expected_heading, fact = OWN_PAGES[name]
@@ -581,5 +595,6 @@ def test_ram_admin_is_refused_the_owners_own_account_page(ram_admin):
     client = signed_in(ram_admin)
     before = database_state()
     assert client.get(reverse("accounts:my-account")).status_code == 403
-    assert client.post(reverse("accounts:regenerate-backup-codes"), {"otp_code": "123456"}).status_code == 403
+    # Backup codes are one's own: without a device of one's own, none are made (and the owner's are never touched).
+    assert client.post(reverse("accounts:regenerate-backup-codes"), {"otp_code": "123456"}).status_code == 302
     assert database_state() == before

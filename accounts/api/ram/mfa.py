@@ -34,10 +34,9 @@ from accounts.services.mfa import (
     create_virtual_mfa_device,
     delete_virtual_mfa_device,
     device_name_of,
-    devices_of_account,
     serial_number,
 )
-from accounts.services.otp import OtpRejected
+from accounts.services.otp import OtpRejected, devices_of_account
 from accounts.services.ram_users import unbind_mfa_device
 
 DEVICE_TYPE = "VMFA"
