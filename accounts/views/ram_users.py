@@ -39,7 +39,7 @@ from accounts.models import (
 )
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
-from accounts.rights import DIRECT, policy_sources_of
+from accounts.rights import DIRECT, policy_sources_of, source_words
 from accounts.services.guessing import lock_status, ram_identity
 from accounts.services.logon import LogonChange, modify_logon_settings
 from accounts.services.otp import mfa_devices_of
@@ -83,6 +83,12 @@ def user_list(request: SignedInRequest) -> HttpResponse:
     form = UserTableForm(request.GET, account=account)
     filters = form.filters()
     page = page_of(users_table(account, filters), request, list_name="users")
+    # Each row's policies, its own and its groups' (one query for the page), with where they come from.
+    sources = policy_sources_of(ram_user.pk for ram_user in page)
+    rows = [
+        (ram_user, [(name, source_words(found)) for name, found in sources.get(ram_user.pk, {}).items()])
+        for ram_user in page
+    ]
     # Each column's header links to its sort; the sorted column's link reverses it.
     current = ("-" if filters.descending else "") + filters.sort
     sort_links = {key: f"-{key}" if current == key else key for key in SORTS}
@@ -93,6 +99,7 @@ def user_list(request: SignedInRequest) -> HttpResponse:
         "accounts/user_list.html",
         {
             "page": page,
+            "rows": rows,
             "form": form,
             "filters": filters,
             "is_filtered": filters != UserFilters(sort=filters.sort, descending=filters.descending),

@@ -9,8 +9,9 @@ from django.utils import timezone
 from accounts.actors import operator_actor
 from accounts.models import IdentityLock, PolicyAttachment, RamUser, User
 from accounts.services.access_keys import issue_access_key
+from accounts.services.groups import add_to_group, add_users_to_group, attach_group_policy, create_group
 from accounts.services.guessing import ram_identity
-from projects.services import add_member, create_project
+from projects.services import add_member, create_project, grant_group_roles
 from tests.accounts.test_user_list_queries import add_users, count_queries
 from tests.conftest import signed_in
 
@@ -184,3 +185,20 @@ def test_the_project_filter_runs_the_same_queries_for_5_and_500_users(owner):
     many, response = count_queries(client, reverse(URL), query)
     assert response.context["page"].paginator.count == 65
     assert few == many, f"{few} queries for 5 members, {many} for 65 among 500 users"
+
+
+def test_the_policy_and_project_filters_count_what_groups_give(owner, table):
+    users, project = table
+    readers = create_group(actor=owner.actor, name="readers")
+    attach_group_policy(actor=owner.actor, group=readers, policy_name="AdministratorAccess")
+    add_users_to_group(actor=owner.actor, group=readers, ram_users=[users[5], users[0]])  # user-00000 holds it too
+    developers = create_group(actor=owner.actor, name="developers")
+    grant_group_roles(actor=owner.actor, project=project, group=developers, roles=["role_project_dev"])
+    add_to_group(actor=owner.actor, group=developers, ram_user=users[6])
+    client = signed_in(owner)
+    by_policy = client.get(reverse(URL), {"policy": "AdministratorAccess"})
+    assert names(by_policy) == ["user-00000", "user-00005"]  # once each, whether by itself or through the group
+    page = by_policy.content.decode()
+    assert "AdministratorAccess <span" in page and "(via group readers)" in page
+    assert "(directly and via group readers)" in page
+    assert names(client.get(reverse(URL), {"project": project.pk})) == ["user-00003", "user-00006"]
