@@ -394,6 +394,12 @@ def _mfa_reset(event: AuditEvent) -> str:
 
 
 says("mfa.device_remove", "Removed the MFA device “{device}”", family=MFA, label="MFA device removed")
+
+
+says("mfa.passkey_add", "Added the passkey “{device}”", family=MFA, label="Passkey added")
+
+
+says("mfa.passkey_remove", "Removed the passkey “{device}”", family=MFA, label="Passkey removed")
 says("mfa.backup_codes_regenerated", "Generated new backup codes", family=MFA, label="Backup codes regenerated")
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from accounts.actors import Actor
 from accounts.models import AccessKey, User
@@ -58,6 +59,11 @@ def _is_trusted_proxy(address: str) -> bool:
 
 def request_origin(request: HttpRequest) -> Origin:
     return Origin(channel="console", source_ip=client_ip(request), request_id=getattr(request, "request_id", ""))
+
+
+def own_page(user: User) -> str:
+    """The signed-in person's own page: My account (the owner) or My credentials (a RAM user)."""
+    return reverse("accounts:my-account" if user.is_owner else "accounts:my-credentials")
 
 
 def actor_of(request: SignedInRequest) -> Actor:

@@ -11,6 +11,7 @@ from typing import Concatenate, NotRequired, TypedDict, cast
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -118,16 +119,8 @@ def pending_sign_in_required[**P](view: SignInView[P]) -> RequestView[P]:
     @public
     @wraps(view)
     def wrapped(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
-        state: PendingSignIn | None = request.session.get(PENDING_KEY)
-        user = None
-        if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
-            user = (
-                User.objects.select_related("owned_account", "ram_user__account__security_settings")
-                .filter(pk=state["user_id"], is_active=True)
-                .first()
-            )
-        if user is None or state is None or user.get_session_auth_hash() != state["auth_hash"]:
-            request.session.pop(PENDING_KEY, None)
+        user = pending_user_of(request)
+        if user is None:
             return redirect("accounts:owner-sign-in")
         # The request continues this sign-in: it gets what SignInRequest declares, just below.
         signing_in = cast(SignInRequest, request)
@@ -135,6 +128,35 @@ def pending_sign_in_required[**P](view: SignInView[P]) -> RequestView[P]:
         return view(signing_in, *args, **kwargs)
 
     return wrapped
+
+
+def pending_user_of(request: HttpRequest) -> User | None:
+    """Who is signing in in this session, begun with a correct password and still current; None (and the pending
+    sign-in dropped) otherwise."""
+    state: PendingSignIn | None = request.session.get(PENDING_KEY)
+    user = None
+    if state and time.time() - state["started"] < PENDING_MAX_AGE_SECONDS:
+        user = (
+            User.objects.select_related("owned_account", "ram_user__account__security_settings")
+            .filter(pk=state["user_id"], is_active=True)
+            .first()
+        )
+    if user is None or state is None or user.get_session_auth_hash() != state["auth_hash"]:
+        request.session.pop(PENDING_KEY, None)
+        return None
+    return user
+
+
+def passkey_step_done(request: HttpRequest, device: Device) -> None:
+    """A passkey of the pending person answered the verification step (accounts.passkeys): as a code would."""
+    user = pending_user_of(request)
+    if user is None or device.user_id != user.pk:
+        raise PermissionDenied("There is no sign-in under way for this passkey.")
+    signing_in = cast(SignInRequest, request)
+    signing_in.pending_user = user
+    if due_step(signing_in) != VERIFY:
+        raise PermissionDenied("This sign-in does not ask for a passkey now.")
+    note_step_done(signing_in, device=device)
 
 
 def note_step_done(request: SignInRequest, *, device: MfaDevice | None = None) -> None:

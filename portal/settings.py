@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_tasks_db",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
@@ -315,6 +316,11 @@ PORTAL_KEYRING = os.environ.get("PORTAL_KEYRING", "") or (
 
 # The product's own settings.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Passkeys' origins: the configured one where WebAuthn can use it (https, or http on localhost; an IP address can
+# be no relying party), and the origin each request reached (accounts.passkeys).
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    PORTAL_BASE_URL if PORTAL_BASE_URL.startswith(("https://", "http://localhost")) else "http://localhost"
+]
 PORTAL_DOMAIN_SUFFIX = os.environ.get("PORTAL_DOMAIN_SUFFIX", "onaliyun.com")
 PORTAL_SELF_SIGN_UP = env_bool("PORTAL_SELF_SIGN_UP", False)
 PORTAL_MAX_USERS_PER_CREATE = 50
@@ -328,7 +334,13 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Rows per page of each list (portal.paging.page_of).
 PORTAL_PAGE_SIZES = {"users": 50, "projects": 50, "members": 50, "packets": 100, "audit_events": 50}
 PORTAL_MAX_ACCESS_KEYS_PER_USER = env_int("PORTAL_MAX_ACCESS_KEYS_PER_USER", 2)
-PORTAL_MAX_MFA_DEVICES = env_int("PORTAL_MAX_MFA_DEVICES", 8)  # per person (AWS IAM's limit)
+PORTAL_MAX_MFA_DEVICES = env_int("PORTAL_MAX_MFA_DEVICES", 8)  # per person (AWS IAM's limit), passkeys included
+# Passkeys (django-otp-webauthn): the relying party and origin are the host the person reached (accounts.passkeys);
+# a passkey is a second factor here, never a way in on its own.
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PortalWebAuthnHelper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.rp_id"
+OTP_WEBAUTHN_RP_NAME = "RAM Onboarding Portal"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # User groups per account, and groups per RAM user (RAM's default quotas).
 PORTAL_MAX_GROUPS = env_int("PORTAL_MAX_GROUPS", 50)
 PORTAL_MAX_GROUPS_PER_USER = env_int("PORTAL_MAX_GROUPS_PER_USER", 5)

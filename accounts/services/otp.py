@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_otp.oath import TOTP
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -36,7 +37,7 @@ OWNER_DEVICE_NAME = "Authenticator"
 
 # What accepts a code: an authenticator or the backup codes. (Both derive from django-otp's models, which ship no
 # types: their managers answer Any, so what they return is given its type where it is read.)
-type MfaDevice = Authenticator | BackupCodeDevice
+type MfaDevice = Authenticator | BackupCodeDevice | WebAuthnCredential
 
 
 class OtpRejected(ValidationError):
@@ -52,8 +53,21 @@ def new_authenticator(*, user: User, name: str, confirmed: bool = False) -> Auth
 
 
 def has_mfa_device(user: User) -> bool:
-    has_device: bool = Authenticator.objects.filter(user=user, confirmed=True).exists()
+    """Whether the person has an MFA device: an authenticator or a passkey (either makes sign-in ask for it)."""
+    has_device: bool = (
+        Authenticator.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+    )
     return has_device
+
+
+def mfa_device_count(user: User) -> int:
+    """The person's MFA devices of every kind (authenticators and passkeys), for PORTAL_MAX_MFA_DEVICES."""
+    count: int = (
+        Authenticator.objects.filter(user=user, confirmed=True).count()
+        + WebAuthnCredential.objects.filter(user=user, confirmed=True).count()
+    )
+    return count
 
 
 def devices_of_account(account: PrimaryAccount) -> QuerySet[Authenticator]:
@@ -138,7 +152,7 @@ def confirm_totp_enrolment(
         problems = device_name_problems(user, name)
         if problems:
             raise ValidationError({"name": problems}, code="device_name")
-    if mfa_devices_of(user).count() >= limit:
+    if mfa_device_count(user) >= limit:
         raise ValidationError(
             {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
             code="device_limit",
@@ -162,7 +176,7 @@ def confirm_totp_enrolment(
         raise OtpRejected("The code does not match; check the authenticator's clock and try again.")
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # devices are counted one enrolment at a time
-        if mfa_devices_of(user).count() >= limit:
+        if mfa_device_count(user) >= limit:
             raise ValidationError(
                 {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
                 code="device_limit",
@@ -196,9 +210,12 @@ def remove_mfa_device(*, actor: Actor, device_id: int, otp_code: str | None) -> 
         device = next((found for found in devices if found.pk == device_id), None)
         if device is None:
             raise ValidationError("This MFA device is not one of yours, or was removed already.", code="device_gone")
-        if len(devices) == 1 and is_mfa_required(user):
+        passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+        if len(devices) == 1 and (is_mfa_required(user) or passkeys):
             raise ValidationError(
-                "This is your only MFA device, and you must sign in with one: add another before removing it.",
+                "This is your only authenticator, and you must sign in with MFA"
+                + (" (and confirm sensitive actions with a code)" if passkeys else "")
+                + ": add another before removing it.",
                 code="last_device",
             )
         device.delete()

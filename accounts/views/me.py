@@ -28,8 +28,16 @@ from accounts.forms import (
     enrolment_context,
     posted,
 )
-from accounts.gates import SignedInRequest, actor_of, owner_required, ram_user_required, repeats_go_to_their_page
+from accounts.gates import (
+    SignedInRequest,
+    actor_of,
+    own_page,
+    owner_required,
+    ram_user_required,
+    repeats_go_to_their_page,
+)
 from accounts.models import BackupCodeDevice, OneTimeReveal, User
+from accounts.passkeys import passkeys_of
 from accounts.rights import policy_sources, source_words
 from accounts.services.guessing import lock_status
 from accounts.services.logon import change_own_password, ensure_self_service, sign_out_everywhere
@@ -37,6 +45,7 @@ from accounts.services.otp import (
     OtpRejected,
     confirm_totp_enrolment,
     has_mfa_device,
+    mfa_device_count,
     mfa_devices_of,
     regenerate_backup_codes,
     remove_mfa_device,
@@ -103,7 +112,7 @@ def bind_mfa(request: SignedInRequest) -> HttpResponse:
     user = request.user
     has_device = has_mfa_device(user)
     form_class = AddMfaDeviceForm if has_device else NamedEnrolForm
-    at_limit = mfa_devices_of(user).count() >= settings.PORTAL_MAX_MFA_DEVICES
+    at_limit = mfa_device_count(user) >= settings.PORTAL_MAX_MFA_DEVICES
     if at_limit:
         return render(request, "accounts/bind_mfa.html", {"has_device": True, "at_limit": True})
     if request.method == "POST":
@@ -135,10 +144,6 @@ def bind_mfa(request: SignedInRequest) -> HttpResponse:
     return render(request, "accounts/bind_mfa.html", {**context, "has_device": has_device})
 
 
-def own_page(user: User) -> str:
-    return reverse("accounts:my-account" if user.is_owner else "accounts:my-credentials")
-
-
 def _bind_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, reveal: OneTimeReveal | None) -> None:
     """The code of a bound device (when adding another), then the new device's; refusals go on the form and are
     raised again, so that the submission's claim goes with them."""
@@ -166,12 +171,15 @@ def mfa_panel(user: User) -> dict[str, object]:
     """What the MFA card of one's own page shows: the devices, the backup codes left, the forms."""
     backup = BackupCodeDevice.objects.filter(user=user).first()
     devices = list(mfa_devices_of(user))
+    passkeys = list(passkeys_of(user))
     otp_form = IssueSecretWithOtpForm()
     otp_form.fields["otp_code"].widget.attrs.pop("autofocus", None)  # one card of a page: the page keeps its focus
     return {
         "mfa_devices": devices,
+        "passkeys": passkeys,
+        "mfa_count": len(devices) + len(passkeys),
         "mfa_limit": settings.PORTAL_MAX_MFA_DEVICES,
-        "can_add_device": len(devices) < settings.PORTAL_MAX_MFA_DEVICES,
+        "can_add_device": len(devices) + len(passkeys) < settings.PORTAL_MAX_MFA_DEVICES,
         "backup_codes_left": backup.codes.count() if backup else 0,
         "has_backup_codes": backup is not None,
         "otp_form": otp_form,

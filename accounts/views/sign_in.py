@@ -21,6 +21,7 @@ from accounts.forms import (
 )
 from accounts.gates import request_origin
 from accounts.models import Authenticator, BackupCodeDevice, OneTimeReveal, PrimaryAccount
+from accounts.passkeys import passkey_configuration, passkeys_of
 from accounts.services.logon import change_own_password
 from accounts.services.otp import OtpThrottled, confirm_totp_enrolment, start_totp_enrolment, verify_otp
 from accounts.services.password_step import SignInRefused, check_owner_password, check_ram_user_password
@@ -141,12 +142,24 @@ def sign_in_verify(request: SignInRequest) -> HttpResponse:
             )
         except OtpThrottled as throttled:
             add_errors(form, throttled)
-            return render(request, "accounts/sign_in_verify.html", {"form": form}, status=429)
+            return render(
+                request, "accounts/sign_in_verify.html", {"form": form, **passkey_sign_in(request)}, status=429
+            )
         if device is not None:
             note_step_done(request, device=device)
             return next_sign_in_step(request)
         form.add_error("otp_code", "The code is wrong or has already been used. Wait for the next one.")
-    return render(request, "accounts/sign_in_verify.html", {"form": form})
+    return render(request, "accounts/sign_in_verify.html", {"form": form, **passkey_sign_in(request)})
+
+
+def passkey_sign_in(request: SignInRequest) -> dict[str, object]:
+    """What the verification page needs to offer "Use a passkey" (when the person has one)."""
+    if not passkeys_of(request.pending_user).exists():
+        return {"has_passkeys": False}
+    return {
+        "has_passkeys": True,
+        "configuration": passkey_configuration(request, begin="sign-in", complete="sign-in"),
+    }
 
 
 @pending_sign_in_required

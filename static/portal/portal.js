@@ -166,6 +166,12 @@
     });
   });
 
+  // A passkey registered (django-otp-webauthn's script says so with an event): back to the page that lists it.
+  document.addEventListener("otp_webauthn.register_complete", function (event) {
+    const done = event.target.closest("[data-passkey-done]");
+    if (done) window.location.assign(done.getAttribute("data-passkey-done"));
+  });
+
   // The Users table: "All on page" ticks or clears every row's box.
   document.addEventListener("change", function (event) {
     const box = event.target.closest("[data-select-all]");

@@ -126,7 +126,7 @@ def test_removing_a_device_needs_a_code_and_never_the_last_while_mfa_is_required
         assert done.status_code == 302 and not Authenticator.objects.filter(pk=spare.pk).exists()
         with pytest.raises(ValidationError) as last:
             remove_mfa_device(actor=owner.actor, device_id=owner.device.pk, otp_code=fresh_totp_code(owner.device))
-    assert "This is your only MFA device" in str(last.value)
+    assert "This is your only authenticator" in str(last.value)
     assert AuditEvent.objects.filter(action="mfa.device_remove").count() == 1
 
 

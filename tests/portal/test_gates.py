@@ -57,6 +57,9 @@ PUBLIC = {
     "readyz",  # the readiness probe (database, keyring), for the orchestrator
     "projects:odps-authorization",  # MaxCompute security commands, signed with an AccessKey
     "projects:odps-not-offered",  # the rest of the MaxCompute endpoint: an XML 404 (pyodps asks, then goes on)
+    "accounts:begin-passkey-sign-in",  # a pending sign-in's passkey (without one: refused, JSON)
+    "accounts:complete-passkey-sign-in",
+    "accounts:passkey-script-texts",  # the passkey script's texts (JavaScript), on the sign-in page too
 }
 # Pages of the signed-in person's own, open to every signed-in user (subject to the security settings).
 SELF_SERVICE = {
@@ -67,6 +70,10 @@ SELF_SERVICE = {
     "accounts:using-the-apis",
     "accounts:one-time-reveal",  # the one-time page of a form one submitted oneself (anyone else's: 404)
     "accounts:remove-mfa-device",  # one's own MFA device (anyone else's: 404)
+    "accounts:add-passkey",  # one's own passkeys (a code first)
+    "accounts:remove-passkey",
+    "accounts:begin-passkey-registration",
+    "accounts:complete-passkey-registration",
     "accounts:regenerate-backup-codes",  # one's own backup codes (a code from one's own device first)
     "projects:project-list",  # a RAM user sees the projects it is a member of; "Create Project" as the matrix says
     "projects:permissions",
@@ -135,6 +142,7 @@ def url_for(
         "pk": pk,
         "user_pk": pk,
         "device_pk": pk,
+        "passkey_pk": pk,
         "group_pk": group_pk,
         "domain": domain,
         "policy_name": POLICY_NAME,
@@ -211,6 +219,9 @@ PUBLIC_ANSWERS = {
     "readyz": (200, None),  # the readiness probe: says whether the database and the keyring work, nothing more
     "projects:odps-authorization": (405, None),  # commands come by POST, signed
     "projects:odps-not-offered": (404, None),
+    "accounts:begin-passkey-sign-in": (405, None),  # a ceremony's steps come by POST, from the page's script
+    "accounts:complete-passkey-sign-in": (405, None),
+    "accounts:passkey-script-texts": (200, None),
 }
 
 
@@ -469,6 +480,10 @@ OWN_PAGES = {
             "accounts:one-time-reveal",
             "accounts:remove-mfa-device",
             "accounts:regenerate-backup-codes",
+            "accounts:add-passkey",
+            "accounts:remove-passkey",
+            "accounts:begin-passkey-registration",
+            "accounts:complete-passkey-registration",
         }
     ),
 )

@@ -1,0 +1,172 @@
+"""Passkeys and FIDO2 security keys as an MFA method, through django-otp-webauthn (its credential model, its
+WebAuthn ceremonies and their browser script), fitted to the portal:
+
+- the relying party is the host the person reached (as ALLOWED_HOSTS and the TLS proxy settings let it be seen), so
+  that a deployment needs no extra setting, and the only origin accepted is that same scheme and host;
+- adding a passkey needs a code from one of the person's MFA devices first (as adding a TOTP device does), and counts
+  towards the PORTAL_MAX_MFA_DEVICES limit; the library's own default views (passwordless sign-in among them) are not
+  mounted;
+- at sign-in, a passkey answers the verification step of the pending person instead of a code.
+"""
+
+import ipaddress
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.middleware import csrf
+from django.urls import reverse
+from django.utils import timezone
+from django_otp_webauthn import exceptions
+from django_otp_webauthn.helpers import WebAuthnHelper
+from django_otp_webauthn.models import WebAuthnCredential
+from django_otp_webauthn.views import (
+    BeginCredentialAuthenticationView,
+    BeginCredentialRegistrationView,
+    CompleteCredentialAuthenticationView,
+    CompleteCredentialRegistrationView,
+)
+
+from accounts.actors import Actor
+from accounts.gates import request_origin
+from accounts.models import User
+from accounts.services.otp import mfa_device_count
+from accounts.sign_in_steps import passkey_step_done, pending_user_of
+from portal.audit import record_event
+
+# How long a code checked on the "Add a passkey" page lets the person register one.
+REGISTRATION_WINDOW = timedelta(minutes=5)
+REGISTRATION_ALLOWED_UNTIL = "passkey_registration_allowed_until"
+
+
+def rp_id(request: HttpRequest) -> str:
+    """The relying party's ID: the host name the person reached, without its port."""
+    host = request.get_host()
+    return host if host.endswith("]") else host.rsplit(":", 1)[0]
+
+
+def passkeys_possible(request: HttpRequest) -> bool:
+    """Whether WebAuthn can work here: the relying party must be a host name, never an IP address."""
+    try:
+        ipaddress.ip_address(rp_id(request).strip("[]"))
+    except ValueError:
+        return True
+    return False
+
+
+class PortalWebAuthnHelper(WebAuthnHelper):
+    """The library's helper with the portal's relying party, origin and names."""
+
+    def get_allowed_origins(self) -> list[str]:
+        """The portal's configured origin (PORTAL_BASE_URL) and the one this request reached."""
+        return [*settings.OTP_WEBAUTHN_ALLOWED_ORIGINS, f"{self.request.scheme}://{self.request.get_host()}"]
+
+    def get_relying_party_name(self) -> str:
+        return "RAM Onboarding Portal"
+
+    def get_credential_name(self, user: Any) -> str:
+        return str(user.display)
+
+    def get_credential_display_name(self, user: Any) -> str:
+        return str(user.display)
+
+
+def passkeys_of(user: User) -> Any:
+    """The person's registered passkeys (django-otp devices), oldest first."""
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk")
+
+
+def allow_registration(request: HttpRequest) -> None:
+    """The code was checked: the person may register a passkey for the next few minutes."""
+    request.session[REGISTRATION_ALLOWED_UNTIL] = (timezone.now() + REGISTRATION_WINDOW).isoformat()
+
+
+def registration_allowed(request: HttpRequest) -> bool:
+    until = request.session.get(REGISTRATION_ALLOWED_UNTIL)
+    return isinstance(until, str) and timezone.now().isoformat() < until
+
+
+class RegistrationNotAllowed(exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_code = "registration_not_allowed"
+    default_detail = "Enter a code from one of your MFA devices first, then add the passkey."
+
+
+class TooManyDevices(exceptions.OTPWebAuthnApiError):
+    status_code = 403
+    default_code = "too_many_devices"
+    default_detail = "You have the most MFA devices allowed: remove one before adding another."
+
+
+class PortalRegistrationMixin:
+    request: HttpRequest
+
+    def check_can_register(self) -> None:
+        if not registration_allowed(self.request):
+            raise RegistrationNotAllowed()
+        user = self.request.user
+        assert isinstance(user, User)
+        if mfa_device_count(user) >= settings.PORTAL_MAX_MFA_DEVICES:
+            raise TooManyDevices()
+
+
+class BeginPasskeyRegistration(PortalRegistrationMixin, BeginCredentialRegistrationView):
+    pass
+
+
+class CompletePasskeyRegistration(PortalRegistrationMixin, CompleteCredentialRegistrationView):
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().post(*args, **kwargs)
+        user = self.request.user
+        assert isinstance(user, User)
+        self.request.session.pop(REGISTRATION_ALLOWED_UNTIL, None)
+        device = WebAuthnCredential.objects.filter(user=user).order_by("-pk").first()
+        if device is not None:
+            record_event(
+                actor=Actor(account=user.account, origin=request_origin(self.request), user=user),
+                action="mfa.passkey_add",
+                target=user.display,
+                details={"device": device.name},
+            )
+        return response
+
+
+class SignInPasskeyMixin:
+    """A passkey answers the verification step of a pending sign-in (accounts.sign_in_steps)."""
+
+    request: HttpRequest
+
+    def get_user(self) -> User | None:
+        return pending_user_of(self.request)
+
+    def check_can_authenticate(self) -> None:
+        if self.get_user() is None:
+            raise exceptions.NotAuthenticated()
+
+
+class BeginPasskeySignIn(SignInPasskeyMixin, BeginCredentialAuthenticationView):
+    pass
+
+
+class CompletePasskeySignIn(SignInPasskeyMixin, CompleteCredentialAuthenticationView):
+    def complete_auth(self, device: Any) -> None:
+        if device.user_id != getattr(self.get_user(), "pk", None):
+            raise exceptions.CredentialNotFound()
+        passkey_step_done(self.request, device)
+
+    def get_success_url(self) -> str:
+        return reverse("accounts:sign-in-continue")
+
+
+def passkey_configuration(request: HttpRequest, *, begin: str, complete: str) -> dict[str, object]:
+    """What the library's script reads from the page (its `otp_webauthn_config`): the portal's own endpoints."""
+    return {
+        "autocompleteLoginFieldSelector": None,
+        "nextFieldSelector": "input[name='next']",
+        "csrfToken": csrf.get_token(request),
+        "beginRegistrationUrl": reverse("accounts:begin-passkey-registration") if begin == "register" else "",
+        "completeRegistrationUrl": reverse("accounts:complete-passkey-registration") if complete == "register" else "",
+        "beginAuthenticationUrl": reverse("accounts:begin-passkey-sign-in") if begin == "sign-in" else "",
+        "completeAuthenticationUrl": reverse("accounts:complete-passkey-sign-in") if complete == "sign-in" else "",
+    }

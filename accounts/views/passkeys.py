@@ -1,0 +1,134 @@
+"""Passkeys on one's own pages ("Add a passkey", "Remove") and at sign-in ("Use a passkey"): the pages, and the
+JSON endpoints of django-otp-webauthn's ceremonies as the portal fits them (accounts.passkeys)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django.views.i18n import JavaScriptCatalog
+
+from accounts.forms import ConfirmForm, OtpForm, add_errors, confirmation_page, posted
+from accounts.gates import SignedInRequest, actor_of, own_page
+from accounts.models import User
+from accounts.passkeys import (
+    BeginPasskeyRegistration,
+    BeginPasskeySignIn,
+    CompletePasskeyRegistration,
+    CompletePasskeySignIn,
+    allow_registration,
+    passkey_configuration,
+    passkeys_of,
+    passkeys_possible,
+    registration_allowed,
+)
+from accounts.services.logon import ensure_self_service
+from accounts.services.otp import is_mfa_required, mfa_device_count, require_otp
+from portal.audit import record_event
+from portal.gates import public
+
+
+@never_cache
+@sensitive_post_parameters()
+def add_passkey(request: SignedInRequest) -> HttpResponse:
+    """ "Add a passkey": a code from one of one's MFA devices first; then the browser registers the passkey (or
+    security key), which then counts as one of the person's MFA devices."""
+    actor = actor_of(request)
+    ensure_self_service(actor, "allow_manage_mfa")
+    user = request.user
+    at_limit = mfa_device_count(user) >= settings.PORTAL_MAX_MFA_DEVICES
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and not at_limit and form.is_valid():
+        try:
+            require_otp(actor=actor, otp_code=form.cleaned_data["otp_code"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            allow_registration(request)
+            return redirect("accounts:add-passkey")
+    allowed = registration_allowed(request) and not at_limit
+    return render(
+        request,
+        "accounts/add_passkey.html",
+        {
+            "form": form,
+            "at_limit": at_limit,
+            "allowed": allowed,
+            "done_url": own_page(user),
+            "possible": passkeys_possible(request),
+            "configuration": passkey_configuration(request, begin="register", complete="register"),
+        },
+    )
+
+
+@never_cache
+def remove_passkey(request: SignedInRequest, passkey_pk: int) -> HttpResponse:
+    """ "Remove" a passkey: asks first, with a code; never the last MFA device while MFA is required."""
+    actor = actor_of(request)
+    ensure_self_service(actor, "allow_manage_mfa")
+    user: User = request.user
+    passkey = get_object_or_404(passkeys_of(user), pk=passkey_pk)
+    form = ConfirmForm(posted(request), expected=passkey.name, needs_otp=True)
+    if form.is_valid():
+        try:
+            require_otp(actor=actor, otp_code=form.cleaned_data["otp_code"])
+            with transaction.atomic():
+                User.objects.select_for_update().filter(pk=user.pk).first()
+                if mfa_device_count(user) == 1 and is_mfa_required(user):
+                    raise ValidationError("This is your only MFA device, and you must sign in with one.")
+                passkeys_of(user).filter(pk=passkey.pk).delete()
+                record_event(
+                    actor=actor, action="mfa.passkey_remove", target=user.display, details={"device": passkey.name}
+                )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"The passkey {passkey.name} was removed.")
+            return redirect(own_page(user))
+    return confirmation_page(
+        request,
+        form,
+        title=f"Remove the passkey {passkey.name}",
+        consequences=[
+            "It no longer signs you in. The passkey may stay on your device or security key: remove it there too."
+        ],
+        submit_label="Remove",
+        cancel_url=own_page(user),
+    )
+
+
+@require_POST
+def begin_passkey_registration(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase = BeginPasskeyRegistration.as_view()(request)
+    return response
+
+
+@require_POST
+def complete_passkey_registration(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase = CompletePasskeyRegistration.as_view()(request)
+    return response
+
+
+@public
+@require_POST
+def begin_passkey_sign_in(request: HttpRequest) -> HttpResponseBase:
+    """The verification step of a pending sign-in, answered by a passkey (the pending person's own only)."""
+    response: HttpResponseBase = BeginPasskeySignIn.as_view()(request)
+    return response
+
+
+@public
+@require_POST
+def complete_passkey_sign_in(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase = CompletePasskeySignIn.as_view()(request)
+    return response
+
+
+@public
+def passkey_script_texts(request: HttpRequest) -> HttpResponseBase:
+    """The texts of django-otp-webauthn's script (Django's JavaScript catalog of that package)."""
+    return JavaScriptCatalog.as_view(packages=["django_otp_webauthn"])(request)

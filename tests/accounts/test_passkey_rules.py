@@ -1,0 +1,108 @@
+"""Passkeys' rules outside the browser (issue 17, item 3): adding one needs a code first and counts towards the device
+limit, the ceremonies' endpoints refuse whoever is not entitled, removing one asks for a code, and a host that is an
+IP address is told that passkeys need a host name. Chromium's own ceremonies: tests/browser/test_passkeys.py."""
+
+import json
+import os
+
+from django.test import Client
+from django.urls import reverse
+from django_otp_webauthn.models import WebAuthnCredential
+
+from accounts.services.otp import confirm_totp_enrolment, mfa_device_count, start_totp_enrolment
+from portal.models import AuditEvent
+from tests.conftest import fresh_totp_code, signed_in, totp_code
+
+
+def a_passkey_of(person, name: str = "Chromium") -> WebAuthnCredential:
+    """A registered credential row, as the library stores one (its key material is not used here)."""
+    credential_id = os.urandom(16)
+    return WebAuthnCredential.objects.create(
+        user=person.user,
+        name=name,
+        confirmed=True,
+        credential_id=credential_id,
+        credential_id_sha256=WebAuthnCredential.get_credential_id_sha256(credential_id),
+        public_key=os.urandom(32),
+        sign_count=0,
+    )
+
+
+def signed_in_with_mfa(owner) -> Client:
+    """The owner signed in as a person does (password, then a code): a session that passed MFA."""
+    client = Client(HTTP_HOST="localhost")
+    client.post(reverse("accounts:owner-sign-in"), {"email": owner.user.email, "password": owner.password})
+    assert client.post(reverse("accounts:sign-in-verify"), {"otp_code": owner.code()}).status_code == 302
+    return client
+
+
+def test_adding_a_passkey_needs_a_code_first(owner):
+    client = signed_in_with_mfa(owner)
+    url = reverse("accounts:add-passkey")
+    page = client.get(url, HTTP_HOST="localhost").content.decode()
+    assert 'name="otp_code"' in page and "passkey-registration-placeholder" not in page
+    refused = client.post(reverse("accounts:begin-passkey-registration"), HTTP_HOST="localhost")
+    assert refused.status_code == 403 and refused.json()["code"] == "registration_not_allowed"
+    wrong = client.post(url, {"otp_code": "000000"}, HTTP_HOST="localhost")
+    assert wrong.status_code == 200 and "wrong" in wrong.content.decode()
+    assert "passkey-registration-placeholder" not in client.get(url, HTTP_HOST="localhost").content.decode()
+
+
+def test_after_the_code_the_browser_gets_registration_options_for_this_host(owner):
+    client = signed_in_with_mfa(owner)
+    url = reverse("accounts:add-passkey")
+    code = fresh_totp_code(owner.device)
+    assert client.post(url, {"otp_code": code}, HTTP_HOST="localhost").status_code == 302
+    page = client.get(url, HTTP_HOST="localhost").content.decode()
+    assert "passkey-registration-placeholder" in page and 'id="otp_webauthn_config"' in page
+    options = client.post(reverse("accounts:begin-passkey-registration"), HTTP_HOST="localhost").json()
+    assert options["rp"] == {"id": "localhost", "name": "RAM Onboarding Portal"}
+    assert options["user"]["name"] == owner.user.email and options["challenge"]
+
+
+def test_an_ip_address_is_told_passkeys_need_a_host_name(owner):
+    page = signed_in(owner).get(reverse("accounts:add-passkey"), HTTP_HOST="127.0.0.1").content.decode()
+    assert "never by an IP address" in page and 'name="otp_code"' not in page
+
+
+def test_passkeys_count_towards_the_device_limit(owner, settings):
+    settings.PORTAL_MAX_MFA_DEVICES = 2
+    a_passkey_of(owner)
+    assert mfa_device_count(owner.user) == 2
+    page = signed_in(owner).get(reverse("accounts:add-passkey"), HTTP_HOST="localhost").content.decode()
+    assert "You have the most MFA devices allowed" in page
+    pending = start_totp_enrolment(actor=owner.actor, user=owner.user)
+    try:
+        confirm_totp_enrolment(actor=owner.actor, user=owner.user, device_id=pending.pk, code=totp_code(pending))
+    except Exception as error:
+        assert "most allowed" in str(error)
+    else:
+        raise AssertionError("a third device was accepted")
+
+
+def test_the_sign_in_ceremony_refuses_without_a_sign_in_under_way(owner):
+    answer = Client().post(reverse("accounts:begin-passkey-sign-in"), HTTP_HOST="localhost")
+    assert answer.status_code in (401, 403) and "detail" in answer.json()
+    complete = Client().post(
+        reverse("accounts:complete-passkey-sign-in"),
+        data=json.dumps({"id": "x"}),
+        content_type="application/json",
+        HTTP_HOST="localhost",
+    )
+    assert complete.status_code in (400, 401, 403)
+    assert not AuditEvent.objects.filter(action="sign_in.success").exists()
+
+
+def test_removing_a_passkey_asks_for_a_code_and_says_so_in_the_trail(owner):
+    passkey = a_passkey_of(owner, "YubiKey")
+    client = signed_in(owner)
+    url = reverse("accounts:remove-passkey", args=[passkey.pk])
+    assert "Remove the passkey YubiKey" in client.get(url).content.decode()
+    done = client.post(url, {"confirm": "YubiKey", "otp_code": fresh_totp_code(owner.device)})
+    assert done.status_code == 302 and not WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+    assert AuditEvent.objects.get(action="mfa.passkey_remove").details == {"device": "YubiKey"}
+
+
+def test_another_person_s_passkey_is_not_found(owner, other_owner):
+    theirs = a_passkey_of(other_owner)
+    assert signed_in(owner).get(reverse("accounts:remove-passkey", args=[theirs.pk])).status_code == 404

@@ -1,0 +1,69 @@
+"""Passkeys in Chromium with its virtual authenticator (DevTools' WebAuthn domain through Playwright's CDP session):
+the owner adds one after a code, and signs in with it instead of a code (issue 17, item 3)."""
+
+from django.urls import reverse
+from django_otp_webauthn.models import WebAuthnCredential
+from playwright.sync_api import expect
+
+from portal.models import AuditEvent
+from tests.browser.conftest import Browsing, sign_in_owner
+from tests.conftest import fresh_totp_code
+
+
+def add_virtual_authenticator(browsing: Browsing) -> str:
+    """A platform authenticator that holds passkeys and verifies its user without asking (as a fingerprint would)."""
+    session = browsing.page.context.new_cdp_session(browsing.page)
+    session.send("WebAuthn.enable")
+    added = session.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return added["authenticatorId"]
+
+
+def test_the_owner_adds_a_passkey_after_a_code_and_signs_in_with_it(browsing: Browsing, owner):
+    page, base_url = browsing.page, browsing.base_url
+    add_virtual_authenticator(browsing)
+    sign_in_owner(browsing, owner)
+
+    browsing.open(reverse("accounts:my-account"))
+    page.get_by_role("link", name="Add a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:add-passkey"))
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".invalid-feedback").first).to_be_visible()  # a wrong code: no passkey yet
+    assert not WebAuthnCredential.objects.exists()
+    browsing.snap("add-passkey-asks-for-a-code")
+
+    page.wait_for_timeout(1100)  # the wrong code throttles the authenticator for a second (django-otp)
+    page.get_by_label("Verification code").fill(fresh_totp_code(owner.device))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:my-account"))
+    passkey = WebAuthnCredential.objects.get(user=owner.user)
+    expect(page.get_by_test_id("mfa-devices")).to_contain_text("Passkey")
+    browsing.snap("passkey-listed")
+    assert AuditEvent.objects.filter(action="mfa.passkey_add", details__device=passkey.name).count() == 1
+
+    # Signed out, the owner signs in with the password and then the passkey instead of a code.
+    page.context.clear_cookies()
+    browsing.open(reverse("accounts:owner-sign-in"))
+    page.get_by_role("textbox", name="Email").fill(owner.user.email)
+    page.get_by_label("Password").fill(owner.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(base_url + reverse("accounts:sign-in-verify"))
+    browsing.snap("verify-offers-the-passkey")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:overview"))
+    assert WebAuthnCredential.objects.get(pk=passkey.pk).last_used_at is not None
+    assert AuditEvent.objects.filter(action="sign_in.success", actor=owner.account.principal).count() == 2
+    browsing.snap("signed-in-with-the-passkey")
