@@ -50,8 +50,8 @@ def create_virtual_mfa_device(*, actor: Actor, name: str) -> Authenticator:
         raise ValidationError(
             {"name": ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]}
         )
-    if name.lower() == OWNER_DEVICE_NAME.lower():
-        raise ValidationError({"name": [f"“{name}” is reserved for the primary account's authenticator."]})
+    if name.lower().startswith(OWNER_DEVICE_NAME.lower()):
+        raise ValidationError({"name": [f"“{name}” is reserved for the primary account's authenticators."]})
     with transaction.atomic():
         # Locking the account serialises device creation in it, so that two requests cannot take one name.
         account = PrimaryAccount.objects.select_for_update().get(pk=actor.account.pk)

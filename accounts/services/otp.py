@@ -77,7 +77,8 @@ def devices_of_account(account: PrimaryAccount) -> QuerySet[Authenticator]:
     # (Named: the model's manager comes from django-otp, which ships no types.)
     devices: QuerySet[Authenticator] = Authenticator.objects.filter(
         Q(user__ram_user__account=account)
-        | (Q(user__owned_account=account, confirmed=False) & ~Q(name__iexact=OWNER_DEVICE_NAME))
+        # (the owner's own enrolments under way are "Authenticator…": never the API's)
+        | (Q(user__owned_account=account, confirmed=False) & ~Q(name__istartswith=OWNER_DEVICE_NAME))
     )
     return devices
 
@@ -90,11 +91,13 @@ def mfa_devices_of(user: User) -> QuerySet[Authenticator]:
 
 def _taken_device_names(user: User) -> set[str]:
     """Names a new device of `user` may not take (lower case): its own devices' and, for a RAM user, every device
-    of the account, since the RAM OpenAPI tells devices apart by name (their serial numbers)."""
+    of the account bound or created unbound through the API, since the RAM OpenAPI tells devices apart by name (their
+    serial numbers). The person's own pending enrolment does not count."""
     if user.is_owner:
         names = Authenticator.objects.filter(user=user, confirmed=True).values_list("name", flat=True)
     else:
-        names = devices_of_account(user.ram_user.account).filter(confirmed=True).values_list("name", flat=True)
+        account_devices = devices_of_account(user.ram_user.account).exclude(user=user, confirmed=False)
+        names = account_devices.values_list("name", flat=True)
     return {name.lower() for name in names}
 
 

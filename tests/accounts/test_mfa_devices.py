@@ -13,8 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Authenticator, BackupCode, BackupCodeDevice, OneTimeReveal, RamUser
+from accounts.services.mfa import create_virtual_mfa_device
 from accounts.services.otp import (
     confirm_totp_enrolment,
+    devices_of_account,
     mfa_devices_of,
     remove_mfa_device,
     start_totp_enrolment,
@@ -190,3 +192,21 @@ def test_reset_mfa_is_for_administrators_with_their_code(owner, ram_reader):
     assert client.get(reverse("accounts:reset-mfa", args=[alice.ram_user.pk])).status_code == 403
     assert client.post(reverse("accounts:reset-mfa", args=[alice.ram_user.pk]), {"confirm": "alice"}).status_code == 403
     assert Authenticator.objects.filter(user=alice.user).exists()
+
+
+def test_a_name_held_by_an_unbound_api_device_is_not_taken_by_a_console_device(owner):
+    """The RAM OpenAPI finds a device by its serial number (its name): two devices of one name would be ambiguous."""
+    create_virtual_mfa_device(actor=owner.actor, name="spare-token")  # unbound, held by the owner for now
+    alice = make_ram_user(owner, "alice")
+    with pytest.raises(ValidationError) as refused:
+        add_device(alice, "Spare-Token")
+    assert "exists already" in str(refused.value)
+    assert add_device(alice, "phone").name == "phone"  # her own pending enrolment never blocks her
+
+
+def test_the_owner_s_enrolment_under_way_is_no_virtual_mfa_device_of_the_api(owner):
+    pending = start_totp_enrolment(actor=owner.actor, user=owner.user)  # the owner's "Add MFA device" page, open
+    assert pending.name.startswith("Authenticator")
+    assert not devices_of_account(owner.account).filter(pk=pending.pk).exists()
+    with pytest.raises(ValidationError):
+        create_virtual_mfa_device(actor=owner.actor, name="Authenticator-7")
