@@ -31,7 +31,7 @@ from django_otp_webauthn.views import (
 from accounts.actors import Actor
 from accounts.gates import request_origin
 from accounts.models import User
-from accounts.services.otp import mfa_device_count
+from accounts.services.otp import issue_passkey_code, mfa_device_count
 from accounts.sign_in_steps import passkey_step_done, pending_user_of
 from portal.audit import record_event
 
@@ -132,6 +132,48 @@ class CompletePasskeyRegistration(PortalRegistrationMixin, CompleteCredentialReg
         return response
 
 
+class ConfirmationPasskeyMixin:
+    """A signed-in person's passkey confirms "it is you" for a form that asks for a code (accounts.views.passkeys):
+    its fresh signature becomes a one-time code (PasskeyProof) that the page puts in the code field and sends."""
+
+    request: HttpRequest
+    passkey_code: str = ""
+
+    def get_user(self) -> User | None:
+        user = self.request.user
+        return user if isinstance(user, User) and user.is_authenticated else None
+
+    def check_can_authenticate(self) -> None:
+        if self.get_user() is None:
+            raise exceptions.NotAuthenticated()
+
+
+class BeginPasskeyConfirmation(ConfirmationPasskeyMixin, BeginCredentialAuthenticationView):
+    pass
+
+
+class CompletePasskeyConfirmation(ConfirmationPasskeyMixin, CompleteCredentialAuthenticationView):
+    def complete_auth(self, device: Any) -> None:
+        user = self.get_user()
+        if user is None or device.user_id != user.pk:
+            raise exceptions.CredentialNotFound()
+        self.passkey_code = issue_passkey_code(user=user, device=device)
+
+    def get_success_url(self) -> str:
+        return ""  # the page stays: its script puts the code in the form (portal.js)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().post(*args, **kwargs)
+        if self.passkey_code:
+            response[PASSKEY_CODE_HEADER] = self.passkey_code
+        return response
+
+
+# Where the confirmation's one-time code travels to the page's script (the library's script reads the JSON body;
+# a header leaves its answer as it expects it).
+PASSKEY_CODE_HEADER = "X-Portal-Passkey-Code"
+
+
 class SignInPasskeyMixin:
     """A passkey answers the verification step of a pending sign-in (accounts.sign_in_steps)."""
 
@@ -159,14 +201,24 @@ class CompletePasskeySignIn(SignInPasskeyMixin, CompleteCredentialAuthentication
         return reverse("accounts:sign-in-continue")
 
 
-def passkey_configuration(request: HttpRequest, *, begin: str, complete: str) -> dict[str, object]:
-    """What the library's script reads from the page (its `otp_webauthn_config`): the portal's own endpoints."""
+def passkey_configuration(request: HttpRequest, *, ceremony: str) -> dict[str, object]:
+    """What the library's script reads from the page (its `otp_webauthn_config`): the portal's own endpoints of one
+    ceremony ("register", "sign-in" or "confirm")."""
+    authentication = {"sign-in": "passkey-sign-in", "confirm": "passkey-confirmation"}.get(ceremony)
     return {
         "autocompleteLoginFieldSelector": None,
         "nextFieldSelector": "input[name='next']",
         "csrfToken": csrf.get_token(request),
-        "beginRegistrationUrl": reverse("accounts:begin-passkey-registration") if begin == "register" else "",
-        "completeRegistrationUrl": reverse("accounts:complete-passkey-registration") if complete == "register" else "",
-        "beginAuthenticationUrl": reverse("accounts:begin-passkey-sign-in") if begin == "sign-in" else "",
-        "completeAuthenticationUrl": reverse("accounts:complete-passkey-sign-in") if complete == "sign-in" else "",
+        "beginRegistrationUrl": reverse("accounts:begin-passkey-registration") if ceremony == "register" else "",
+        "completeRegistrationUrl": reverse("accounts:complete-passkey-registration") if ceremony == "register" else "",
+        "beginAuthenticationUrl": reverse(f"accounts:begin-{authentication}") if authentication else "",
+        "completeAuthenticationUrl": reverse(f"accounts:complete-{authentication}") if authentication else "",
     }
+
+
+def passkey_confirmation(request: HttpRequest) -> dict[str, object]:
+    """What a page with a code field needs to offer "Use a passkey" instead (when the person has one)."""
+    user = request.user
+    if not isinstance(user, User) or not passkeys_of(user).exists():
+        return {}
+    return {"passkey_configuration": passkey_configuration(request, ceremony="confirm")}

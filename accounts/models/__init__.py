@@ -8,6 +8,7 @@ from accounts.models.mfa import (
     Authenticator,
     BackupCode,
     BackupCodeDevice,
+    PasskeyProof,
     authenticator_associated_data,
     hash_backup_code,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "IdentityLock",
     "OneTimeReveal",
     "PacketEmail",
+    "PasskeyProof",
     "PasswordHistoryEntry",
     "PasswordPolicy",
     "PolicyAttachment",

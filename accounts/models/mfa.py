@@ -93,3 +93,17 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return f"backup code of device {self.device_id}"
+
+
+class PasskeyProof(models.Model):
+    """A passkey's answer to "confirm it is you", as a one-time code: made when the person's passkey signs a fresh
+    challenge, good once, for a couple of minutes, for that person only, wherever a code from an authenticator is
+    accepted (accounts.services.otp.verify_otp). Stored only as a hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="passkey_proofs")
+    device = models.ForeignKey("django_otp_webauthn.WebAuthnCredential", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"passkey proof of user {self.user_id}"

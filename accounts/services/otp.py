@@ -6,6 +6,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,7 @@ from accounts.models import (
     BackupCode,
     BackupCodeDevice,
     OneTimeReveal,
+    PasskeyProof,
     PrimaryAccount,
     User,
     authenticator_associated_data,
@@ -32,6 +34,9 @@ from portal.audit import Origin, record_event
 from portal.keyring import keyring
 
 BACKUP_CODE_COUNT = 10
+# A passkey's one-time code (accounts.models.PasskeyProof): "pk" and 14 letters and digits, good for two minutes.
+PASSKEY_CODE_PREFIX = "pk"
+PASSKEY_CODE_LIFETIME = timedelta(minutes=2)
 BACKUP_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
 OWNER_DEVICE_NAME = "Authenticator"
 
@@ -275,6 +280,32 @@ def _throttled_for(devices: Sequence[Authenticator | BackupCodeDevice]) -> int:
     return max(1, min(waits)) if waits else 0
 
 
+def issue_passkey_code(*, user: User, device: WebAuthnCredential) -> str:
+    """The one-time code a passkey's fresh signature stands for (accounts.passkeys): the person's page submits it
+    as a code, which verify_otp accepts once, within PASSKEY_CODE_LIFETIME, from this person only."""
+    code = PASSKEY_CODE_PREFIX + "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(14))
+    PasskeyProof.objects.filter(user=user, expires_at__lt=timezone.now()).delete()
+    PasskeyProof.objects.create(
+        user=user, device=device, code_hash=hash_backup_code(code), expires_at=timezone.now() + PASSKEY_CODE_LIFETIME
+    )
+    return code
+
+
+def _passkey_code_device(user: User, code: str) -> WebAuthnCredential | None:
+    """The passkey behind a passkey's one-time code, spending the code; None when it is not one (any more)."""
+    proof: PasskeyProof | None = (
+        PasskeyProof.objects.select_for_update()
+        .filter(user=user, code_hash=hash_backup_code(code), expires_at__gt=timezone.now())
+        .select_related("device")
+        .first()
+    )
+    if proof is None:
+        return None
+    proof.delete()
+    device: WebAuthnCredential = proof.device
+    return device
+
+
 def verify_otp(*, user: User, code: str, origin: Origin) -> MfaDevice | None:
     """The device that accepts the code, or None. Rows are locked so that a code is never accepted twice.
     OtpThrottled when every device that could take it is still waiting out its throttle.
@@ -283,6 +314,16 @@ def verify_otp(*, user: User, code: str, origin: Origin) -> MfaDevice | None:
     """
     code = (code or "").strip().replace(" ", "")
     devices: list[Authenticator] | list[BackupCodeDevice]
+    if code.startswith(PASSKEY_CODE_PREFIX) and len(code) == len(PASSKEY_CODE_PREFIX) + 14:
+        with transaction.atomic():
+            passkey = _passkey_code_device(user, code)
+            if passkey is None:
+                record_event(
+                    actor=Actor(account=user.account, origin=origin, user=user),
+                    action="otp.failed",
+                    target=user.display,
+                )
+            return passkey
     with transaction.atomic():
         if code.isdigit() and len(code) == 6:
             devices = list(Authenticator.objects.select_for_update().filter(user=user, confirmed=True))

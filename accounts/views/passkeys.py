@@ -16,8 +16,10 @@ from accounts.forms import ConfirmForm, OtpForm, add_errors, confirmation_page, 
 from accounts.gates import SignedInRequest, actor_of, own_page
 from accounts.models import User
 from accounts.passkeys import (
+    BeginPasskeyConfirmation,
     BeginPasskeyRegistration,
     BeginPasskeySignIn,
+    CompletePasskeyConfirmation,
     CompletePasskeyRegistration,
     CompletePasskeySignIn,
     allow_registration,
@@ -60,7 +62,7 @@ def add_passkey(request: SignedInRequest) -> HttpResponse:
             "allowed": allowed,
             "done_url": own_page(user),
             "possible": passkeys_possible(request),
-            "configuration": passkey_configuration(request, begin="register", complete="register"),
+            "configuration": passkey_configuration(request, ceremony="register"),
         },
     )
 
@@ -110,6 +112,19 @@ def begin_passkey_registration(request: HttpRequest) -> HttpResponseBase:
 @require_POST
 def complete_passkey_registration(request: HttpRequest) -> HttpResponseBase:
     response: HttpResponseBase = CompletePasskeyRegistration.as_view()(request)
+    return response
+
+
+@require_POST
+def begin_passkey_confirmation(request: HttpRequest) -> HttpResponseBase:
+    """A signed-in person's passkey, for a form that asks for a code: its signature becomes a one-time code."""
+    response: HttpResponseBase = BeginPasskeyConfirmation.as_view()(request)
+    return response
+
+
+@require_POST
+def complete_passkey_confirmation(request: HttpRequest) -> HttpResponseBase:
+    response: HttpResponseBase = CompletePasskeyConfirmation.as_view()(request)
     return response
 
 

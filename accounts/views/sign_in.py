@@ -158,7 +158,7 @@ def passkey_sign_in(request: SignInRequest) -> dict[str, object]:
         return {"has_passkeys": False}
     return {
         "has_passkeys": True,
-        "configuration": passkey_configuration(request, begin="sign-in", complete="sign-in"),
+        "configuration": passkey_configuration(request, ceremony="sign-in"),
     }
 
 

@@ -172,6 +172,20 @@
     if (done) window.location.assign(done.getAttribute("data-passkey-done"));
   });
 
+  // A passkey confirmed "it is you" on a form that asks for a code: its one-time code (which the server sends in a
+  // header) goes in the form's code field, and the form is sent.
+  document.addEventListener("otp_webauthn.verification_complete", function (event) {
+    const place = event.target.closest("[data-passkey-confirm]");
+    const response = event.detail && event.detail.response;
+    if (!place || !response) return;
+    const code = response.headers.get("X-Portal-Passkey-Code");
+    const form = place.closest("form");
+    const field = form && form.querySelector("input[name=otp_code]");
+    if (!code || !field) return;
+    field.value = code;
+    form.requestSubmit();
+  });
+
   // The Users table: "All on page" ticks or clears every row's box.
   document.addEventListener("change", function (event) {
     const box = event.target.closest("[data-select-all]");

@@ -4,14 +4,25 @@ IP address is told that passkeys need a host name. Chromium's own ceremonies: te
 
 import json
 import os
+from datetime import timedelta
 
+import time_machine
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.services.otp import confirm_totp_enrolment, mfa_device_count, start_totp_enrolment
+from accounts.services.access_keys import issue_access_key
+from accounts.services.otp import (
+    confirm_totp_enrolment,
+    issue_passkey_code,
+    mfa_device_count,
+    start_totp_enrolment,
+    verify_otp,
+)
 from portal.models import AuditEvent
-from tests.conftest import fresh_totp_code, signed_in, totp_code
+from tests.conftest import CONSOLE, fresh_totp_code, signed_in, totp_code
+from tests.db_state import database_state
 
 
 def a_passkey_of(person, name: str = "Chromium") -> WebAuthnCredential:
@@ -106,3 +117,33 @@ def test_removing_a_passkey_asks_for_a_code_and_says_so_in_the_trail(owner):
 def test_another_person_s_passkey_is_not_found(owner, other_owner):
     theirs = a_passkey_of(other_owner)
     assert signed_in(owner).get(reverse("accounts:remove-passkey", args=[theirs.pk])).status_code == 404
+
+
+def test_a_passkey_s_one_time_code_is_good_once_for_its_person_for_two_minutes(owner, other_owner):
+    passkey = a_passkey_of(owner)
+    code = issue_passkey_code(user=owner.user, device=passkey)
+    assert len(code) == 16 and code.startswith("pk")
+    assert code not in repr(database_state(with_request_records=True))  # a hash only
+    assert verify_otp(user=other_owner.user, code=code, origin=CONSOLE) is None  # another person's: nothing
+    assert verify_otp(user=owner.user, code=code, origin=CONSOLE) == passkey
+    assert verify_otp(user=owner.user, code=code, origin=CONSOLE) is None  # spent
+    late = issue_passkey_code(user=owner.user, device=passkey)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2, seconds=1)):
+        assert verify_otp(user=owner.user, code=late, origin=CONSOLE) is None
+    assert AuditEvent.objects.filter(action="otp.failed").count() == 3
+
+
+def test_a_passkey_s_code_confirms_any_action_that_asks_for_a_code(owner):
+    passkey = a_passkey_of(owner)
+    issued = issue_access_key(
+        actor=owner.actor, holder=owner.user, otp_code=issue_passkey_code(user=owner.user, device=passkey)
+    )
+    assert issued.access_key.user == owner.user
+
+
+def test_the_confirmation_ceremony_is_for_signed_in_people(owner):
+    anonymous = Client(HTTP_HOST="localhost").post(reverse("accounts:begin-passkey-confirmation"))
+    assert anonymous.status_code == 302 and "/signin/" in anonymous.url
+    a_passkey_of(owner)
+    options = signed_in(owner).post(reverse("accounts:begin-passkey-confirmation"), HTTP_HOST="localhost").json()
+    assert options["rpId"] == "localhost" and len(options["allowCredentials"]) == 1

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
+from accounts.models import AccessKey, PasskeyProof
 from portal.models import AuditEvent
 from tests.browser.conftest import Browsing, sign_in_owner
 from tests.conftest import fresh_totp_code
@@ -67,3 +68,14 @@ def test_the_owner_adds_a_passkey_after_a_code_and_signs_in_with_it(browsing: Br
     assert WebAuthnCredential.objects.get(pk=passkey.pk).last_used_at is not None
     assert AuditEvent.objects.filter(action="sign_in.success", actor=owner.account.principal).count() == 2
     browsing.snap("signed-in-with-the-passkey")
+
+    # The passkey confirms a sensitive action too: an AccessKey of the primary account, with no code typed.
+    browsing.open(reverse("accounts:create-account-access-key"))
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.locator("#access-key-secret")).to_be_visible()
+    secret = page.locator("#access-key-secret").inner_text().strip()
+    key = AccessKey.objects.get(user=owner.user)
+    assert len(secret) == 30 and secret not in key.sealed_secret
+    assert AuditEvent.objects.filter(action="access_key.create", actor=owner.account.principal).count() == 1
+    assert not PasskeyProof.objects.exists()  # its one-time code was spent
+    browsing.snap("access-key-issued-with-the-passkey")

@@ -74,6 +74,8 @@ SELF_SERVICE = {
     "accounts:remove-passkey",
     "accounts:begin-passkey-registration",
     "accounts:complete-passkey-registration",
+    "accounts:begin-passkey-confirmation",  # one's own passkey, for a form that asks for a code
+    "accounts:complete-passkey-confirmation",
     "accounts:regenerate-backup-codes",  # one's own backup codes (a code from one's own device first)
     "projects:project-list",  # a RAM user sees the projects it is a member of; "Create Project" as the matrix says
     "projects:permissions",
@@ -484,6 +486,8 @@ OWN_PAGES = {
             "accounts:remove-passkey",
             "accounts:begin-passkey-registration",
             "accounts:complete-passkey-registration",
+            "accounts:begin-passkey-confirmation",
+            "accounts:complete-passkey-confirmation",
         }
     ),
 )
