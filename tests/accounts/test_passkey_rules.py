@@ -17,11 +17,12 @@ from accounts.services.otp import (
     confirm_totp_enrolment,
     issue_passkey_code,
     mfa_device_count,
+    new_authenticator,
     start_totp_enrolment,
     verify_otp,
 )
 from portal.models import AuditEvent
-from tests.conftest import CONSOLE, fresh_totp_code, signed_in, totp_code
+from tests.conftest import CONSOLE, fresh_totp_code, make_ram_user, signed_in, totp_code
 from tests.db_state import database_state
 
 
@@ -147,3 +148,16 @@ def test_the_confirmation_ceremony_is_for_signed_in_people(owner):
     a_passkey_of(owner)
     options = signed_in(owner).post(reverse("accounts:begin-passkey-confirmation"), HTTP_HOST="localhost").json()
     assert options["rpId"] == "localhost" and len(options["allowCredentials"]) == 1
+
+
+def test_confirmation_pages_that_ask_for_a_code_offer_the_passkey_and_take_its_code(owner):
+    alice = make_ram_user(owner, "alice")
+    new_authenticator(user=alice.user, name="lost-phone", confirmed=True)
+    passkey = a_passkey_of(owner)
+    client = signed_in(owner)
+    url = reverse("accounts:reset-mfa", args=[alice.ram_user.pk])
+    assert 'id="passkey-verification-placeholder"' in client.get(url, HTTP_HOST="localhost").content.decode()
+    code = issue_passkey_code(user=owner.user, device=passkey)
+    done = client.post(url, {"confirm": "alice", "otp_code": code}, HTTP_HOST="localhost")
+    assert done.status_code == 302
+    assert AuditEvent.objects.filter(action="mfa.reset").count() == 1
