@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware import csrf
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django_otp_webauthn import exceptions
@@ -216,9 +217,14 @@ def passkey_configuration(request: HttpRequest, *, ceremony: str) -> dict[str, o
     }
 
 
-def passkey_confirmation(request: HttpRequest) -> dict[str, object]:
-    """What a page with a code field needs to offer "Use a passkey" instead (when the person has one)."""
+def passkey_confirmation(request: HttpRequest) -> dict[str, object] | None:
+    """What a page needs to offer "Use a passkey" beside its code fields (portal.js asks for it): the confirmation
+    ceremony's configuration and the library's script, for a person who has a passkey usable on this host."""
     user = request.user
-    if not isinstance(user, User) or not passkeys_of(user).exists():
-        return {}
-    return {"passkey_configuration": passkey_configuration(request, ceremony="confirm")}
+    if not isinstance(user, User) or not passkeys_possible(request) or not passkeys_of(user).exists():
+        return None
+    return {
+        "configuration": passkey_configuration(request, ceremony="confirm"),
+        "texts": reverse("accounts:passkey-script-texts"),
+        "script": static("django_otp_webauthn/otp_webauthn_auth.js"),
+    }

@@ -110,6 +110,7 @@ urlpatterns = [
     path("me/passkeys/<int:passkey_pk>/remove/", passkeys.remove_passkey, name="remove-passkey"),
     path("me/passkeys/begin/", passkeys.begin_passkey_registration, name="begin-passkey-registration"),
     path("me/passkeys/complete/", passkeys.complete_passkey_registration, name="complete-passkey-registration"),
+    path("me/passkeys/confirm/", passkeys.passkey_confirmation_options, name="passkey-confirmation-options"),
     path("me/passkeys/confirm/begin/", passkeys.begin_passkey_confirmation, name="begin-passkey-confirmation"),
     path("me/passkeys/confirm/complete/", passkeys.complete_passkey_confirmation, name="complete-passkey-confirmation"),
     path("signin/passkey/begin/", passkeys.begin_passkey_sign_in, name="begin-passkey-sign-in"),

@@ -12,7 +12,6 @@ from django.shortcuts import render
 from django.utils.html import format_html
 
 from accounts.forms.fields import OtpCodeField
-from accounts.passkeys import passkey_confirmation
 
 NOT_CONFIRMED = "Nothing was changed: press the button on this page to confirm."
 
@@ -96,7 +95,5 @@ def confirmation_page(
             "submit_label": submit_label,
             "cancel_url": cancel_url,
             "carried": dict(carried or {}),
-            # Where the action asks for a code, "Use a passkey" can answer instead (when the person has one).
-            **(passkey_confirmation(request) if "otp_code" in form.fields else {}),
         },
     )

@@ -31,14 +31,24 @@ class OneTimeCodeInput(forms.TextInput):
 
 
 class OtpCodeField(forms.CharField):
+    """A code from one of the person's MFA devices. Where it confirms that person (`passkey`, the default), the page
+    offers "Use a passkey" beside it to the person who has one (portal.js): the passkey's one-time code then fills
+    it. A code from a device being bound (`passkey=False`) is that device's own."""
+
     widget = OneTimeCodeInput
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, passkey: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("label", "Verification code")
         kwargs.setdefault("help_text", OTP_HELP)
         kwargs.setdefault("max_length", 16)
         super().__init__(**kwargs)
         self.widget.attrs.update({"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+        if passkey:
+            self.widget.attrs[PASSKEY_ATTRIBUTE] = "accepted"
+
+
+# The attribute that marks a code field a passkey may answer (portal.js offers "Use a passkey" beside it).
+PASSKEY_ATTRIBUTE = "data-passkey"
 
 
 class FormTokenField(forms.CharField):

@@ -6,7 +6,7 @@ from typing import Any
 import segno
 from django import forms
 
-from accounts.forms.fields import FormTokenField, OtpCodeField
+from accounts.forms.fields import PASSKEY_ATTRIBUTE, FormTokenField, OtpCodeField
 from accounts.models import Authenticator, User
 
 
@@ -24,7 +24,10 @@ class SignInForm(forms.Form):
             self.ask_for_code()
 
     def ask_for_code(self) -> None:
-        field = OtpCodeField(help_text="The 6-digit code from your authenticator app, or one of your backup codes.")
+        field = OtpCodeField(
+            passkey=False,  # (before the password is checked, a passkey cannot tell who signs in)
+            help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+        )
         field.widget.attrs.pop("autofocus", None)
         self.fields["otp_code"] = field
 
@@ -61,7 +64,9 @@ class OtpForm(forms.Form):
 
 class EnrolForm(forms.Form):
     device_id = forms.IntegerField(widget=forms.HiddenInput)
-    otp_code = OtpCodeField(help_text="The 6-digit code the authenticator shows after you added the key.")
+    otp_code = OtpCodeField(
+        passkey=False, help_text="The 6-digit code the authenticator shows after you added the key."
+    )
     form_token = FormTokenField()  # an owner's new device brings new backup codes, shown once
 
     def clean(self) -> dict[str, Any]:
@@ -92,7 +97,9 @@ class AddMfaDeviceForm(NamedEnrolForm):
         label="Code from one of your MFA devices",
         max_length=32,
         help_text="Or one of your backup codes.",
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "spellcheck": "false", PASSKEY_ATTRIBUTE: "accepted"}
+        ),
     )
     field_order = ["current_otp_code", "name", "otp_code"]
 

@@ -208,30 +208,51 @@ def is_mfa_required(user: User) -> bool:
 
 
 def remove_mfa_device(*, actor: Actor, device_id: int, otp_code: str | None) -> str:
-    """Removes one of the actor's own MFA devices, with a code from any of them (or a backup code); never the last
-    one while MFA is required. With the last device go the backup codes. Returns the device's name."""
+    """Removes one of the actor's own authenticators, with a code from any MFA device (a passkey's too, or a backup
+    code); never the last MFA device while MFA is required. Returns the device's name."""
     user = actor.person
     require_otp(actor=actor, otp_code=otp_code)
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        devices = list(mfa_devices_of(user))
-        device = next((found for found in devices if found.pk == device_id), None)
-        if device is None:
-            raise ValidationError("This MFA device is not one of yours, or was removed already.", code="device_gone")
-        passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
-        if len(devices) == 1 and (is_mfa_required(user) or passkeys):
-            raise ValidationError(
-                "This is your only authenticator, and you must sign in with MFA"
-                + (" (and confirm sensitive actions with a code)" if passkeys else "")
-                + ": add another before removing it.",
-                code="last_device",
-            )
+        device = _device_to_remove(user, mfa_devices_of(user).filter(pk=device_id))
         device.delete()
-        if len(devices) == 1:
-            BackupCodeDevice.objects.filter(user=user).delete()
-        name: str = device.name
-        record_event(actor=actor, action="mfa.device_remove", target=user.display, details={"device": name})
+        _forget_backup_codes_without_devices(user)
+        record_event(actor=actor, action="mfa.device_remove", target=user.display, details={"device": device.name})
+    name: str = device.name
     return name
+
+
+def remove_passkey(*, actor: Actor, passkey_id: int, otp_code: str | None) -> str:
+    """Removes one of the actor's own passkeys (or security keys), on the same terms as `remove_mfa_device`."""
+    user = actor.person
+    require_otp(actor=actor, otp_code=otp_code)
+    with transaction.atomic():
+        passkey = _device_to_remove(user, WebAuthnCredential.objects.filter(user=user, confirmed=True, pk=passkey_id))
+        passkey.delete()
+        _forget_backup_codes_without_devices(user)
+        record_event(actor=actor, action="mfa.passkey_remove", target=user.display, details={"device": passkey.name})
+    name: str = passkey.name
+    return name
+
+
+def _device_to_remove[D: (Authenticator, WebAuthnCredential)](user: User, devices: QuerySet[D]) -> D:
+    """The device about to go, read under the person's row lock (two removals at once see each other's): refused
+    when it is gone already, or is the last MFA device of a person who must sign in with MFA."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    device = devices.first()
+    if device is None:
+        raise ValidationError("This MFA device is not one of yours, or was removed already.", code="device_gone")
+    if mfa_device_count(user) == 1 and is_mfa_required(user):
+        raise ValidationError(
+            "This is your only MFA device, and you must sign in with MFA: add another before removing it.",
+            code="last_device",
+        )
+    return device
+
+
+def _forget_backup_codes_without_devices(user: User) -> None:
+    """Backup codes stand in for a device the person has: with the last one (of any kind) they go too."""
+    if not has_mfa_device(user):
+        BackupCodeDevice.objects.filter(user=user).delete()
 
 
 def regenerate_backup_codes(*, actor: Actor, otp_code: str, reveal: OneTimeReveal | None = None) -> list[str]:

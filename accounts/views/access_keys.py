@@ -24,7 +24,6 @@ from accounts.forms import (
 )
 from accounts.gates import SignedInRequest, actor_of, repeats_go_to_their_page
 from accounts.models import AccessKey, OneTimeReveal, RamUser, User
-from accounts.passkeys import passkey_confirmation
 from accounts.permissions import can_write_ram
 from accounts.services.access_keys import delete_access_key, issue_access_key, set_access_key_status
 from accounts.services.otp import has_mfa_device
@@ -80,7 +79,7 @@ def create_access_key(request: SignedInRequest, scope: str, pk: int | None = Non
             add_errors(form, error)
         else:
             return redirect(page)
-    context = {"form": form, "holder": holder, "back_url": back_url, **passkey_confirmation(request)}
+    context = {"form": form, "holder": holder, "back_url": back_url}
     return render(request, "accounts/create_access_key.html", context)
 
 

@@ -201,21 +201,22 @@ def remove_mfa_device_view(request: SignedInRequest, device_pk: int) -> HttpResp
         else:
             messages.success(request, f"The MFA device {device.name} was removed.")
             return redirect(own_page(request.user))
-    others = mfa_devices_of(request.user).exclude(pk=device.pk).count()
     return confirmation_page(
         request,
         form,
         title=f"Remove the MFA device {device.name}",
-        consequences=[
-            format_html(
-                "Its codes stop working at once. {}", f"You keep {others} other device{'s' if others != 1 else ''}."
-            )
-            if others
-            else "It is your only device: without one, sign-in asks for no code and your backup codes go with it.",
-        ],
+        consequences=["Its codes stop working at once.", devices_left_after_removal(request.user)],
         submit_label="Remove",
         cancel_url=own_page(request.user),
     )
+
+
+def devices_left_after_removal(user: User) -> str:
+    """What removing one of the person's MFA devices leaves them (the removal pages say it)."""
+    others = mfa_device_count(user) - 1
+    if others:
+        return f"You keep {others} other MFA device{'s' if others != 1 else ''}."
+    return "It is your only MFA device: without one, sign-in asks for no code and your backup codes go with it."
 
 
 @owner_required

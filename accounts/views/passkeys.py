@@ -4,12 +4,11 @@ JSON endpoints of django-otp-webauthn's ceremonies as the portal fits them (acco
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import JavaScriptCatalog
 
 from accounts.forms import ConfirmForm, OtpForm, add_errors, confirmation_page, posted
@@ -24,13 +23,15 @@ from accounts.passkeys import (
     CompletePasskeySignIn,
     allow_registration,
     passkey_configuration,
+    passkey_confirmation,
     passkeys_of,
     passkeys_possible,
     registration_allowed,
 )
+from accounts.services import otp
 from accounts.services.logon import ensure_self_service
-from accounts.services.otp import is_mfa_required, mfa_device_count, require_otp
-from portal.audit import record_event
+from accounts.services.otp import mfa_device_count, require_otp
+from accounts.views.me import devices_left_after_removal
 from portal.gates import public
 
 
@@ -77,15 +78,7 @@ def remove_passkey(request: SignedInRequest, passkey_pk: int) -> HttpResponse:
     form = ConfirmForm(posted(request), expected=passkey.name, needs_otp=True)
     if form.is_valid():
         try:
-            require_otp(actor=actor, otp_code=form.cleaned_data["otp_code"])
-            with transaction.atomic():
-                User.objects.select_for_update().filter(pk=user.pk).first()
-                if mfa_device_count(user) == 1 and is_mfa_required(user):
-                    raise ValidationError("This is your only MFA device, and you must sign in with one.")
-                passkeys_of(user).filter(pk=passkey.pk).delete()
-                record_event(
-                    actor=actor, action="mfa.passkey_remove", target=user.display, details={"device": passkey.name}
-                )
+            otp.remove_passkey(actor=actor, passkey_id=passkey.pk, otp_code=form.cleaned_data["otp_code"])
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -96,7 +89,8 @@ def remove_passkey(request: SignedInRequest, passkey_pk: int) -> HttpResponse:
         form,
         title=f"Remove the passkey {passkey.name}",
         consequences=[
-            "It no longer signs you in. The passkey may stay on your device or security key: remove it there too."
+            "It no longer signs you in. The passkey may stay on your device or security key: remove it there too.",
+            devices_left_after_removal(user),
         ],
         submit_label="Remove",
         cancel_url=own_page(user),
@@ -113,6 +107,15 @@ def begin_passkey_registration(request: HttpRequest) -> HttpResponseBase:
 def complete_passkey_registration(request: HttpRequest) -> HttpResponseBase:
     response: HttpResponseBase = CompletePasskeyRegistration.as_view()(request)
     return response
+
+
+@never_cache
+@require_GET
+def passkey_confirmation_options(request: SignedInRequest) -> HttpResponse:
+    """Whether the pages of a signed-in person offer "Use a passkey" beside their code fields, and with what
+    (accounts.passkeys.passkey_confirmation); 204 when the person has no passkey usable here."""
+    options = passkey_confirmation(request)
+    return JsonResponse(options) if options else HttpResponse(status=204)
 
 
 @require_POST

@@ -172,17 +172,78 @@
     if (done) window.location.assign(done.getAttribute("data-passkey-done"));
   });
 
-  // A passkey confirmed "it is you" on a form that asks for a code: its one-time code (which the server sends in a
-  // header) goes in the form's code field, and the form is sent.
+  // "Use a passkey" beside every code field a passkey may answer (data-passkey), for a signed-in person who has one
+  // (the portal says so, with django-otp-webauthn's configuration). The library's script drives one hidden button
+  // (accounts/_passkey_offer.html); each offered button presses it for its own form. The passkey's one-time code,
+  // which the server sends in a header, then goes in that form's code field, and the form is sent.
+  let passkeyTarget = null;
+
+  function loadScript(src, module) {
+    return new Promise(function (resolve, reject) {
+      const script = document.createElement("script");
+      if (module) script.type = "module";
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.body.appendChild(script);
+    });
+  }
+
+  function offerPasskeys() {
+    const fields = document.querySelectorAll("input[data-passkey]:not([disabled])");
+    const place = document.getElementById("passkey-confirmation");
+    const offer = document.getElementById("passkey-offer");
+    if (!fields.length || !place || !offer || !window.PublicKeyCredential) return;
+    if (document.getElementById("otp_webauthn_config")) return; // (a page with a ceremony of its own: sign-in)
+    fetch(place.getAttribute("data-options"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.status === 200 ? response.json() : null; })
+      .then(function (options) {
+        if (!options) return;
+        const config = document.createElement("script");
+        config.type = "application/json";
+        config.id = "otp_webauthn_config";
+        config.textContent = JSON.stringify(options.configuration);
+        place.appendChild(config);
+        fields.forEach(function (field) {
+          const item = offer.content.firstElementChild.cloneNode(true);
+          (field.closest(".mb-3") || field).after(item);
+          item.querySelector("button").addEventListener("click", function () {
+            const button = document.getElementById("passkey-verification-button");
+            if (!button || button.disabled) return;
+            passkeyTarget = { field: field, item: item };
+            item.querySelector("[data-passkey-status]").textContent = "";
+            button.click();
+          });
+        });
+        return loadScript(options.texts, false).then(function () { return loadScript(options.script, true); });
+      })
+      .catch(function () { /* no passkey offered: the code field works as ever */ });
+  }
+  offerPasskeys();
+
+  function passkeyStatus(text, busy) {
+    if (!passkeyTarget) return;
+    passkeyTarget.item.querySelector("[data-passkey-status]").textContent = text;
+    document.querySelectorAll("[data-passkey-offer] button").forEach(function (button) { button.disabled = busy; });
+  }
+
+  document.addEventListener("otp_webauthn.verification_start", function () {
+    passkeyStatus("Waiting for your passkey…", true);
+  });
+
+  document.addEventListener("otp_webauthn.verification_failed", function () {
+    // The library's own words (cancelled, not allowed …), from its hidden status element.
+    const said = document.getElementById("passkey-verification-status-message");
+    passkeyStatus((said && said.textContent) || "The passkey did not confirm it. Try again, or type a code.", false);
+  });
+
   document.addEventListener("otp_webauthn.verification_complete", function (event) {
-    const place = event.target.closest("[data-passkey-confirm]");
     const response = event.detail && event.detail.response;
-    if (!place || !response) return;
-    const code = response.headers.get("X-Portal-Passkey-Code");
-    const form = place.closest("form");
-    const field = form && form.querySelector("input[name=otp_code]");
-    if (!code || !field) return;
-    field.value = code;
+    const code = response && response.headers.get("X-Portal-Passkey-Code");
+    if (!passkeyTarget || !code) return;
+    const form = passkeyTarget.field.form;
+    passkeyStatus("Confirmed. Sending…", true);
+    passkeyTarget.field.value = code;
     form.requestSubmit();
   });
 

@@ -118,7 +118,7 @@ def test_removing_a_device_needs_a_code_and_never_the_last_while_mfa_is_required
     client = signed_in(owner)
     url = reverse("accounts:remove-mfa-device", args=[spare.pk])
     asked = client.get(url).content.decode()
-    assert "Remove the MFA device spare" in asked and "You keep 1 other device." in asked
+    assert "Remove the MFA device spare" in asked and "You keep 1 other MFA device." in asked
     refused = client.post(url, {"confirm": "spare", "otp_code": "000000"})
     assert refused.status_code == 200 and "wrong" in refused.content.decode()
     assert Authenticator.objects.filter(pk=spare.pk).exists()
@@ -128,7 +128,7 @@ def test_removing_a_device_needs_a_code_and_never_the_last_while_mfa_is_required
         assert done.status_code == 302 and not Authenticator.objects.filter(pk=spare.pk).exists()
         with pytest.raises(ValidationError) as last:
             remove_mfa_device(actor=owner.actor, device_id=owner.device.pk, otp_code=fresh_totp_code(owner.device))
-    assert "This is your only authenticator" in str(last.value)
+    assert "This is your only MFA device" in str(last.value)
     assert AuditEvent.objects.filter(action="mfa.device_remove").count() == 1
 
 

@@ -4,6 +4,7 @@ IP address is told that passkeys need a host name. Chromium's own ceremonies: te
 
 import json
 import os
+import re
 from datetime import timedelta
 
 import time_machine
@@ -12,12 +13,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
+from accounts.models import Authenticator, BackupCodeDevice
 from accounts.services.access_keys import issue_access_key
+from accounts.services.alias import set_enterprise_alias
 from accounts.services.otp import (
     confirm_totp_enrolment,
     issue_passkey_code,
     mfa_device_count,
     new_authenticator,
+    regenerate_backup_codes,
+    remove_mfa_device,
+    remove_passkey,
     start_totp_enrolment,
     verify_otp,
 )
@@ -156,8 +162,110 @@ def test_confirmation_pages_that_ask_for_a_code_offer_the_passkey_and_take_its_c
     passkey = a_passkey_of(owner)
     client = signed_in(owner)
     url = reverse("accounts:reset-mfa", args=[alice.ram_user.pk])
-    assert 'id="passkey-verification-placeholder"' in client.get(url, HTTP_HOST="localhost").content.decode()
+    assert code_inputs(client.get(url, HTTP_HOST="localhost").content.decode()) == {"id_otp_code": True}
     code = issue_passkey_code(user=owner.user, device=passkey)
     done = client.post(url, {"confirm": "alice", "otp_code": code}, HTTP_HOST="localhost")
     assert done.status_code == 302
     assert AuditEvent.objects.filter(action="mfa.reset").count() == 1
+
+
+def code_inputs(page: str) -> dict[str, bool]:
+    """Each code field of a page (by name and id), and whether it is marked as one a passkey may answer."""
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", page):
+        name = re.search(r'\bname="([^"]+)"', tag)
+        if name and name.group(1).split("-")[-1] in ("otp_code", "current_otp_code"):
+            field_id = re.search(r'\bid="([^"]+)"', tag)
+            fields[field_id.group(1) if field_id else name.group(1)] = 'data-passkey="accepted"' in tag
+    return fields
+
+
+def test_every_code_field_that_confirms_the_person_offers_the_passkey_and_no_new_device_s(owner):
+    alice = make_ram_user(owner, "alice")
+    new_authenticator(user=alice.user, name="phone", confirmed=True)
+    set_enterprise_alias(actor=owner.actor, otp_code=fresh_totp_code(owner.device), alias="acme-data")
+    client = signed_in(owner)
+    confirming = [
+        reverse("accounts:security-settings"),
+        reverse("accounts:password-policy"),
+        reverse("accounts:update-default-domain"),
+        reverse("accounts:create-users"),
+        reverse("accounts:create-account-access-key"),
+        reverse("accounts:reset-mfa", args=[alice.ram_user.pk]),
+        reverse("accounts:my-account"),  # "Generate new backup codes"
+        reverse("accounts:add-passkey"),
+    ]
+    for url in confirming:
+        fields = code_inputs(client.get(url).content.decode())
+        assert fields and all(fields.values()), (url, fields)
+    assert len(code_inputs(client.get(reverse("accounts:update-default-domain")).content.decode())) == 2  # set, clear
+    # Adding a device: the code from a bound one (or a passkey) confirms; the new device's own code is its own.
+    assert code_inputs(client.get(reverse("accounts:bind-mfa")).content.decode()) == {
+        "id_current_otp_code": True,
+        "id_otp_code": False,
+    }
+
+
+def test_pages_learn_whether_to_offer_the_passkey_from_one_request(owner, other_owner):
+    url = reverse("accounts:passkey-confirmation-options")
+    anonymous = Client(HTTP_HOST="localhost").get(url)
+    assert anonymous.status_code == 302 and "/signin/" in anonymous.url
+    client = signed_in(owner)
+    assert client.get(url, HTTP_HOST="localhost").status_code == 204  # no passkey yet
+    a_passkey_of(other_owner)
+    assert client.get(url, HTTP_HOST="localhost").status_code == 204  # someone else's is not the owner's
+    a_passkey_of(owner)
+    options = client.get(url, HTTP_HOST="localhost")
+    assert options.status_code == 200 and options["Cache-Control"].startswith("max-age=0")
+    body = options.json()
+    assert body["configuration"]["beginAuthenticationUrl"] == reverse("accounts:begin-passkey-confirmation")
+    assert body["configuration"]["beginRegistrationUrl"] == ""
+    assert body["script"].endswith("django_otp_webauthn/otp_webauthn_auth.js")
+    assert client.get(body["texts"]).status_code == 200
+    assert client.get(url, HTTP_HOST="127.0.0.1").status_code == 204  # no passkey works on an IP address
+    # Every signed-in page carries what portal.js builds the offer from; a signed-out page does not.
+    page = client.get(reverse("accounts:overview")).content.decode()
+    assert 'id="passkey-offer"' in page and f'data-options="{url}"' in page
+    assert 'id="passkey-offer"' not in Client().get(reverse("accounts:owner-sign-in")).content.decode()
+
+
+def test_with_a_passkey_the_last_authenticator_may_go_and_the_backup_codes_stay(owner):
+    passkey = a_passkey_of(owner)
+    regenerate_backup_codes(actor=owner.actor, otp_code=fresh_totp_code(owner.device))
+    client = signed_in(owner)
+    url = reverse("accounts:remove-mfa-device", args=[owner.device.pk])
+    assert "You keep 1 other MFA device." in client.get(url).content.decode()
+    done = client.post(
+        url, {"confirm": owner.device.name, "otp_code": issue_passkey_code(user=owner.user, device=passkey)}
+    )
+    assert done.status_code == 302
+    assert not Authenticator.objects.filter(user=owner.user).exists()
+    assert BackupCodeDevice.objects.filter(user=owner.user).exists()  # they still stand in for the passkey
+    card = client.get(reverse("accounts:my-account")).content.decode()
+    assert "Backup codes left" in card and "Add a passkey" in card and "Add MFA device" in card
+    # The owner must sign in with MFA: the passkey, now the only device, stays.
+    refused = client.post(
+        reverse("accounts:remove-passkey", args=[passkey.pk]),
+        {"confirm": passkey.name, "otp_code": issue_passkey_code(user=owner.user, device=passkey)},
+    )
+    assert refused.status_code == 200 and "This is your only MFA device" in refused.content.decode()
+    assert WebAuthnCredential.objects.filter(pk=passkey.pk).exists()
+
+
+def test_a_ram_user_s_last_passkey_takes_the_backup_codes_with_it_when_mfa_is_not_required(owner):
+    alice = make_ram_user(owner, "alice")
+    phone = new_authenticator(user=alice.user, name="phone", confirmed=True)
+    passkey = a_passkey_of(alice)
+    regenerate_backup_codes(actor=alice.actor, otp_code=fresh_totp_code(phone))
+    remove_mfa_device(
+        actor=alice.actor, device_id=phone.pk, otp_code=issue_passkey_code(user=alice.user, device=passkey)
+    )
+    assert BackupCodeDevice.objects.filter(user=alice.user).exists()
+    remove_passkey(
+        actor=alice.actor, passkey_id=passkey.pk, otp_code=issue_passkey_code(user=alice.user, device=passkey)
+    )
+    assert not WebAuthnCredential.objects.filter(user=alice.user).exists()
+    assert not BackupCodeDevice.objects.filter(user=alice.user).exists()
+    assert list(AuditEvent.objects.filter(target=alice.user.display).values_list("action", flat=True).order_by("pk"))[
+        -2:
+    ] == ["mfa.device_remove", "mfa.passkey_remove"]

@@ -5,10 +5,12 @@ from django.urls import reverse
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
-from accounts.models import AccessKey, PasskeyProof
+from accounts.models import AccessKey, Authenticator, PasskeyProof, PrimaryAccount, SecuritySettings
+from accounts.services.otp import new_authenticator
+from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
 from tests.browser.conftest import Browsing, sign_in_owner
-from tests.conftest import fresh_totp_code
+from tests.conftest import fresh_totp_code, make_ram_user
 
 
 def add_virtual_authenticator(browsing: Browsing) -> str:
@@ -79,3 +81,72 @@ def test_the_owner_adds_a_passkey_after_a_code_and_signs_in_with_it(browsing: Br
     assert AuditEvent.objects.filter(action="access_key.create", actor=owner.account.principal).count() == 1
     assert not PasskeyProof.objects.exists()  # its one-time code was spent
     browsing.snap("access-key-issued-with-the-passkey")
+
+    # Every code field that confirms the person offers it: the security settings' form ...
+    browsing.open(reverse("accounts:security-settings"))
+    page.get_by_label("Remember MFA for 7 days").check()
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.get_by_role("alert")).to_contain_text("The RAM user security settings were updated.")
+    assert SecuritySettings.objects.get(account=owner.account).remember_mfa_for_7_days
+
+    # ... and each of two forms on one page, the passkey answering for the form it sits in.
+    browsing.open(reverse("accounts:update-default-domain"))
+    page.get_by_label("Enterprise alias").fill("acme-data")
+    offers = page.get_by_role("button", name="Use a passkey")
+    expect(offers).to_have_count(1)  # no alias yet: nothing to clear
+    offers.click()
+    expect(page.get_by_role("alert")).to_contain_text("RAM users now sign in at")
+    assert PrimaryAccount.objects.get(pk=owner.account.pk).alias == "acme-data"
+    expect(page.get_by_role("button", name="Use a passkey")).to_have_count(2)
+    browsing.snap("alias-page-offers-the-passkey-twice")
+    page.get_by_role("button", name="Use a passkey").nth(1).click()
+    expect(page.get_by_role("button", name="Use a passkey")).to_have_count(1)
+    assert PrimaryAccount.objects.get(pk=owner.account.pk).alias is None
+    assert AuditEvent.objects.filter(action__startswith="alias.").count() == 2
+    browsing.assert_no_console_errors()
+
+
+def test_a_ram_user_adds_a_passkey_signs_in_with_it_and_lets_the_phone_go(browsing: Browsing, owner):
+    page, base_url = browsing.page, browsing.base_url
+    update_security_settings(actor=owner.actor, otp_code=owner.code(), values={"allow_manage_mfa": True})
+    alice = make_ram_user(owner, "alice")
+    phone = new_authenticator(user=alice.user, name="phone", confirmed=True)
+    add_virtual_authenticator(browsing)
+
+    def sign_in() -> None:
+        page.context.clear_cookies()
+        browsing.open(reverse("accounts:ram-sign-in", args=[owner.account.default_domain]))
+        page.get_by_label("Logon name").fill("alice")
+        page.get_by_label("Password").fill(alice.password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(base_url + reverse("accounts:sign-in-verify"))
+
+    sign_in()
+    page.get_by_label("Verification code").fill(fresh_totp_code(phone))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(base_url + reverse("accounts:my-credentials"))
+    page.get_by_role("link", name="Add a passkey").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("button", name="Use a passkey")).to_have_count(0)  # alice has no passkey yet
+    page.wait_for_timeout(1100)  # (a second past her sign-in's code: the next one is fresh)
+    page.get_by_label("Verification code").fill(fresh_totp_code(phone))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:my-credentials"))
+    expect(page.get_by_test_id("mfa-devices")).to_contain_text("Passkey")
+
+    sign_in()
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:my-credentials"))
+
+    # Her phone may go now that the passkey answers every code field; the backup codes stay with the passkey.
+    page.get_by_test_id("mfa-devices").locator("[data-device=phone]").get_by_role("link", name="Remove").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("You keep 1 other MFA device.")
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page).to_have_url(base_url + reverse("accounts:my-credentials"))
+    expect(page.get_by_role("alert")).to_contain_text("The MFA device phone was removed.")
+    assert not Authenticator.objects.filter(user=alice.user).exists()
+    assert WebAuthnCredential.objects.filter(user=alice.user).count() == 1
+    expect(page.get_by_test_id("mfa-devices")).to_contain_text("Backup codes left")
+    browsing.snap("ram-user-keeps-the-passkey")
+    browsing.assert_no_console_errors()
