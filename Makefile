@@ -31,13 +31,16 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core nginx-light openssl >/dev/null; }
 
 # The official Node.js SDKs that tests/api/test_node_sdks.py runs against the portal, as pinned in
-# tests/node/package-lock.json (their install scripts only fit Node 10 and 12, so none is run).
-NODE_SDKS := tests/node/node_modules/.installed
+# tests/node/package-lock.json, installed outside the source tree (var/node: no tool reads them as the project's)
+# (their install scripts only fit Node 10 and 12, so none is run).
+NODE_DIR := var/node
+NODE_SDKS := $(NODE_DIR)/node_modules/.installed
 $(NODE_SDKS): tests/node/package.json tests/node/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
 		echo "Installing Debian's Node.js and npm for the Node.js SDK tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
-	cd tests/node && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(NODE_DIR) && cp tests/node/package.json tests/node/package-lock.json $(NODE_DIR)/
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 node: $(NODE_SDKS)

@@ -151,13 +151,6 @@ def readable_user(actor: Actor, params: Params) -> RamUser:
     return find_user(actor, params)
 
 
-def has_code(error: ValidationError, code: str) -> bool:
-    """Whether the service refused for this reason (by its code, never by the wording of its message)."""
-    if hasattr(error, "error_dict"):
-        return any(item.code == code for items in error.error_dict.values() for item in items)
-    return any(item.code == code for item in error.error_list)
-
-
 def error_code(error: ValidationError) -> str | None:
     """A service's code for a single-message refusal (errors by field carry none)."""
     return getattr(error, "code", None)

@@ -26,6 +26,7 @@ from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_w
 from accounts.models import Group, GroupMembership, GroupPolicyAttachment, RamUser
 from accounts.permissions import can_write_ram
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME
+from accounts.services import has_code
 from accounts.services.groups import (
     add_users_to_group,
     attach_group_policy,
@@ -88,7 +89,7 @@ def create_group_view(request: SignedInRequest) -> HttpResponse:
         try:
             group = create_group(actor=actor_of(request), **form.cleaned_data)
         except ValidationError as error:
-            repeated = _repeated_creation(request, form) if "group_taken" in _codes(error) else None
+            repeated = _repeated_creation(request, form) if has_code(error, "group_taken") else None
             if repeated is None:
                 add_errors(form, error)
                 return render(request, "accounts/group_form.html", {"form": form, "group": None})
@@ -96,12 +97,6 @@ def create_group_view(request: SignedInRequest) -> HttpResponse:
         messages.success(request, f"The group {group.name} was created.")
         return redirect("accounts:group-detail", group_pk=group.pk)
     return render(request, "accounts/group_form.html", {"form": form, "group": None})
-
-
-def _codes(error: ValidationError) -> set[str]:
-    if hasattr(error, "error_dict"):
-        return {str(item.code) for items in error.error_dict.values() for item in items}
-    return {str(item.code) for item in error.error_list}
 
 
 def group_page(

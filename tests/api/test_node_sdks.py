@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from datetime import timedelta
@@ -20,6 +21,7 @@ from tests.api.conftest import endpoint_of, issue_key
 from tests.conftest import make_ram_user
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+NODE_MODULES = Path(__file__).resolve().parents[2] / "var" / "node" / "node_modules"  # where `make node` installs
 CANARY_PASSWORD = "Canary-Node-Harbour-7305"
 
 
@@ -27,9 +29,10 @@ def node_calls(calls: list[dict]) -> list[dict]:
     """Each call's outcome, made one after the other by one Node process (tests/node/sdk_calls.js)."""
     node = shutil.which("node")
     assert node, "Node.js is needed for these tests (make test installs it with the SDKs)"
-    assert (NODE_DIR / "node_modules" / "@alicloud" / "ims20190815").is_dir(), "run make test: it installs the SDKs"
+    assert (NODE_MODULES / "@alicloud" / "ims20190815").is_dir(), "run make test: it installs the SDKs"
     finished = subprocess.run(
         [node, str(NODE_DIR / "sdk_calls.js")],
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
         input=json.dumps(calls),
         capture_output=True,
         text=True,

@@ -15,7 +15,6 @@ from accounts.api.registry import (
     action,
     error_code,
     find_user,
-    has_code,
     iso,
     readable_user,
     require_reader,
@@ -24,6 +23,7 @@ from accounts.api.registry import (
 )
 from accounts.models import Group, GroupMembership, GroupPolicyAttachment, PolicyAttachment
 from accounts.policies import SYSTEM_POLICIES_BY_NAME
+from accounts.services import has_code
 from accounts.services.groups import (
     add_to_group,
     attach_group_policy,

@@ -13,7 +13,6 @@ from accounts.api.registry import (
     ResponseFields,
     action,
     find_user,
-    has_code,
     iso,
     readable_user,
     require_reader,
@@ -22,6 +21,7 @@ from accounts.api.registry import (
 )
 from accounts.models import PolicyAttachment
 from accounts.policies import SYSTEM_POLICIES, SYSTEM_POLICIES_BY_NAME, SystemPolicy
+from accounts.services import has_code
 from accounts.services.policies import attach_policy, detach_policy
 
 POLICY_TYPES = ("System", "Custom")

@@ -11,13 +11,13 @@ from accounts.api.registry import (
     ResponseFields,
     action,
     find_user,
-    has_code,
     iso,
     require_reader,
     require_writer,
     translate,
 )
 from accounts.models import RamUser
+from accounts.services import has_code
 from accounts.services.ram_users import (
     BatchRejected,
     DeleteConflict,
