@@ -74,6 +74,7 @@ SELF_SERVICE = {
     "accounts:remove-passkey",
     "accounts:begin-passkey-registration",
     "accounts:complete-passkey-registration",
+    "accounts:passkey-confirmation-options",  # whether one's pages offer one's passkey beside a code field
     "accounts:begin-passkey-confirmation",  # one's own passkey, for a form that asks for a code
     "accounts:complete-passkey-confirmation",
     "accounts:regenerate-backup-codes",  # one's own backup codes (a code from one's own device first)
