@@ -487,6 +487,7 @@ OWN_PAGES = {
             "accounts:remove-passkey",
             "accounts:begin-passkey-registration",
             "accounts:complete-passkey-registration",
+            "accounts:passkey-confirmation-options",  # (JSON, or 204: tests/accounts/test_passkey_rules.py)
             "accounts:begin-passkey-confirmation",
             "accounts:complete-passkey-confirmation",
         }
