@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTHON_FOR_VENV := $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run serve test check lint format setup browser fonts node bench-setup
+.PHONY: run serve test check lint format setup browser fonts node bench-setup messages catalogues
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON_FOR_VENV)" || { echo "Python 3.12 or newer is needed (python3.12 or pyenv)."; exit 1; }
@@ -15,7 +15,22 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed fonts
+setup: $(VENV)/.installed fonts messages
+
+# The translations (locale/*/LC_MESSAGES/django.po, committed) compiled for Django by GNU gettext's msgfmt; the .mo
+# files are built here, never committed.
+CATALOGUES := $(wildcard locale/*/LC_MESSAGES/*.po)
+%.mo: %.po
+	@command -v msgfmt >/dev/null 2>&1 || { \
+		echo "Installing GNU gettext for the translations…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
+	msgfmt --check --output-file=$@ $<
+
+messages: $(CATALOGUES:.po=.mo)
+
+# After changing strings: brings the catalogues up to date with the code (then translate what is new or fuzzy).
+catalogues: setup
+	$(PY) manage.py makemessages --locale=zh_Hans --no-obsolete
 
 # The PDF delivery sheets use Debian's DejaVu fonts, and Noto Sans CJK for Chinese, Japanese and Korean names.
 fonts:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponseBase
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from portal.requests import PortalRequest
 
@@ -67,3 +69,23 @@ class RejectNulMiddleware:
         if any("\x00" in value for value in values):
             raise BadRequest("A NUL character is never valid input.")  # answered with the portal's 400 page
         return self.get_response(request)
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """The language of a page: the signed-in person's own (chosen with the language picker, or given by the
+    administrator who created the RAM user), else the one this browser chose (its cookie), else the first the browser
+    asks for that the portal speaks (Accept-Language), else English. Django's LocaleMiddleware adds Content-Language
+    and Vary to the response."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        user = request.user
+        own = getattr(user, "language", "") if user.is_authenticated else ""
+        language = own if own in dict(settings.LANGUAGES) else translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        answered = super().process_response(request, response)
+        # The thread's next request may be the signed API's, answered before this middleware: in English, as RAM.
+        translation.deactivate()
+        return answered

@@ -85,6 +85,9 @@ class User(AbstractBaseUser):  # type: ignore[django-manager-missing]
     session_generation = models.PositiveIntegerField(default=0)
     password_changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The person's language (settings.LANGUAGES) for pages, emails and delivery packets; empty: not chosen (their
+    # browser's then, and English for what is sent to them).
+    language = models.CharField(max_length=16, blank=True, default="", choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     objects = UserManager()

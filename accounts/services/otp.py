@@ -234,6 +234,14 @@ def remove_passkey(*, actor: Actor, passkey_id: int, otp_code: str | None) -> st
     return name
 
 
+def devices_left_after_removal(user: User) -> str:
+    """What removing one of the person's MFA devices leaves them (the removal pages say it)."""
+    others = mfa_device_count(user) - 1
+    if others:
+        return f"You keep {others} other MFA device{'s' if others != 1 else ''}."
+    return "It is your only MFA device: without one, sign-in asks for no code and your backup codes go with it."
+
+
 def _device_to_remove[D: (Authenticator, WebAuthnCredential)](user: User, devices: QuerySet[D]) -> D:
     """The device about to go, read under the person's row lock (two removals at once see each other's): refused
     when it is gone already, or is the last MFA device of a person who must sign in with MFA."""

@@ -44,6 +44,7 @@ from accounts.services.logon import change_own_password, ensure_self_service, si
 from accounts.services.otp import (
     OtpRejected,
     confirm_totp_enrolment,
+    devices_left_after_removal,
     has_mfa_device,
     mfa_device_count,
     mfa_devices_of,
@@ -209,14 +210,6 @@ def remove_mfa_device_view(request: SignedInRequest, device_pk: int) -> HttpResp
         submit_label="Remove",
         cancel_url=own_page(request.user),
     )
-
-
-def devices_left_after_removal(user: User) -> str:
-    """What removing one of the person's MFA devices leaves them (the removal pages say it)."""
-    others = mfa_device_count(user) - 1
-    if others:
-        return f"You keep {others} other MFA device{'s' if others != 1 else ''}."
-    return "It is your only MFA device: without one, sign-in asks for no code and your backup codes go with it."
 
 
 @owner_required

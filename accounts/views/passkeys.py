@@ -30,8 +30,7 @@ from accounts.passkeys import (
 )
 from accounts.services import otp
 from accounts.services.logon import ensure_self_service
-from accounts.services.otp import mfa_device_count, require_otp
-from accounts.views.me import devices_left_after_removal
+from accounts.services.otp import devices_left_after_removal, mfa_device_count, require_otp
 from portal.gates import public
 
 

@@ -247,6 +247,13 @@
     form.requestSubmit();
   });
 
+  // The language picker: choosing a language is enough (its button stays for a browser without script).
+  document.querySelectorAll("[data-hidden-with-script]").forEach(function (button) { button.hidden = true; });
+  document.addEventListener("change", function (event) {
+    const choice = event.target.closest("[data-submit-on-change]");
+    if (choice && choice.form) choice.form.requestSubmit();
+  });
+
   // The Users table: "All on page" ticks or clears every row's box.
   document.addEventListener("change", function (event) {
     const box = event.target.closest("[data-select-all]");

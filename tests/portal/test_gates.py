@@ -50,6 +50,7 @@ PUBLIC = {
     "accounts:sign-in-change-password",
     "accounts:sign-in-backup-codes",  # a pending sign-in's own (anyone else's: back to the start)
     "accounts:sign-out",
+    "accounts:choose-language",  # the language picker, on every page
     "accounts:claim",  # the recipient of a delivery packet, by link
     "accounts:claim-shown",  # its one-time page, in the browser that pressed "Reveal" (any other: 404)
     "accounts:invitation",  # the invited person, by link: a POST with its code chooses a password
@@ -215,6 +216,7 @@ PUBLIC_ANSWERS = {
     "accounts:sign-in-change-password": (302, "accounts:owner-sign-in"),
     "accounts:sign-in-backup-codes": (302, "accounts:owner-sign-in"),
     "accounts:sign-out": (405, None),
+    "accounts:choose-language": (405, None),
     "accounts:claim": (200, None),
     "accounts:claim-shown": (404, None),
     "accounts:invitation": (200, None),  # the page with "Continue"; nothing is spent by opening it

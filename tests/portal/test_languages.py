@@ -1,0 +1,66 @@
+"""The language of a page (issue 18): the signed-in person's own choice, else this browser's (the picker's cookie),
+else what the browser asks for, else English; the picker is on every page and remembers the choice for the person."""
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.models import User
+from tests.conftest import signed_in
+
+
+def language_of(response) -> str:
+    assert response.status_code == 200
+    return response["Content-Language"]
+
+
+def test_a_browser_that_asks_for_chinese_gets_it_and_english_otherwise(db):
+    sign_in = reverse("accounts:owner-sign-in")
+    assert language_of(Client().get(sign_in)) == "en"
+    assert language_of(Client(HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.8").get(sign_in)) == "zh-hans"
+    assert language_of(Client(HTTP_ACCEPT_LANGUAGE="zh-Hans-CN").get(sign_in)) == "zh-hans"
+    assert language_of(Client(HTTP_ACCEPT_LANGUAGE="fr-FR,de;q=0.8").get(sign_in)) == "en"
+
+
+def test_the_picker_is_on_signed_out_pages_and_its_choice_stays_with_the_browser(db):
+    browser = Client()
+    page = browser.get(reverse("accounts:owner-sign-in")).content.decode()
+    assert 'data-testid="language-picker"' in page and 'lang="zh-hans"' in page  # each language named in itself
+    chosen = browser.post(
+        reverse("accounts:choose-language"),
+        {"language": "zh-hans"},
+        HTTP_REFERER="http://testserver/signin/",
+    )
+    assert chosen.status_code == 302 and chosen.url == "http://testserver/signin/"  # back where it was chosen
+    assert browser.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    answer = browser.get(reverse("accounts:owner-sign-in"))
+    assert language_of(answer) == "zh-hans" and '<html lang="zh-hans">' in answer.content.decode()
+    assert "语言" in answer.content.decode()  # the picker's own label, translated
+
+
+def test_a_signed_in_person_s_choice_follows_them_to_another_browser(owner):
+    first = signed_in(owner)
+    first.post(reverse("accounts:choose-language"), {"language": "zh-hans"})
+    assert User.objects.get(pk=owner.user.pk).language == "zh-hans"
+    elsewhere = signed_in(owner)  # no cookie there, and a browser that asks for English
+    page = elsewhere.get(reverse("accounts:overview"), HTTP_ACCEPT_LANGUAGE="en")
+    assert language_of(page) == "zh-hans" and "退出登录" in page.content.decode()
+    elsewhere.post(reverse("accounts:choose-language"), {"language": "en"})
+    assert User.objects.get(pk=owner.user.pk).language == "en"
+
+
+def test_an_unknown_language_changes_nothing(owner):
+    client = signed_in(owner)
+    answer = client.post(reverse("accounts:choose-language"), {"language": "xx"})
+    assert answer.status_code == 302
+    assert User.objects.get(pk=owner.user.pk).language == ""
+    assert settings.LANGUAGE_COOKIE_NAME not in answer.cookies
+
+
+def test_after_a_chinese_page_the_thread_speaks_english_again(owner):
+    """The signed API is answered before the language is chosen: it must not inherit the last page's."""
+    client = signed_in(owner)
+    client.post(reverse("accounts:choose-language"), {"language": "zh-hans"})
+    assert language_of(client.get(reverse("accounts:overview"))) == "zh-hans"
+    assert translation.get_language() == "en"
