@@ -5,7 +5,7 @@
   function copy(text, button) {
     navigator.clipboard.writeText(text).then(function () {
       const label = button.textContent;
-      button.textContent = "Copied";
+      button.textContent = document.body.getAttribute("data-copied") || "Copied";  // (base.html's, translated)
       setTimeout(function () { button.textContent = label; }, 1500);
     });
   }
@@ -204,37 +204,56 @@
         config.id = "otp_webauthn_config";
         config.textContent = JSON.stringify(options.configuration);
         place.appendChild(config);
-        fields.forEach(function (field) {
-          const item = offer.content.firstElementChild.cloneNode(true);
-          (field.closest(".mb-3") || field).after(item);
-          item.querySelector("button").addEventListener("click", function () {
-            const button = document.getElementById("passkey-verification-button");
-            if (!button || button.disabled) return;
-            passkeyTarget = { field: field, item: item };
-            item.querySelector("[data-passkey-status]").textContent = "";
-            button.click();
+        return loadScript(options.texts, false)
+          .then(function () { return loadScript(options.script, true); })
+          .then(function () { return libraryButton(place); })
+          .then(function () {
+            // Offered only once the library's button is there to press.
+            fields.forEach(function (field) {
+              const item = offer.content.firstElementChild.cloneNode(true);
+              (field.closest(".mb-3") || field).after(item);
+              item.querySelector("button").addEventListener("click", function () {
+                const button = document.getElementById("passkey-verification-button");
+                if (!button || button.disabled) return;
+                passkeyTarget = { field: field, item: item };
+                item.querySelector("[data-passkey-status]").textContent = "";
+                button.click();
+              });
+            });
           });
-        });
-        return loadScript(options.texts, false).then(function () { return loadScript(options.script, true); });
       })
       .catch(function () { /* no passkey offered: the code field works as ever */ });
   }
   offerPasskeys();
 
-  function passkeyStatus(text, busy) {
+  // django-otp-webauthn's button, which its script makes when the browser can use passkeys (never, where it cannot).
+  function libraryButton(place) {
+    return new Promise(function (resolve) {
+      const made = function () { return document.getElementById("passkey-verification-button"); };
+      if (made()) return resolve(made());
+      const watch = new MutationObserver(function () {
+        if (made()) { watch.disconnect(); resolve(made()); }
+      });
+      watch.observe(place, { childList: true, subtree: true });
+    });
+  }
+
+  // What the offer says while the passkey works (its template's words, in the page's language).
+  function passkeyStatus(said, busy) {
     if (!passkeyTarget) return;
-    passkeyTarget.item.querySelector("[data-passkey-status]").textContent = text;
+    const item = passkeyTarget.item;
+    item.querySelector("[data-passkey-status]").textContent = item.getAttribute("data-" + said) || said;
     document.querySelectorAll("[data-passkey-offer] button").forEach(function (button) { button.disabled = busy; });
   }
 
   document.addEventListener("otp_webauthn.verification_start", function () {
-    passkeyStatus("Waiting for your passkey…", true);
+    passkeyStatus("waiting", true);
   });
 
   document.addEventListener("otp_webauthn.verification_failed", function () {
     // The library's own words (cancelled, not allowed …), from its hidden status element.
     const said = document.getElementById("passkey-verification-status-message");
-    passkeyStatus((said && said.textContent) || "The passkey did not confirm it. Try again, or type a code.", false);
+    passkeyStatus((said && said.textContent) || "failed", false);
   });
 
   document.addEventListener("otp_webauthn.verification_complete", function (event) {
@@ -242,7 +261,7 @@
     const code = response && response.headers.get("X-Portal-Passkey-Code");
     if (!passkeyTarget || !code) return;
     const form = passkeyTarget.field.form;
-    passkeyStatus("Confirmed. Sending…", true);
+    passkeyStatus("sending", true);
     passkeyTarget.field.value = code;
     form.requestSubmit();
   });
