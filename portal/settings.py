@@ -227,7 +227,9 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # person's own choice, else this browser's (its cookie), else what the browser asks for (portal.middleware).
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
-LOCALE_PATHS = [BASE_DIR / "locale"]  # compiled by `make` (compilemessages); only the .po files are committed
+# Compiled by `make` (msgfmt); only the .po files are committed. EXTRA_LOCALE_PATHS (comma-separated) come first: a
+# translator's catalogue under way, tried on the pages before it joins locale/.
+LOCALE_PATHS = [*env_list("EXTRA_LOCALE_PATHS"), BASE_DIR / "locale"]
 USE_I18N = True
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_HTTPONLY = True
