@@ -5,6 +5,7 @@ keys, and the key views all read it."""
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.audit_text import actor_label
 from accounts.models import AccessKey, User
 
 RAM_USER, ACCOUNT, ME = "ram-user", "account", "me"
@@ -28,7 +29,7 @@ def access_key_panel(holder: User, scope: str, pk: int | None = None) -> dict[st
         "limit": settings.PORTAL_MAX_ACCESS_KEYS_PER_USER,
         "needs_otp": scope == ACCOUNT,
         "rows": [
-            {"key": key}
+            {"key": key, "created_by": actor_label(key.created_by)}  # ("operator" in the page's language)
             | {
                 f"{verb}_url": reverse(f"accounts:{key_url_name(scope, verb)}", args=[*holder_args, key.access_key_id])
                 for verb in KEY_ACTIONS

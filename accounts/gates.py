@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.actors import Actor
 from accounts.models import AccessKey, User
@@ -79,7 +81,7 @@ def signed_request_actor(request: PortalRequest, access_key: AccessKey, *, servi
 
 
 def _gate[**P, R: HttpResponseBase](
-    check: Callable[[User], bool], message: str
+    check: Callable[[User], bool], message: StrOrPromise
 ) -> Callable[[SignedInView[P, R]], SignedInView[P, R]]:
     def decorator(view: SignedInView[P, R]) -> SignedInView[P, R]:
         @wraps(view)
@@ -93,10 +95,10 @@ def _gate[**P, R: HttpResponseBase](
     return decorator
 
 
-ram_reader_required = _gate(can_read_ram, "You are not allowed to view RAM users.")
-ram_writer_required = _gate(can_write_ram, "You are not allowed to change RAM users.")
-owner_required = _gate(lambda user: user.is_owner, "Only the primary account's owner can do this.")
-ram_user_required = _gate(lambda user: not user.is_owner, "This page is for RAM users.")
+ram_reader_required = _gate(can_read_ram, gettext_lazy("You are not allowed to view RAM users."))
+ram_writer_required = _gate(can_write_ram, gettext_lazy("You are not allowed to change RAM users."))
+owner_required = _gate(lambda user: user.is_owner, gettext_lazy("Only the primary account's owner can do this."))
+ram_user_required = _gate(lambda user: not user.is_owner, gettext_lazy("This page is for RAM users."))
 
 
 def repeats_go_to_their_page[**P, R: HttpResponseBase](

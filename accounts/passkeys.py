@@ -19,6 +19,7 @@ from django.middleware import csrf
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_otp_webauthn import exceptions
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
@@ -39,6 +40,9 @@ from portal.audit import record_event
 # How long a code checked on the "Add a passkey" page lets the person register one.
 REGISTRATION_WINDOW = timedelta(minutes=5)
 REGISTRATION_ALLOWED_UNTIL = "passkey_registration_allowed_until"
+# The library's own words for these refusals, which its script shows: in the portal's catalogue too, for translation.
+NO_ONE_SIGNED_IN = gettext_lazy("Authentication required.")
+NOT_THEIR_PASSKEY = gettext_lazy("The Passkey you tried to use was not found. Perhaps it was removed?")
 
 
 def rp_id(request: HttpRequest) -> str:
@@ -91,13 +95,13 @@ def registration_allowed(request: HttpRequest) -> bool:
 class RegistrationNotAllowed(exceptions.OTPWebAuthnApiError):
     status_code = 403
     default_code = "registration_not_allowed"
-    default_detail = "Enter a code from one of your MFA devices first, then add the passkey."
+    default_detail = gettext_lazy("Enter a code from one of your MFA devices first, then add the passkey.")
 
 
 class TooManyDevices(exceptions.OTPWebAuthnApiError):
     status_code = 403
     default_code = "too_many_devices"
-    default_detail = "You have the most MFA devices allowed: remove one before adding another."
+    default_detail = gettext_lazy("You have the most MFA devices allowed: remove one before adding another.")
 
 
 class PortalRegistrationMixin:
@@ -146,7 +150,7 @@ class ConfirmationPasskeyMixin:
 
     def check_can_authenticate(self) -> None:
         if self.get_user() is None:
-            raise exceptions.NotAuthenticated()
+            raise exceptions.NotAuthenticated(NO_ONE_SIGNED_IN)
 
 
 class BeginPasskeyConfirmation(ConfirmationPasskeyMixin, BeginCredentialAuthenticationView):
@@ -157,7 +161,7 @@ class CompletePasskeyConfirmation(ConfirmationPasskeyMixin, CompleteCredentialAu
     def complete_auth(self, device: Any) -> None:
         user = self.get_user()
         if user is None or device.user_id != user.pk:
-            raise exceptions.CredentialNotFound()
+            raise exceptions.CredentialNotFound(NOT_THEIR_PASSKEY)
         self.passkey_code = issue_passkey_code(user=user, device=device)
 
     def get_success_url(self) -> str:
@@ -185,7 +189,7 @@ class SignInPasskeyMixin:
 
     def check_can_authenticate(self) -> None:
         if self.get_user() is None:
-            raise exceptions.NotAuthenticated()
+            raise exceptions.NotAuthenticated(NO_ONE_SIGNED_IN)
 
 
 class BeginPasskeySignIn(SignInPasskeyMixin, BeginCredentialAuthenticationView):
@@ -195,7 +199,7 @@ class BeginPasskeySignIn(SignInPasskeyMixin, BeginCredentialAuthenticationView):
 class CompletePasskeySignIn(SignInPasskeyMixin, CompleteCredentialAuthenticationView):
     def complete_auth(self, device: Any) -> None:
         if device.user_id != getattr(self.get_user(), "pk", None):
-            raise exceptions.CredentialNotFound()
+            raise exceptions.CredentialNotFound(NOT_THEIR_PASSKEY)
         passkey_step_done(self.request, device)
 
     def get_success_url(self) -> str:

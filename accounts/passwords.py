@@ -6,6 +6,8 @@ import string
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.password_validation import CommonPasswordValidator
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import PasswordPolicy, PrimaryAccount, User
 
@@ -30,30 +32,43 @@ def password_problems(
     if not password.strip():
         # Spaces are allowed and kept exactly as typed (ASVS 5.0 6.2.8), but a password of nothing else looks
         # blank on every sheet and screen, and is one of a handful of guesses.
-        return ["The password must not consist only of spaces."]
+        return [_("The password must not consist only of spaces.")]
     if len(password) < policy.minimum_length:
-        problems.append(f"The password must be at least {policy.minimum_length} characters long.")
+        problems.append(
+            _("The password must be at least %(length)s characters long.") % {"length": policy.minimum_length}
+        )
     if len(password) > MAXIMUM_LENGTH:
-        problems.append(f"The password must be at most {MAXIMUM_LENGTH} characters long.")
+        problems.append(_("The password must be at most %(length)s characters long.") % {"length": MAXIMUM_LENGTH})
     classes = [
-        (policy.require_lowercase, string.ascii_lowercase, "a lowercase letter"),
-        (policy.require_uppercase, string.ascii_uppercase, "an uppercase letter"),
-        (policy.require_numbers, string.digits, "a digit"),
-        (policy.require_symbols, SYMBOLS, f"a symbol ({SYMBOLS})"),
+        (policy.require_lowercase, string.ascii_lowercase, _("The password must contain a lowercase letter.")),
+        (policy.require_uppercase, string.ascii_uppercase, _("The password must contain an uppercase letter.")),
+        (policy.require_numbers, string.digits, _("The password must contain a digit.")),
+        (
+            policy.require_symbols,
+            SYMBOLS,
+            _("The password must contain a symbol (%(symbols)s).") % {"symbols": SYMBOLS},
+        ),
     ]
-    for required, alphabet, words in classes:
+    for required, alphabet, problem in classes:
         if required and not any(ch in alphabet for ch in password):
-            problems.append(f"The password must contain {words}.")
+            problems.append(problem)
     lowered = password.lower().strip()
     if lowered in _common_passwords.passwords:
-        problems.append("This password is too common.")
+        problems.append(_("This password is too common."))
     for word in context_words:
         if word and len(word) >= MINIMUM_CONTEXT_WORD_LENGTH and word.lower() in lowered:
-            problems.append(f"The password must not contain “{word}”.")
+            problems.append(_("The password must not contain “%(word)s”.") % {"word": word})
     if user is not None and policy.reuse_prevention:
         earlier = [user.password, *user.password_history.values_list("password", flat=True)]
         if any(check_password(password, encoded) for encoded in earlier[: policy.reuse_prevention]):
-            problems.append(f"The password must differ from the last {policy.reuse_prevention} passwords.")
+            problems.append(
+                ngettext(
+                    "The password must differ from the last password.",
+                    "The password must differ from the last %(count)s passwords.",
+                    policy.reuse_prevention,
+                )
+                % {"count": policy.reuse_prevention}
+            )
     return problems
 
 

@@ -1,6 +1,7 @@
 """Who may administer RAM: the owner, or RAM users holding the RAM policies (their own or through a group)."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import RamUser, User
@@ -27,9 +28,9 @@ def can_create_projects(user: User) -> bool:
 
 def ensure_can_write_ram(actor: Actor) -> None:
     if actor.user is not None and not can_write_ram(actor.user):
-        raise PermissionDenied("You are not allowed to change RAM users.")
+        raise PermissionDenied(_("You are not allowed to change RAM users."))
 
 
 def ensure_same_account(actor: Actor, ram_user: RamUser) -> None:
     if ram_user.account_id != actor.account.pk:
-        raise PermissionDenied("This RAM user belongs to another account.")
+        raise PermissionDenied(_("This RAM user belongs to another account."))

@@ -2,34 +2,42 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_noop
+
 
 @dataclass(frozen=True)
 class SystemPolicy:
     name: str
-    description: str
+    english_description: str  # as the API answers it (in English, as RAM's)
     can_read_ram: bool = False
     can_write_ram: bool = False
     can_create_projects: bool = False
+
+    @property
+    def description(self) -> str:
+        """What the policy allows, in the language of the page being answered (English in the API, which answers in
+        English)."""
+        return gettext(self.english_description)
 
 
 SYSTEM_POLICIES = (
     SystemPolicy(
         "AdministratorAccess",
-        "Everything a RAM user can be given: administer RAM users and create projects.",
+        gettext_noop("Everything a RAM user can be given: administer RAM users and create projects."),
         can_read_ram=True,
         can_write_ram=True,
         can_create_projects=True,
     ),
     SystemPolicy(
         "AliyunRAMFullAccess",
-        "Administer RAM users, their logon, AccessKeys and delivery packets.",
+        gettext_noop("Administer RAM users, their logon, AccessKeys and delivery packets."),
         can_read_ram=True,
         can_write_ram=True,
     ),
-    SystemPolicy("AliyunRAMReadOnlyAccess", "View RAM users and their settings.", can_read_ram=True),
+    SystemPolicy("AliyunRAMReadOnlyAccess", gettext_noop("View RAM users and their settings."), can_read_ram=True),
     SystemPolicy(
         "AliyunDataWorksFullAccess",
-        "Create projects and administer the projects one creates.",
+        gettext_noop("Create projects and administer the projects one creates."),
         can_create_projects=True,
     ),
 )

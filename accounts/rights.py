@@ -5,6 +5,8 @@ APIs read them here, and can say where each comes from ("via group data-eng").""
 from collections.abc import Iterable
 
 from django.db.models import CharField, F, Value
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import GroupPolicyAttachment, PolicyAttachment, User
 
@@ -65,5 +67,12 @@ def source_words(sources: Sources) -> str:
     groups = [source for source in sources if source != DIRECT]
     if not groups:
         return ""
-    via = "via " + ", ".join(f"group {name}" for name in groups)
-    return f"directly and {via}" if DIRECT in sources else via
+    # Worded in the active language (a page's, a sheet's): a caller that answers a program (the MaxCompute endpoint's
+    # "show grants") calls it while English is active.
+    named = pgettext("between the items of a list", ", ").join(_("group %(name)s") % {"name": name} for name in groups)
+    if DIRECT in sources:
+        # Translators: where a policy or project role comes from, shown after it in brackets: "(directly and via
+        # group data-eng, group ops)".
+        return _("directly and via %(groups)s") % {"groups": named}
+    # Translators: where a policy or project role comes from, shown after it in brackets: "(via group data-eng)".
+    return _("via %(groups)s") % {"groups": named}

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext as _
+
 from accounts.models import DeliveryPacket, RamUser
 
 
@@ -61,12 +63,12 @@ class DeliverySheet:
         """A typed password keeps its spaces exactly; at its ends they are invisible on a screen or on paper."""
         if not self.password:
             return ""
-        ends = [
-            where
-            for where, at_end in (("begins", self.password[:1].isspace()), ("ends", self.password[-1:].isspace()))
-            if at_end
-        ]
-        return f"Note: the password {' and '.join(ends)} with a space." if ends else ""
+        begins, ends = self.password[:1].isspace(), self.password[-1:].isspace()
+        if begins and ends:
+            return _("Note: the password begins and ends with a space.")
+        if begins:
+            return _("Note: the password begins with a space.")
+        return _("Note: the password ends with a space.") if ends else ""
 
 
 def delivery_sheet(

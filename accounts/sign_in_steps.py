@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.models import Device
 
@@ -151,11 +152,11 @@ def passkey_step_done(request: HttpRequest, device: Device) -> None:
     """A passkey of the pending person answered the verification step (accounts.passkeys): as a code would."""
     user = pending_user_of(request)
     if user is None or device.user_id != user.pk:
-        raise PermissionDenied("There is no sign-in under way for this passkey.")
+        raise PermissionDenied(_("There is no sign-in under way for this passkey."))
     signing_in = cast(SignInRequest, request)
     signing_in.pending_user = user
     if due_step(signing_in) != VERIFY:
-        raise PermissionDenied("This sign-in does not ask for a passkey now.")
+        raise PermissionDenied(_("This sign-in does not ask for a passkey now."))
     note_step_done(signing_in, device=device)
 
 

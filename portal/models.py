@@ -1,6 +1,7 @@
 from typing import Any, NoReturn
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
@@ -15,9 +16,9 @@ class AuditEvent(models.Model):
     """Who did what to which object, when, from where and through which channel. Never a secret."""
 
     class Channel(models.TextChoices):
-        CONSOLE = "console", "Console"
-        API = "api", "API"
-        COMMAND = "command", "Operator command"
+        CONSOLE = "console", gettext_lazy("Console")
+        API = "api", gettext_lazy("API")
+        COMMAND = "command", gettext_lazy("Operator command")
 
     occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # The account's 16-digit ID as text, not a foreign key: the trail outlives what it describes.

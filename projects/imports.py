@@ -23,7 +23,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Count
 from django.tasks import task
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.models import AccessKey, DeliveryPacket, Group, PasswordPolicy, PolicyAttachment, RamUser, User
@@ -47,7 +49,9 @@ RowState = UserImportRow.State
 BATCH = 50  # rows between two updates of the job's progress
 ROWS_PER_TRANSACTION = 10
 ANALYZE_AFTER_ROWS = 100  # an import of at least this many users refreshes the planner's statistics
-UNEXPECTED = "The portal could not create this row ({error}); the error is in its log. Import it again later."
+UNEXPECTED = gettext_lazy(
+    "The portal could not create this row (%(error)s); the error is in its log. Import it again later."
+)
 log = logging.getLogger(__name__)
 
 
@@ -95,7 +99,7 @@ def commit_user_import(
     the actor's code now, as Create User asks for it."""
     ensure_can_write_ram(actor)
     if job.account_id != actor.account.pk:
-        raise PermissionDenied("This import belongs to another account.")
+        raise PermissionDenied(_("This import belongs to another account."))
     if job.needs_code:
         require_otp(actor=actor, otp_code=otp_code)
     with transaction.atomic():
@@ -118,7 +122,7 @@ def start_user_import(
     """Check kept and started at once (the operator's command, and tests)."""
     job = keep_checked_rows(actor=actor, preview=preview, file_name=file_name)
     if job is None:
-        raise ValidationError("The file has no row that can be imported.")
+        raise ValidationError(_("The file has no row that can be imported."))
     return commit_user_import(actor=actor, job=job, otp_code=otp_code, enqueue=enqueue)
 
 
@@ -155,10 +159,21 @@ class _Pending:
 def run_import(uid: str, *, progress: Callable[[UserImport], None] | None = None) -> UserImport:
     """Does the job's pending rows, in order of line, a few a transaction (`_do_rows`); safe to run again after a stop,
     and by two workers at once (a row is taken under its lock, and only while pending). The passwords of the next
-    batch are hashed on every core while this one is written: hashing is most of the work."""
+    batch are hashed on every core while this one is written: hashing is most of the work. A row's error is worded
+    in the language of the person who started the import (theirs, if they chose one; else English)."""
     job = UserImport.objects.select_related("account", "started_by").get(uid=uid)
     if job.state == State.DONE:
         return job
+    with translation.override(_starter_language(job)):
+        return _run(job, progress)
+
+
+def _starter_language(job: UserImport) -> str:
+    chosen = job.started_by.language if job.started_by is not None else ""
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _run(job: UserImport, progress: Callable[[UserImport], None] | None) -> UserImport:
     UserImport.objects.filter(pk=job.pk, state=State.QUEUED).update(state=State.RUNNING, started_at=timezone.now())
     actor = Actor(account=job.account, origin=Origin(channel="command"), user=job.started_by, label="import")
     projects = {project.name: project for project in Project.objects.filter(account=job.account)}
@@ -289,7 +304,7 @@ def _do_row(
         # A fault of the portal's, not of the row: retrying would meet it again, for ever. The row fails with a
         # sentence and the job goes on; the traceback goes to the log (its values never: only the row's line).
         log.exception("Import %s: line %s failed with %s", run.job.uid, row.line, type(error).__name__)
-        row.state, row.error = RowState.FAILED, UNEXPECTED.format(error=type(error).__name__)
+        row.state, row.error = RowState.FAILED, str(UNEXPECTED) % {"error": type(error).__name__}
     else:
         row.state, (row.ram_user_id, row.packet_id) = RowState.CREATED, outcome
     return _done(row)
@@ -326,12 +341,12 @@ def _create(run: _Run, row: UserImportRow, new: NewRamUser, hashed: HashedPasswo
     for group_name in data.get("groups", ()):  # (rows kept before the column existed have none)
         group = run.groups.get(group_name)
         if group is None:
-            raise ValidationError(f"The group {group_name} was deleted meanwhile.")
+            raise ValidationError(_("The group %(name)s was deleted meanwhile.") % {"name": group_name})
         add_users_to_group(actor=actor, group=group, ram_users=[ram_user])
     for project_name, roles in data["projects"]:
         project = run.projects.get(project_name)
         if project is None:
-            raise ValidationError(f"The project {project_name} was deleted meanwhile.")
+            raise ValidationError(_("The project %(name)s was deleted meanwhile.") % {"name": project_name})
         add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)
     packet = created.packet
     if packet is not None and data["deliver"] in ("email", "invite"):

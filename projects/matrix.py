@@ -6,8 +6,11 @@ Channels: `console` is the seed's "DataWorks" (and the other web consoles of the
 CLI and MaxCompute Studio" (signed requests). An operation with no row for a channel is not offered there.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 
 class Channel(StrEnum):
@@ -24,13 +27,15 @@ class Role(StrEnum):
     SECURITY = "role_project_security"
 
 
+# The texts of the matrix stay in English here (the MaxCompute endpoint answers with them, and code compares them);
+# a page or a sheet shows them in its reader's language through `role_label` and MatrixRow's `shown_…` properties.
 ROLE_LABELS = {
-    Role.ADMIN: "Project administrator",
-    Role.DEV: "Developer",
-    Role.PE: "O&M",
-    Role.DEPLOY: "Deployment",
-    Role.GUEST: "Guest",
-    Role.SECURITY: "Security administrator",
+    Role.ADMIN: gettext_noop("Project administrator"),
+    Role.DEV: gettext_noop("Developer"),
+    Role.PE: gettext_noop("O&M"),
+    Role.DEPLOY: gettext_noop("Deployment"),
+    Role.GUEST: gettext_noop("Guest"),
+    Role.SECURITY: gettext_noop("Security administrator"),
 }
 ALL_ROLES = frozenset(Role)
 ADMIN = frozenset({Role.ADMIN})
@@ -39,11 +44,21 @@ ADMIN_DEV_PE_DEPLOY = frozenset({Role.ADMIN, Role.DEV, Role.PE, Role.DEPLOY})
 NOBODY: frozenset[Role] = frozenset()
 
 
+def role_label(role: str) -> str:
+    """What a role is, in the active language: "Developer" for role_project_dev."""
+    return gettext(ROLE_LABELS[Role(role)])
+
+
+def listed(items: Iterable[str]) -> str:
+    """Items (role codes, names) as the active language lists them: "a, b" in English, "a、b" in Chinese."""
+    return pgettext("between the items of a list", ", ").join(items)
+
+
 class Dependency(StrEnum):
     NONE = ""
-    ACCESS_KEY = "The AccessKey pair is enabled for the Alibaba Cloud account."
-    OWNER_AUTHORIZES = "The Alibaba Cloud account authorizes this operation."
-    TICKET = "Submit a ticket to apply for the Python UDF function."
+    ACCESS_KEY = gettext_noop("The AccessKey pair is enabled for the Alibaba Cloud account.")
+    OWNER_AUTHORIZES = gettext_noop("The Alibaba Cloud account authorizes this operation.")
+    TICKET = gettext_noop("Submit a ticket to apply for the Python UDF function.")
 
 
 @dataclass(frozen=True)
@@ -62,10 +77,31 @@ class MatrixRow:
     def is_supported(self) -> bool:
         return self.owner or bool(self.ram_roles)
 
+    # The row's words in the active language, for pages and sheets.
+    @property
+    def shown_category(self) -> str:
+        return gettext(self.category)
+
+    @property
+    def shown_description(self) -> str:
+        return gettext(self.description)
+
+    @property
+    def shown_channel(self) -> str:
+        return gettext(self.channel_label)
+
+    @property
+    def shown_roles(self) -> str:
+        return gettext(self.ram_roles_label)
+
+    @property
+    def shown_dependency(self) -> str:
+        return gettext(self.dependency.value) if self.dependency else ""
+
 
 DW = "DataWorks"
-CLI = "MaxCompute CLI and MaxCompute Studio"
-BOTH = "DataWorks, MaxCompute CLI, and MaxCompute Studio"
+CLI = gettext_noop("MaxCompute CLI and MaxCompute Studio")
+BOTH = gettext_noop("DataWorks, MaxCompute CLI, and MaxCompute Studio")
 
 
 def _rows(  # noqa: PLR0917 - the seed table's columns, in order
@@ -92,36 +128,60 @@ def _rows(  # noqa: PLR0917 - the seed table's columns, in order
     ]
 
 
-_N = "Not supported"
+_N = gettext_noop("Not supported")
+# The seed's categories and its words for who may, each written once.
+PROJECT_MANAGEMENT = gettext_noop("Project management")
+DATA_INTEGRATION = gettext_noop("Data integration")
+MAXCOMPUTE_MANAGEMENT = gettext_noop("MaxCompute Management")
+CODE_DEVELOPMENT = gettext_noop("Code development")
+OPERATION_CENTER = gettext_noop("Operation Center")
+DATA_MANAGEMENT = gettext_noop("Data management")
+RESOURCE_MANAGEMENT = gettext_noop("Resource management")
+WORKFLOW_DEVELOPMENT = gettext_noop("Workflow development")
+FUNCTION_DEVELOPMENT = gettext_noop("Function development")
+SALES = gettext_noop("Sales")
+ADMIN_WORDS = gettext_noop("Project administrator")
+ADMIN_DEV_WORDS = gettext_noop("Project administrator and developer")
+ADMIN_DEV_PE_DEPLOY_WORDS = gettext_noop("Project administrator, developer, O&M and deployment personnel")
+ALL_ROLES_WORDS = gettext_noop("All roles")
+
 MATRIX: tuple[MatrixRow, ...] = tuple(
     row
     for rows in (
         _rows(
             "project_create_delete",
-            "Project management",
-            "Project creation and deletion",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Project creation and deletion"),
             DW,
             True,
             ADMIN,
-            "Project administrator",
+            ADMIN_WORDS,
             Dependency.ACCESS_KEY,
         ),
-        _rows("project_create_delete", "Project management", "Project creation and deletion", CLI, False, NOBODY, _N),
+        _rows(
+            "project_create_delete",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Project creation and deletion"),
+            CLI,
+            False,
+            NOBODY,
+            _N,
+        ),
         _rows(
             "cross_project_access",
-            "Project management",
-            "Cross-project access",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Cross-project access"),
             BOTH,
             True,
             ALL_ROLES,
-            "All roles",
+            ALL_ROLES_WORDS,
             Dependency.OWNER_AUTHORIZES,
         ),
-        _rows("project_update", "Project management", "Project update", BOTH, False, NOBODY, _N),
+        _rows("project_update", PROJECT_MANAGEMENT, gettext_noop("Project update"), BOTH, False, NOBODY, _N),
         _rows(
             "ip_whitelist",
-            "Project management",
-            "Configuration of an IP address whitelist",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Configuration of an IP address whitelist"),
             BOTH,
             True,
             NOBODY,
@@ -129,25 +189,39 @@ MATRIX: tuple[MatrixRow, ...] = tuple(
             Dependency.ACCESS_KEY,
         ),
         _rows(
-            "full_table_scan", "Project management", "Full table scan", BOTH, True, NOBODY, _N, Dependency.ACCESS_KEY
-        ),
-        _rows(
-            "data_protection", "Project management", "Data protection", BOTH, True, NOBODY, _N, Dependency.ACCESS_KEY
-        ),
-        _rows(
-            "member_management",
-            "Project management",
-            "Addition and authorization of project members",
-            DW,
+            "full_table_scan",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Full table scan"),
+            BOTH,
             True,
-            ADMIN,
-            "Project administrator",
+            NOBODY,
+            _N,
+            Dependency.ACCESS_KEY,
+        ),
+        _rows(
+            "data_protection",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Data protection"),
+            BOTH,
+            True,
+            NOBODY,
+            _N,
             Dependency.ACCESS_KEY,
         ),
         _rows(
             "member_management",
-            "Project management",
-            "Addition and authorization of project members",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Addition and authorization of project members"),
+            DW,
+            True,
+            ADMIN,
+            ADMIN_WORDS,
+            Dependency.ACCESS_KEY,
+        ),
+        _rows(
+            "member_management",
+            PROJECT_MANAGEMENT,
+            gettext_noop("Addition and authorization of project members"),
             CLI,
             False,
             NOBODY,
@@ -155,209 +229,246 @@ MATRIX: tuple[MatrixRow, ...] = tuple(
         ),
         _rows(
             "data_source_edit",
-            "Data integration",
-            "Data source creation and modification",
+            DATA_INTEGRATION,
+            gettext_noop("Data source creation and modification"),
             DW,
             True,
             ADMIN,
-            "Project administrator",
+            ADMIN_WORDS,
         ),
         _rows(
             "sync_task_edit",
-            "Data integration",
-            "Creation and modification of synchronization tasks",
+            DATA_INTEGRATION,
+            gettext_noop("Creation and modification of synchronization tasks"),
             DW,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "sync_task_release",
-            "Data integration",
-            "Release of synchronization tasks",
+            DATA_INTEGRATION,
+            gettext_noop("Release of synchronization tasks"),
             DW,
             True,
             ADMIN_DEV_PE_DEPLOY,
-            "Project administrator, developer, O&M and deployment personnel",
+            ADMIN_DEV_PE_DEPLOY_WORDS,
         ),
-        _rows("quota_change", "MaxCompute Management", "Quota change", DW, True, NOBODY, _N, Dependency.ACCESS_KEY),
-        _rows("access_monitoring", "MaxCompute Management", "Access and monitoring", DW, True, ALL_ROLES, "All roles"),
-        _rows("ram_user_authorization", "MaxCompute Management", "RAM user authorization", DW, False, NOBODY, _N),
         _rows(
-            "code_view", "Code development", "Viewing of the code list and content", DW, True, ALL_ROLES, "All roles"
+            "quota_change",
+            MAXCOMPUTE_MANAGEMENT,
+            gettext_noop("Quota change"),
+            DW,
+            True,
+            NOBODY,
+            _N,
+            Dependency.ACCESS_KEY,
+        ),
+        _rows(
+            "access_monitoring",
+            MAXCOMPUTE_MANAGEMENT,
+            gettext_noop("Access and monitoring"),
+            DW,
+            True,
+            ALL_ROLES,
+            ALL_ROLES_WORDS,
+        ),
+        _rows(
+            "ram_user_authorization",
+            MAXCOMPUTE_MANAGEMENT,
+            gettext_noop("RAM user authorization"),
+            DW,
+            False,
+            NOBODY,
+            _N,
+        ),
+        _rows(
+            "code_view",
+            CODE_DEVELOPMENT,
+            gettext_noop("Viewing of the code list and content"),
+            DW,
+            True,
+            ALL_ROLES,
+            ALL_ROLES_WORDS,
         ),
         _rows(
             "code_edit_run",
-            "Code development",
-            "Code building, deletion, update, or running",
+            CODE_DEVELOPMENT,
+            gettext_noop("Code building, deletion, update, or running"),
             DW,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "java_udf",
-            "Code development",
+            CODE_DEVELOPMENT,
             "Java UDF",
             BOTH,
             True,
             ADMIN_DEV_PE_DEPLOY,
-            "Project administrator, developer, O&M and deployment personnel",
+            ADMIN_DEV_PE_DEPLOY_WORDS,
         ),
         _rows(
             "python_udf",
-            "Code development",
+            CODE_DEVELOPMENT,
             "Python UDF",
             BOTH,
             True,
             ADMIN_DEV_PE_DEPLOY,
-            "Project administrator, developer, O&M and deployment personnel",
+            ADMIN_DEV_PE_DEPLOY_WORDS,
             Dependency.TICKET,
         ),
         _rows(
             "scheduling_tasks",
-            "Operation Center",
-            "Viewing and management of scheduling tasks",
+            OPERATION_CENTER,
+            gettext_noop("Viewing and management of scheduling tasks"),
             DW,
             True,
             ADMIN_DEV_PE_DEPLOY,
-            "Project administrator, developer, O&M and deployment personnel",
+            ADMIN_DEV_PE_DEPLOY_WORDS,
         ),
         _rows(
             "table_create",
-            "Data management",
-            "Table creation",
+            DATA_MANAGEMENT,
+            gettext_noop("Table creation"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "table_update",
-            "Data management",
-            "Table update",
+            DATA_MANAGEMENT,
+            gettext_noop("Table update"),
             BOTH,
             True,
             ADMIN_DEV_PE_DEPLOY,
-            "Project administrator, developer, O&M and deployment personnel",
+            ADMIN_DEV_PE_DEPLOY_WORDS,
         ),
         _rows(
             "table_delete",
-            "Data management",
-            "Table deletion",
+            DATA_MANAGEMENT,
+            gettext_noop("Table deletion"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "table_acl",
-            "Data management",
-            "Authorization of access to a single table (by configuring the ACL)",
+            DATA_MANAGEMENT,
+            gettext_noop("Authorization of access to a single table (by configuring the ACL)"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "metadata_preview",
-            "Data management",
-            "Metadata preview by using the table query function",
+            DATA_MANAGEMENT,
+            gettext_noop("Metadata preview by using the table query function"),
             BOTH,
             True,
             ALL_ROLES,
-            "All roles",
+            ALL_ROLES_WORDS,
         ),
         _rows(
             "cross_project_preview",
-            "Data management",
-            "Cross-project table preview by using the table query function",
+            DATA_MANAGEMENT,
+            gettext_noop("Cross-project table preview by using the table query function"),
             BOTH,
             True,
             ALL_ROLES,
-            "All",
+            gettext_noop("All"),
             Dependency.OWNER_AUTHORIZES,
         ),
         _rows(
-            "resource_view", "Resource management", "Viewing of the resource list", BOTH, True, ALL_ROLES, "All roles"
+            "resource_view",
+            RESOURCE_MANAGEMENT,
+            gettext_noop("Viewing of the resource list"),
+            BOTH,
+            True,
+            ALL_ROLES,
+            ALL_ROLES_WORDS,
         ),
         _rows(
             "resource_create_delete",
-            "Resource management",
-            "Resource creation and deletion",
+            RESOURCE_MANAGEMENT,
+            gettext_noop("Resource creation and deletion"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "resource_upload",
-            "Resource management",
-            "Uploading of JAR, TEXT, or ARCHIVE resources",
+            RESOURCE_MANAGEMENT,
+            gettext_noop("Uploading of JAR, TEXT, or ARCHIVE resources"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "workflow_view",
-            "Workflow development",
-            "Viewing of the workflow list and content",
+            WORKFLOW_DEVELOPMENT,
+            gettext_noop("Viewing of the workflow list and content"),
             DW,
             True,
             ALL_ROLES,
-            "All roles",
+            ALL_ROLES_WORDS,
         ),
         _rows(
             "workflow_edit",
-            "Workflow development",
-            "Workflow creation, deletion, and update",
+            WORKFLOW_DEVELOPMENT,
+            gettext_noop("Workflow creation, deletion, and update"),
             DW,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "folder_edit",
-            "Workflow development",
-            "Folder creation, deletion, and update",
+            WORKFLOW_DEVELOPMENT,
+            gettext_noop("Folder creation, deletion, and update"),
             DW,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "function_view",
-            "Function development",
-            "Viewing of the function list and details",
+            FUNCTION_DEVELOPMENT,
+            gettext_noop("Viewing of the function list and details"),
             BOTH,
             True,
             ALL_ROLES,
-            "All roles",
+            ALL_ROLES_WORDS,
         ),
         _rows(
             "function_create_delete",
-            "Function development",
-            "Function creation and deletion",
+            FUNCTION_DEVELOPMENT,
+            gettext_noop("Function creation and deletion"),
             BOTH,
             True,
             ADMIN_DEV,
-            "Project administrator and developer",
+            ADMIN_DEV_WORDS,
         ),
         _rows(
             "purchase",
-            "Sales",
-            "Purchase, recharge, renewal, upgrade, and downgrade",
-            "DTplus console and MaxCompute buy page",
+            SALES,
+            gettext_noop("Purchase, recharge, renewal, upgrade, and downgrade"),
+            gettext_noop("DTplus console and MaxCompute buy page"),
             True,
             NOBODY,
             _N,
         ),
         _rows(
             "billing_view",
-            "Sales",
-            "Viewing of bills, billing details, and usage records",
-            "Billing Management of the Alibaba Cloud console",
+            SALES,
+            gettext_noop("Viewing of bills, billing details, and usage records"),
+            gettext_noop("Billing Management of the Alibaba Cloud console"),
             True,
             NOBODY,
             _N,

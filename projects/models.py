@@ -5,6 +5,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from accounts.models import Group, PrimaryAccount, RamUser, User
 from accounts.permissions import can_read_ram
@@ -68,7 +69,8 @@ class ProjectMember(models.Model):
         constraints = [models.UniqueConstraint(fields=["project", "ram_user"], name="unique_project_member")]
 
     def __str__(self) -> str:
-        return f"membership of project {self.project.name}"
+        # (What deleting its RAM user says it is blocked by: worded in the active language.)
+        return gettext("membership of project %(name)s") % {"name": self.project.name}
 
 
 class RoleGrant(models.Model):
@@ -129,10 +131,10 @@ class UserImport(models.Model):
     sealed), so that a worker that stops mid-way is resumed by another and no row is done twice."""
 
     class State(models.TextChoices):
-        CHECKED = "checked", "Checked"  # previewed, not started: deleted after an hour
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
+        CHECKED = "checked", gettext_lazy("Checked")  # previewed, not started: deleted after an hour
+        QUEUED = "queued", gettext_lazy("Queued")
+        RUNNING = "running", gettext_lazy("Running")
+        DONE = "done", pgettext_lazy("import state", "Done")
 
     uid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="user_imports")
@@ -160,9 +162,9 @@ class UserImport(models.Model):
 
 class UserImportRow(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        CREATED = "created", "Created"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", gettext_lazy("Pending")
+        CREATED = "created", pgettext_lazy("import row state", "Created")
+        FAILED = "failed", gettext_lazy("Failed")
 
     job = models.ForeignKey(UserImport, on_delete=models.CASCADE, related_name="rows")
     line = models.PositiveIntegerField()

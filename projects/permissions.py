@@ -3,9 +3,11 @@
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from accounts.models import AccessKey, PrimaryAccount, User
 from accounts.permissions import can_create_projects
-from projects.matrix import MATRIX_INDEX, ROLE_LABELS, Channel, Dependency, MatrixRow, Role
+from projects.matrix import MATRIX_INDEX, Channel, Dependency, MatrixRow, listed, role_label
 from projects.models import CrossProjectAccess, Project
 from projects.rights import role_sources, roles_in_projects
 
@@ -67,33 +69,45 @@ def has_enabled_account_access_key(account: PrimaryAccount, cache: PermissionCac
 
 
 def _role_words(roles: Iterable[str]) -> str:
-    return ", ".join(sorted(ROLE_LABELS[Role(role)] for role in roles))
+    return listed(sorted(role_label(role) for role in roles))
 
 
 def check_permission(
     principal: User, project: Project | None, operation: str, channel: str, *, cache: PermissionCache | None = None
 ) -> Decision:
-    """Whether `principal` may perform `operation` in `project` through `channel`, and why (seed 002)."""
+    """Whether `principal` may perform `operation` in `project` through `channel`, and why (seed 002). The reason is
+    worded in the active language: English for the signed APIs, the reader's on a page."""
     row = MATRIX_INDEX.get((operation, Channel(channel)))
     if row is None:
-        return Decision(False, f"This operation is not offered through the {channel} channel.")
+        return Decision(
+            False, _("This operation is not offered through the %(channel)s channel.") % {"channel": channel}
+        )
     if not row.is_supported:
-        return Decision(False, f"{row.description} is not supported through {row.channel_label}.", row)
+        return Decision(
+            False,
+            _("%(operation)s is not supported through %(channel)s.")
+            % {"operation": row.shown_description, "channel": row.shown_channel},
+            row,
+        )
     account = principal.account
     if project is not None and project.account_id != account.pk:
-        return Decision(False, "The project belongs to another account.", row)
+        return Decision(False, _("The project belongs to another account."), row)
     if principal.is_owner:
         if not row.owner:
-            return Decision(False, f"Not supported for the Alibaba Cloud account through {row.channel_label}.", row)
-        granted = "Allowed as the project owner."
+            return Decision(
+                False,
+                _("Not supported for the Alibaba Cloud account through %(channel)s.") % {"channel": row.shown_channel},
+                row,
+            )
+        granted = _("Allowed as the project owner.")
     else:
         if not row.ram_roles:
-            return Decision(False, "Only the project owner may do this; not supported for RAM users.", row)
+            return Decision(False, _("Only the project owner may do this; not supported for RAM users."), row)
         if project is None:
             # Creating a project: the RAM user needs the policy that lets it create projects.
             if not can_create_projects(principal):
-                return Decision(False, "Creating projects needs the AliyunDataWorksFullAccess policy.", row)
-            granted = "Allowed by the AliyunDataWorksFullAccess policy."
+                return Decision(False, _("Creating projects needs the AliyunDataWorksFullAccess policy."), row)
+            granted = _("Allowed by the AliyunDataWorksFullAccess policy.")
         else:
             held = (
                 _roles_reaching(principal, project, cache)
@@ -103,18 +117,21 @@ def check_permission(
             if not held:
                 if row.dependency == Dependency.OWNER_AUTHORIZES:
                     return Decision(
-                        False, "The Alibaba Cloud account has not authorised your project to reach this one.", row
+                        False, _("The Alibaba Cloud account has not authorised your project to reach this one."), row
                     )
                 return Decision(
-                    False, f"Needs one of these roles in {project.name}: {_role_words(row.ram_roles)}.", row
+                    False,
+                    _("Needs one of these roles in %(project)s: %(roles)s.")
+                    % {"project": project.name, "roles": _role_words(row.ram_roles)},
+                    row,
                 )
-            granted = f"Allowed by the role {_role_words(held)}."
+            granted = _("Allowed by the role %(roles)s.") % {"roles": _role_words(held)}
     if row.dependency == Dependency.ACCESS_KEY and not has_enabled_account_access_key(account, cache):
         return Decision(
             False,
-            "The AccessKey pair is not enabled for the Alibaba Cloud account, which this operation depends on.",
+            _("The AccessKey pair is not enabled for the Alibaba Cloud account, which this operation depends on."),
             row,
         )
     if row.dependency == Dependency.TICKET:
-        granted += " The Python UDF function must be applied for with a ticket."
+        granted = _("%(allowed)s The Python UDF function must be applied for with a ticket.") % {"allowed": granted}
     return Decision(True, granted, row)

@@ -9,7 +9,7 @@ from accounts.gates import SignedInRequest, actor_of
 from accounts.models import RamUser, User
 from portal.paging import page_of
 from projects.forms import CANDIDATES_LIST_ID, AddMemberForm, CrossProjectForm, ProjectSettingsForm
-from projects.matrix import ROLE_LABELS, Channel, Role
+from projects.matrix import Channel, Role, role_label
 from projects.models import Project, ProjectMember, ProjectQuerySet
 from projects.permissions import Decision, PermissionCache, check_permission
 from projects.services import SETTING_OPERATIONS, ensure_allowed
@@ -31,8 +31,8 @@ class MemberRow:
         held = [grant.role for grant in member.roles.all()]
         return cls(
             member=member,
-            role_rows=[(role, ROLE_LABELS[Role(role)]) for role in held],
-            grantable=[(role.value, ROLE_LABELS[role]) for role in Role if role.value not in held],
+            role_rows=[(role, role_label(role)) for role in held],
+            grantable=[(role.value, role_label(role)) for role in Role if role.value not in held],
         )
 
 

@@ -8,6 +8,7 @@ from typing import TypedDict
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Group, RamUser
@@ -17,7 +18,7 @@ from accounts.services.groups import group_target
 from accounts.services.otp import require_otp
 from accounts.services.ram_users import delete_ram_user
 from portal.audit import record_event
-from projects.matrix import Channel, Role
+from projects.matrix import Channel, Role, listed
 from projects.models import PROJECT_NAME_RE, CrossProjectAccess, GroupRoleGrant, Project, ProjectMember, RoleGrant
 from projects.permissions import check_permission
 
@@ -30,7 +31,7 @@ def ensure_allowed(actor: Actor, project: Project | None, operation: str, *, cha
     The row of the actor's own channel decides, unless `channel` names another: the MaxCompute commands that take
     permissions away are judged by the console's row (the mapping is data, in projects/odps_commands.py)."""
     if project is not None and project.account_id != actor.account.pk:
-        raise PermissionDenied("This project belongs to another account.")
+        raise PermissionDenied(_("This project belongs to another account."))
     if actor.user is None:
         return
     if channel is None:
@@ -42,9 +43,9 @@ def ensure_allowed(actor: Actor, project: Project | None, operation: str, *, cha
 
 def project_name_problems(name: str) -> list[str]:
     if not re.fullmatch(PROJECT_NAME_RE, name or ""):
-        return ["Use 3–28 characters: a letter first, then letters, digits and underscores (_)."]
+        return [_("Use 3–28 characters: a letter first, then letters, digits and underscores (_).")]
     if Project.objects.filter(name__iexact=name).exists():
-        return ["A project with this name already exists."]
+        return [_("A project with this name already exists.")]
     return []
 
 
@@ -56,7 +57,7 @@ def create_project(*, actor: Actor, name: str, description: str = "") -> Project
     if problems:
         raise ValidationError({"name": problems})
     if len(description or "") > 256:
-        raise ValidationError({"description": ["The description must be at most 256 characters."]})
+        raise ValidationError({"description": [_("The description must be at most 256 characters.")]})
     ensure_allowed(actor, None, "project_create_delete")
     try:
         with transaction.atomic():
@@ -72,7 +73,7 @@ def create_project(*, actor: Actor, name: str, description: str = "") -> Project
                 details["creator_roles"] = [Role.ADMIN.value]
             record_event(actor=actor, action="project.create", target=name, details=details)
     except IntegrityError:
-        raise ValidationError({"name": ["A project with this name already exists."]}) from None
+        raise ValidationError({"name": [_("A project with this name already exists.")]}) from None
     return project
 
 
@@ -101,10 +102,12 @@ def normalise_ip_whitelist(entries: list[str]) -> list[str]:
         try:
             cleaned.append(str(ipaddress.ip_network(entry, strict=False)))
         except ValueError:
-            raise ValidationError({"ip_whitelist": [f"“{entry}” is not an IP address or CIDR block."]}) from None
+            raise ValidationError(
+                {"ip_whitelist": [_("“%(entry)s” is not an IP address or CIDR block.") % {"entry": entry}]}
+            ) from None
     cleaned = list(dict.fromkeys(cleaned))
     if len(cleaned) > MAX_IP_WHITELIST:
-        raise ValidationError({"ip_whitelist": [f"Enter at most {MAX_IP_WHITELIST} entries."]})
+        raise ValidationError({"ip_whitelist": [_("Enter at most %(limit)s entries.") % {"limit": MAX_IP_WHITELIST}]})
     return cleaned
 
 
@@ -130,7 +133,7 @@ def update_project_settings(*, actor: Actor, project: Project, values: ProjectSe
     if "ip_whitelist" in values:
         values = {**values, "ip_whitelist": normalise_ip_whitelist(values["ip_whitelist"])}
     if "quota" in values and not (values["quota"] or "").strip():
-        raise ValidationError({"quota": ["Enter the quota group."]})
+        raise ValidationError({"quota": [_("Enter the quota group.")]})
     changed = {field: value for field, value in values.items() if getattr(project, field) != value}
     for field in changed:
         ensure_allowed(actor, project, SETTING_OPERATIONS[field])
@@ -169,14 +172,20 @@ def add_member(*, actor: Actor, project: Project, ram_user: RamUser, roles: Sequ
                 details={"project": project.name, "roles": roles},
             )
     except IntegrityError:
-        raise ValidationError({"ram_user": [f"{ram_user.name} is already a member of {project.name}."]}) from None
+        raise ValidationError(
+            {
+                "ram_user": [
+                    _("%(user)s is already a member of %(project)s.") % {"user": ram_user.name, "project": project.name}
+                ]
+            }
+        ) from None
     return member
 
 
 def _valid_roles(roles: Iterable[str]) -> list[str]:
     unknown = sorted(set(roles) - {role.value for role in Role})
     if unknown:
-        raise ValidationError({"roles": [f"Unknown role: {', '.join(unknown)}."]})
+        raise ValidationError({"roles": [_("Unknown role: %(roles)s.") % {"roles": listed(unknown)}]})
     return sorted(set(roles))
 
 
@@ -223,14 +232,14 @@ def grant_group_roles(*, actor: Actor, project: Project, group: Group, roles: li
     """A group's roles in a project, which each of its members then holds there; returns the ones newly granted."""
     ensure_allowed(actor, project, "member_management")
     if group.account_id != project.account_id:
-        raise ValidationError({"group": ["The group belongs to another account."]})
+        raise ValidationError({"group": [_("The group belongs to another account.")]})
     roles = _valid_roles(roles)
     if not roles:
-        raise ValidationError({"roles": ["Choose at least one role."]})
+        raise ValidationError({"roles": [_("Choose at least one role.")]})
     with transaction.atomic():
         locked = Group.objects.select_for_update().filter(pk=group.pk).first()  # not while it is being deleted
         if locked is None:
-            raise ValidationError({"group": [f"The group {group.name} no longer exists."]})
+            raise ValidationError({"group": [_("The group %(name)s no longer exists.") % {"name": group.name}]})
         held = set(GroupRoleGrant.objects.filter(project=project, group=locked).values_list("role", flat=True))
         new = [role for role in roles if role not in held]
         GroupRoleGrant.objects.bulk_create(
@@ -267,7 +276,13 @@ def revoke_group_roles(*, actor: Actor, project: Project, group: Group, roles: l
 def _locked_member(project: Project, ram_user: RamUser) -> ProjectMember:
     member = ProjectMember.objects.select_for_update().filter(project=project, ram_user=ram_user).first()
     if member is None:
-        raise ValidationError({"ram_user": [f"{ram_user.name} is not a member of {project.name}."]})
+        raise ValidationError(
+            {
+                "ram_user": [
+                    _("%(user)s is not a member of %(project)s.") % {"user": ram_user.name, "project": project.name}
+                ]
+            }
+        )
     return member
 
 
@@ -279,9 +294,10 @@ def remove_member(*, actor: Actor, project: Project, ram_user: RamUser, decided_
         try:
             member.delete()
         except ProtectedError:
-            roles = ", ".join(member.roles.values_list("role", flat=True))
+            roles = listed(member.roles.values_list("role", flat=True))
             raise ValidationError(
-                f"Revoke the roles of {ram_user.principal} ({roles}) before removing it from {project.name}."
+                _("Revoke the roles of %(principal)s (%(roles)s) before removing it from %(project)s.")
+                % {"principal": ram_user.principal, "roles": roles, "project": project.name}
             ) from None
         record_event(
             actor=actor, action="project.member_remove", target=ram_user.principal, details={"project": project.name}
@@ -292,7 +308,7 @@ def authorize_cross_project(*, actor: Actor, source: Project, target: Project) -
     """Only the owner lets the members of one project reach another."""
     _ensure_owner_of(actor, source, target)
     if source.pk == target.pk:
-        raise ValidationError({"target": ["Choose another project."]})
+        raise ValidationError({"target": [_("Choose another project.")]})
     try:
         with transaction.atomic():
             access = CrossProjectAccess.objects.create(source=source, target=target, granted_by=actor.principal)
@@ -300,14 +316,16 @@ def authorize_cross_project(*, actor: Actor, source: Project, target: Project) -
                 actor=actor, action="project.cross_access_grant", target=target.name, details={"from": source.name}
             )
     except IntegrityError:
-        raise ValidationError({"target": [f"{source.name} can already reach {target.name}."]}) from None
+        raise ValidationError(
+            {"target": [_("%(source)s can already reach %(target)s.") % {"source": source.name, "target": target.name}]}
+        ) from None
     return access
 
 
 def revoke_cross_project(*, actor: Actor, source: Project, target: Project) -> None:
     _ensure_owner_of(actor, source, target)
     with transaction.atomic():
-        deleted, _ = CrossProjectAccess.objects.filter(source=source, target=target).delete()
+        deleted, _by_model = CrossProjectAccess.objects.filter(source=source, target=target).delete()
         if deleted:
             record_event(
                 actor=actor, action="project.cross_access_revoke", target=target.name, details={"from": source.name}
@@ -316,9 +334,9 @@ def revoke_cross_project(*, actor: Actor, source: Project, target: Project) -> N
 
 def _ensure_owner_of(actor: Actor, *projects: Project) -> None:
     if any(project.account_id != actor.account.pk for project in projects):
-        raise PermissionDenied("This project belongs to another account.")
+        raise PermissionDenied(_("This project belongs to another account."))
     if actor.user is not None and not actor.user.is_owner:
-        raise PermissionDenied("Only the Alibaba Cloud account (the owner) authorises cross-project access.")
+        raise PermissionDenied(_("Only the Alibaba Cloud account (the owner) authorises cross-project access."))
 
 
 def memberships_of(ram_user: RamUser) -> list[tuple[Project, list[str]]]:
@@ -358,7 +376,14 @@ def add_members_in_bulk(
     already (or any other refusal) is reported and the others still join."""
     ensure_allowed(actor, project, "member_management")
     roles = _valid_roles(roles)
-    joined = f"Joined {project.name}" + (f" as {', '.join(roles)}." if roles else " with no role.")
+    # What each user's line of the report says, in the administrator's language (the report shows it as it is).
+    if roles:
+        joined = _("Joined %(project)s as %(roles)s.") % {
+            "project": project.name,
+            "roles": listed(roles),
+        }
+    else:
+        joined = _("Joined %(project)s with no role.") % {"project": project.name}
 
     def join(ram_user: RamUser) -> str:
         add_member(actor=actor, project=project, ram_user=ram_user, roles=roles)

@@ -10,10 +10,13 @@ from django import forms
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.forms.fields import OtpCodeField
 
-NOT_CONFIRMED = "Nothing was changed: press the button on this page to confirm."
+NOT_CONFIRMED = gettext_lazy("Nothing was changed: press the button on this page to confirm.")
 
 
 class ConfirmationInput(forms.HiddenInput):
@@ -36,7 +39,7 @@ class ConfirmForm(forms.Form):
     confirm = forms.CharField(required=False, max_length=200)
 
     def __init__(
-        self, *args: Any, expected: str, typed_label: str | None = None, needs_otp: bool = False, **kwargs: Any
+        self, *args: Any, expected: str, typed_label: StrOrPromise | None = None, needs_otp: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.expected = expected
@@ -47,7 +50,7 @@ class ConfirmForm(forms.Form):
         else:
             field.label = typed_label
             # Shown again in a fixed-width font beside the field: "I" and "l" differ there.
-            field.help_text = format_html("Exactly as shown: <code>{}</code>", expected)
+            field.help_text = format_html(_("Exactly as shown: <code>{}</code>"), expected)
             field.widget.attrs.update({"autocomplete": "off", "spellcheck": "false", "autofocus": True})
         if needs_otp:
             self.fields["otp_code"] = OtpCodeField()
@@ -60,7 +63,7 @@ class ConfirmForm(forms.Form):
         data = super().clean() or {}
         if data.get("confirm", "") != self.expected:
             if self.is_typed:
-                self.add_error("confirm", f"Type {self.expected} exactly to confirm.")
+                self.add_error("confirm", _("Type %(expected)s exactly to confirm.") % {"expected": self.expected})
             else:
                 self.add_error(None, NOT_CONFIRMED)
         return data
@@ -76,9 +79,9 @@ def confirmation_page(
     request: HttpRequest,
     form: ConfirmForm,
     *,
-    title: str,
-    consequences: Sequence[str],
-    submit_label: str,
+    title: StrOrPromise,
+    consequences: Sequence[StrOrPromise],
+    submit_label: StrOrPromise,
     cancel_url: str,
     carried: Mapping[str, object] | None = None,
 ) -> HttpResponse:

@@ -8,13 +8,15 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.services.reveals import FORM_TOKEN_RE, new_form_token
 
-OTP_HELP = "The 6-digit code from your authenticator app (or one of your backup codes)."
+OTP_HELP = gettext_lazy("The 6-digit code from your authenticator app (or one of your backup codes).")
 
 
-def helper(submit_label: str, *, css_class: str = "btn-primary") -> FormHelper:
+def helper(submit_label: StrOrPromise, *, css_class: str = "btn-primary") -> FormHelper:
     form_helper = FormHelper()
     button = Submit("submit", submit_label)
     button.field_classes = f"btn {css_class}"  # Submit's own default would add btn-primary to any colour
@@ -38,7 +40,7 @@ class OtpCodeField(forms.CharField):
     widget = OneTimeCodeInput
 
     def __init__(self, *, passkey: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("label", "Verification code")
+        kwargs.setdefault("label", gettext_lazy("Verification code"))
         kwargs.setdefault("help_text", OTP_HELP)
         kwargs.setdefault("max_length", 16)
         super().__init__(**kwargs)

@@ -5,6 +5,8 @@ from typing import Any
 
 import segno
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.forms.fields import PASSKEY_ATTRIBUTE, FormTokenField, OtpCodeField
 from accounts.models import Authenticator, User
@@ -15,7 +17,9 @@ class SignInForm(forms.Form):
     against password guessing: accounts.services.guessing)."""
 
     password = forms.CharField(
-        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     def __init__(self, *args: Any, needs_code: bool = False, **kwargs: Any) -> None:
@@ -26,35 +30,37 @@ class SignInForm(forms.Form):
     def ask_for_code(self) -> None:
         field = OtpCodeField(
             passkey=False,  # (before the password is checked, a passkey cannot tell who signs in)
-            help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
+            help_text=gettext_lazy("The 6-digit code from your authenticator app, or one of your backup codes."),
         )
         field.widget.attrs.pop("autofocus", None)
         self.fields["otp_code"] = field
 
 
 class OwnerSignInForm(SignInForm):
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    email = forms.EmailField(
+        label=gettext_lazy("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"})
+    )
     field_order = ["email", "password"]
 
 
 class RamSignInForm(SignInForm):
     login = forms.CharField(
-        label="Logon name",
+        label=gettext_lazy("Logon name"),
         max_length=200,
-        help_text="Your user name, or the full logon name user@domain.",
+        help_text=gettext_lazy("Your user name, or the full logon name user@domain."),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     field_order = ["login", "password"]
 
 
 class SignUpForm(forms.Form):
-    name = forms.CharField(label="Account name", max_length=128)
-    email = forms.EmailField(label="Email", max_length=254)
+    name = forms.CharField(label=gettext_lazy("Account name"), max_length=128)
+    email = forms.EmailField(label=gettext_lazy("Email"), max_length=254)
     password = forms.CharField(
-        label="Password",
+        label=gettext_lazy("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 12 characters; not a common password.",
+        help_text=gettext_lazy("At least 12 characters; not a common password."),
     )
 
 
@@ -65,7 +71,7 @@ class OtpForm(forms.Form):
 class EnrolForm(forms.Form):
     device_id = forms.IntegerField(widget=forms.HiddenInput)
     otp_code = OtpCodeField(
-        passkey=False, help_text="The 6-digit code the authenticator shows after you added the key."
+        passkey=False, help_text=gettext_lazy("The 6-digit code the authenticator shows after you added the key.")
     )
     form_token = FormTokenField()  # an owner's new device brings new backup codes, shown once
 
@@ -74,7 +80,7 @@ class EnrolForm(forms.Form):
         data = self.cleaned_data
         if self.has_error("device_id"):
             # The field is hidden, so its own error would never be seen: say it where the person looks.
-            self.add_error("otp_code", "This enrolment has expired; scan the new QR code.")
+            self.add_error("otp_code", _("This enrolment has expired; scan the new QR code."))
         return data
 
 
@@ -82,10 +88,12 @@ class NamedEnrolForm(EnrolForm):
     """Binding an MFA device from one's own page: the device gets a name, to tell one's devices apart."""
 
     name = forms.CharField(
-        label="Device name",
+        label=gettext_lazy("Device name"),
         max_length=200,  # the service's rule (1 to 64 characters) gives the message
         required=False,  # empty: the name it was offered with
-        help_text="To tell your devices apart, e.g. work-phone. Letters, digits, periods, hyphens, underscores.",
+        help_text=gettext_lazy(
+            "To tell your devices apart, e.g. <code>work-phone</code>. Letters, digits, periods, hyphens, underscores."
+        ),
     )
     field_order = ["name", "otp_code"]
 
@@ -94,9 +102,9 @@ class AddMfaDeviceForm(NamedEnrolForm):
     """Adding a device beside the ones bound: a code from one of them (or a backup code) first."""
 
     current_otp_code = forms.CharField(
-        label="Code from one of your MFA devices",
+        label=gettext_lazy("Code from one of your MFA devices"),
         max_length=32,
-        help_text="Or one of your backup codes.",
+        help_text=gettext_lazy("Or one of your backup codes."),
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "spellcheck": "false", PASSKEY_ATTRIBUTE: "accepted"}
         ),
@@ -108,23 +116,29 @@ class ChoosePasswordForm(forms.Form):
     """A password the person chooses, typed twice (an accepted invitation; the forced change adds the current one)."""
 
     new_password = forms.CharField(
-        label="New password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=gettext_lazy("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     confirm_password = forms.CharField(
-        label="Confirm new password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=gettext_lazy("Confirm new password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
         if data.get("new_password") and data.get("new_password") != data.get("confirm_password"):
-            self.add_error("confirm_password", "The two passwords do not match.")
+            self.add_error("confirm_password", _("The two passwords do not match."))
         return data
 
 
 class NewPasswordForm(ChoosePasswordForm):
     current_password = forms.CharField(
-        label="Current password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=gettext_lazy("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["current_password", "new_password", "confirm_password"]
 

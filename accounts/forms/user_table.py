@@ -3,29 +3,31 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import PrimaryAccount
 from accounts.policies import SYSTEM_POLICY_CHOICES
 from accounts.user_table import SORTS, UserFilters
 
-ANY = ("", "Any")
+ANY = ("", gettext_lazy("Any"))
 YES_NO = {"yes": True, "no": False}
 
 
-def _yes_no(label: str, yes: str, no: str) -> forms.ChoiceField:
+def _yes_no(label: StrOrPromise, yes: StrOrPromise, no: StrOrPromise) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, required=False, choices=[ANY, ("yes", yes), ("no", no)])
 
 
 class UserTableForm(forms.Form):
-    q = forms.CharField(label="Search users", required=False, max_length=128, strip=True)
-    console_logon = _yes_no("Console logon", "Enabled", "Disabled")
-    mfa = _yes_no("MFA", "Bound", "Not bound")
-    access_keys = _yes_no("AccessKeys", "Has AccessKeys", "No AccessKeys")
-    policy = forms.ChoiceField(label="Policy", required=False, choices=[ANY, *SYSTEM_POLICY_CHOICES])
-    project = forms.TypedChoiceField(label="Project", required=False, coerce=int, empty_value=None)
-    locked = _yes_no("Sign-in", "Locked out", "Not locked")
+    q = forms.CharField(label=gettext_lazy("Search users"), required=False, max_length=128, strip=True)
+    console_logon = _yes_no(gettext_lazy("Console logon"), gettext_lazy("Enabled"), gettext_lazy("Disabled"))
+    mfa = _yes_no("MFA", gettext_lazy("Bound"), gettext_lazy("Not bound"))
+    access_keys = _yes_no(gettext_lazy("AccessKeys"), gettext_lazy("Has AccessKeys"), gettext_lazy("No AccessKeys"))
+    policy = forms.ChoiceField(label=gettext_lazy("Policy"), required=False, choices=[ANY, *SYSTEM_POLICY_CHOICES])
+    project = forms.TypedChoiceField(label=gettext_lazy("Project"), required=False, coerce=int, empty_value=None)
+    locked = _yes_no(gettext_lazy("Sign-in"), gettext_lazy("Locked out"), gettext_lazy("Not locked"))
     sort = forms.ChoiceField(
-        label="Sort by",
+        label=gettext_lazy("Sort by"),
         required=False,
         choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
     )

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 from accounts.models.identities import PrimaryAccount, RamUser, User
 from portal.models import SeenNonce
@@ -143,8 +144,8 @@ class AccessKey(models.Model):
     """An (ID, secret) pair that signs API requests; the secret is sealed with the keyring, never stored in clear."""
 
     class Status(models.TextChoices):
-        ACTIVE = "Active", "Active"
-        INACTIVE = "Inactive", "Inactive"
+        ACTIVE = "Active", pgettext_lazy("access key status", "Active")
+        INACTIVE = "Inactive", pgettext_lazy("access key status", "Inactive")
 
     access_key_id = models.CharField(max_length=24, unique=True)
     # The RAM user's identity, or the owner's for the primary account's own keys. PROTECT: a user who

@@ -2,8 +2,12 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models.identities import PrimaryAccount, RamUser, User
 
@@ -13,16 +17,37 @@ class DeliveryPacketQuerySet(models.QuerySet["DeliveryPacket"]):
         return self.filter(account=account)
 
 
-# What each line of a packet's history says (DeliveryPacket.history_lines).
+# What each line of a packet's history says (DeliveryPacket.history_lines), in the language of whoever reads it.
 PACKET_HISTORY_SENTENCES = {
-    "password_replaced": "The password was replaced; the one in this packet no longer works and was removed.",
-    "console_logon_disabled": "Console logon was disabled; the password in this packet was removed.",
-    "access_key_deleted": "AccessKey {access_key_id} was deleted; its secret was removed from this packet.",
+    "password_replaced": gettext_lazy(
+        "The password was replaced; the one in this packet no longer works and was removed."
+    ),
+    "console_logon_disabled": gettext_lazy("Console logon was disabled; the password in this packet was removed."),
+    "access_key_deleted": gettext_lazy(
+        "AccessKey %(access_key_id)s was deleted; its secret was removed from this packet."
+    ),
 }
 
 
 # An invitation's states as the packet list names them (DeliveryPacket.state_label).
-INVITATION_STATE_LABELS = {"sealed": "Queued", "sent": "Sent, not accepted yet", "claimed": "Accepted"}
+INVITATION_STATE_LABELS = {
+    "sealed": pgettext_lazy("invitation state", "Queued"),
+    "sent": pgettext_lazy("invitation state", "Sent, not accepted yet"),
+    "claimed": pgettext_lazy("invitation state", "Accepted"),
+}
+
+
+def delivery_language(user: User | None) -> str:
+    """The language of what is sent or printed for a person (their packet's email and delivery sheet, their
+    invitation's email): the one they chose (User.language), else English (settings.LANGUAGE_CODE)."""
+    chosen = user.language if user is not None else ""
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def link_page_language(user: User) -> str:
+    """The language of a page a person opens through their emailed link (the claim's secrets, choosing a password
+    with an invitation), before they are signed in: the one they chose, else their browser's (the page's own)."""
+    return user.language if user.language in dict(settings.LANGUAGES) else translation.get_language()
 
 
 class DeliveryPacket(models.Model):
@@ -30,20 +55,20 @@ class DeliveryPacket(models.Model):
     exactly one channel (shown, printed, emailed and claimed), and are wiped then."""
 
     class State(models.TextChoices):
-        SEALED = "sealed", "Sealed"
-        PRINTED = "printed", "Printed"
-        SENT = "sent", "Sent"
-        CLAIMED = "claimed", "Claimed"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked"
-        WIPED = "wiped", "Wiped"
-        SUPERSEDED = "superseded", "Superseded"
+        SEALED = "sealed", pgettext_lazy("packet state", "Sealed")
+        PRINTED = "printed", pgettext_lazy("packet state", "Printed")
+        SENT = "sent", pgettext_lazy("packet state", "Sent")
+        CLAIMED = "claimed", pgettext_lazy("packet state", "Claimed")
+        EXPIRED = "expired", pgettext_lazy("packet state", "Expired")
+        REVOKED = "revoked", pgettext_lazy("packet state", "Revoked")
+        WIPED = "wiped", pgettext_lazy("packet state", "Wiped")
+        SUPERSEDED = "superseded", pgettext_lazy("packet state", "Superseded")
 
     class Channel(models.TextChoices):
-        SHOWN = "shown", "Shown on the issuing page"
-        PRINTED = "printed", "Printed"
+        SHOWN = "shown", pgettext_lazy("delivery channel", "Shown on the issuing page")
+        PRINTED = "printed", pgettext_lazy("delivery channel", "Printed")
         PDF = "pdf", "PDF"
-        EMAIL = "email", "Email and claim link"
+        EMAIL = "email", pgettext_lazy("delivery channel", "Email and claim link")
 
     uid = models.UUIDField(unique=True, editable=False)  # associated data of its sealed secrets
     account = models.ForeignKey(PrimaryAccount, on_delete=models.CASCADE, related_name="delivery_packets")
@@ -85,11 +110,16 @@ class DeliveryPacket(models.Model):
         return bool(self.sealed_password or self.sealed_access_key_secret)
 
     def history_lines(self) -> list[str]:
+        """The history in the current language (the administrator's on the list, the person's on their sheet)."""
         lines = []
         for entry in self.history:
-            sentence = PACKET_HISTORY_SENTENCES.get(entry.get("event"), "{event}").format_map(entry)
+            known = PACKET_HISTORY_SENTENCES.get(entry.get("event", ""))
+            sentence = str(known) % {"access_key_id": entry.get("access_key_id", "")} if known else entry.get("event")
             at = datetime.fromisoformat(entry["at"])
-            lines.append(f"{sentence} ({at:%Y-%m-%d %H:%M} UTC, by {entry.get('by', '')})")
+            lines.append(
+                _("%(sentence)s (%(at)s UTC, by %(by)s)")
+                % {"sentence": sentence, "at": f"{at:%Y-%m-%d %H:%M}", "by": entry.get("by", "")}
+            )
         return lines
 
     @property
@@ -101,12 +131,12 @@ class DeliveryPacket(models.Model):
     def contents(self) -> str:
         """What the packet hands over, as the lists name it."""
         if self.is_invitation:
-            return "Invitation to choose a password"
+            return _("Invitation to choose a password")
         if self.is_instructions:
-            return "Sign-in instructions"
-        parts = ["Password"] if self.has_password else []
+            return _("Sign-in instructions")
+        parts = [_("Password")] if self.has_password else []
         if self.access_key_id:
-            parts.append(f"AccessKey {self.access_key_id}")
+            parts.append(_("AccessKey %(access_key_id)s") % {"access_key_id": self.access_key_id})
         return " + ".join(parts)
 
     # What may be done with the packet now: the one home of these rules, read by the services (on the locked row)
@@ -116,8 +146,8 @@ class DeliveryPacket(models.Model):
     def state_label(self) -> str:
         """The state as the lists show it; an invitation's words are its own ("Accepted", not "Claimed")."""
         if self.is_invitation:
-            return INVITATION_STATE_LABELS.get(self.state, self.get_state_display())
-        return self.get_state_display()
+            return str(INVITATION_STATE_LABELS.get(self.state, self.get_state_display()))
+        return str(self.get_state_display())
 
     @property
     def is_printable(self) -> bool:
@@ -177,17 +207,17 @@ class OneTimeReveal(models.Model):
     """
 
     class Kind(models.TextChoices):
-        USERS_CREATED = "users_created", "Users created"
-        PASSWORD_SET = "password_set", "Logon settings saved"
-        ACCESS_KEY_CREATED = "access_key_created", "AccessKey created"
-        BACKUP_CODES = "backup_codes", "Backup codes"
-        CLAIMED = "claimed", "Packet claimed"  # "Reveal" on a claim page: no user, the claiming browser
+        USERS_CREATED = "users_created", gettext_lazy("Users created")
+        PASSWORD_SET = "password_set", gettext_lazy("Logon settings saved")
+        ACCESS_KEY_CREATED = "access_key_created", gettext_lazy("AccessKey created")
+        BACKUP_CODES = "backup_codes", gettext_lazy("Backup codes")
+        CLAIMED = "claimed", gettext_lazy("Packet claimed")  # "Reveal" on a claim page: no user, the claiming browser
 
     class State(models.TextChoices):
-        WORKING = "working", "Working"
-        READY = "ready", "Ready to show"
-        SHOWN = "shown", "Shown"
-        EXPIRED = "expired", "Expired unseen"
+        WORKING = "working", pgettext_lazy("one-time page state", "Working")
+        READY = "ready", pgettext_lazy("one-time page state", "Ready to show")
+        SHOWN = "shown", pgettext_lazy("one-time page state", "Shown")
+        EXPIRED = "expired", pgettext_lazy("one-time page state", "Expired unseen")
 
     uid = models.UUIDField(unique=True, editable=False)  # its page's address, and associated data of its seal
     # Known once the work is done (a claim finds its account with its packet).

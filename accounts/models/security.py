@@ -2,6 +2,7 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models.identities import PrimaryAccount, User
 
@@ -43,6 +44,28 @@ class PasswordPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"password policy of {self.account_id}"
+
+    def length_and_characters(self) -> str:
+        """The first rule the pages that ask for a new password show (accounts/_password_rules.html), in the active
+        language: the length, and the characters the policy requires."""
+        characters = [
+            words
+            for required, words in (
+                (self.require_lowercase, pgettext("a password must contain", "a lowercase letter")),
+                (self.require_uppercase, pgettext("a password must contain", "an uppercase letter")),
+                (self.require_numbers, pgettext("a password must contain", "a digit")),
+                (self.require_symbols, pgettext("a password must contain", "a symbol")),
+            )
+            if required
+        ]
+        length = self.minimum_length
+        if not characters:
+            return ngettext("At least %(length)s character.", "At least %(length)s characters.", length) % {
+                "length": length
+            }
+        return ngettext(
+            "At least %(length)s character, %(characters)s.", "At least %(length)s characters, %(characters)s.", length
+        ) % {"length": length, "characters": pgettext("between the items of a list", ", ").join(characters)}
 
 
 class PasswordHistoryEntry(models.Model):

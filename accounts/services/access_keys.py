@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import AccessKey, DeliveryPacket, OneTimeReveal, User
@@ -56,15 +57,15 @@ def ensure_can_manage_keys_of(actor: Actor, holder: User) -> None:
         return
     if holder.is_owner:
         if holder.pk != actor.user.pk:
-            raise PermissionDenied("Only the owner manages the primary account's AccessKeys.")
+            raise PermissionDenied(_("Only the owner manages the primary account's AccessKeys."))
         return
     if holder.ram_user.account_id != actor.account.pk:
-        raise PermissionDenied("This RAM user belongs to another account.")
+        raise PermissionDenied(_("This RAM user belongs to another account."))
     if can_write_ram(actor.user):
         return
     if holder.pk == actor.user.pk and actor.account.security_settings.allow_manage_access_keys:
         return
-    raise PermissionDenied("You are not allowed to manage these AccessKeys.")
+    raise PermissionDenied(_("You are not allowed to manage these AccessKeys."))
 
 
 def _needs_otp_for_every_change(holder: User) -> bool:
@@ -115,7 +116,8 @@ def create_access_key_locked(*, actor: Actor, holder: User) -> tuple[AccessKey, 
     User.objects.select_for_update().get(pk=holder.pk)
     if AccessKey.objects.filter(user=holder).count() >= limit:
         raise ValidationError(
-            f"A user can have at most {limit} AccessKeys. Disable and delete one first.", code="limit_exceeded"
+            _("A user can have at most %(limit)s AccessKeys. Disable and delete one first.") % {"limit": limit},
+            code="limit_exceeded",
         )
     secret = new_access_key_secret()
     access_key_id = new_access_key_id()
@@ -163,7 +165,7 @@ def delete_access_key(*, actor: Actor, access_key: AccessKey, otp_code: str | No
         if locked is None:
             return
         if locked.is_active:
-            raise ValidationError("Disable the AccessKey before deleting it.", code="delete_active_key")
+            raise ValidationError(_("Disable the AccessKey before deleting it."), code="delete_active_key")
         locked.delete()
         superseded = (
             []

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import Length
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.actors import Actor
 from accounts.models import AliasHold, DeliveryPacket, PrimaryAccount, RamUser
@@ -18,7 +20,8 @@ from accounts.services.security import ensure_owner
 from portal.audit import record_event
 
 ALIAS_MIN, ALIAS_MAX = 3, 50
-ALIAS_TAKEN = "This alias is taken."
+# In English: the API finds this refusal by its text (it answers in English); pages show it translated.
+ALIAS_TAKEN = gettext_noop("This alias is taken.")
 # Words that would let an alias pass for the portal or the provider itself (phishing), or collide with the
 # portal's own paths and well-known host names.
 RESERVED_ALIASES = frozenset(
@@ -56,18 +59,18 @@ def alias_problems(alias: str) -> list[str]:
     alias = alias or ""
     problems = []
     if not ALIAS_MIN <= len(alias) <= ALIAS_MAX:
-        problems.append(f"Use {ALIAS_MIN}–{ALIAS_MAX} characters.")
+        problems.append(_("Use %(min)s–%(max)s characters.") % {"min": ALIAS_MIN, "max": ALIAS_MAX})
     if not re.fullmatch(r"[a-z0-9-]*", alias):
-        problems.append("Use only lowercase letters, digits and hyphens (-).")
+        problems.append(_("Use only lowercase letters, digits and hyphens (-)."))
     if alias.startswith("-") or alias.endswith("-"):
-        problems.append("The alias cannot start or end with a hyphen.")
+        problems.append(_("The alias cannot start or end with a hyphen."))
     if "--" in alias:
-        problems.append("Use single hyphens: “--” is not allowed.")
+        problems.append(_("Use single hyphens: “--” is not allowed."))
     if alias.isdigit():
         # Digits alone would also be mistaken for an account ID in the logon link.
-        problems.append("The alias cannot consist of digits only.")
+        problems.append(_("The alias cannot consist of digits only."))
     if alias in RESERVED_ALIASES:
-        problems.append(f"“{alias}” is a reserved word.")
+        problems.append(_("“%(alias)s” is a reserved word.") % {"alias": alias})
     return problems
 
 
@@ -105,7 +108,12 @@ def set_enterprise_alias(*, actor: Actor, otp_code: str | None, alias: str) -> P
             hold = AliasHold.objects.filter(alias__iexact=alias, held_until__gt=now).exclude(account=account).first()
             if hold is not None:
                 raise ValidationError(  # rolls the update back
-                    {"alias": [f"This alias was released recently and is held until {hold.held_until:%Y-%m-%d}."]}
+                    {
+                        "alias": [
+                            _("This alias was released recently and is held until %(date)s.")
+                            % {"date": f"{hold.held_until:%Y-%m-%d}"}
+                        ]
+                    }
                 )
             # This account taking back its own released alias ends the hold; expired holds go too.
             AliasHold.objects.filter(alias__iexact=alias).delete()
@@ -113,7 +121,7 @@ def set_enterprise_alias(*, actor: Actor, otp_code: str | None, alias: str) -> P
                 _hold_released_alias(account, old, now)
             record_event(actor=actor, action="alias.set", target=account.principal, details={"old": old, "new": alias})
     except IntegrityError:
-        raise ValidationError({"alias": [ALIAS_TAKEN]}) from None
+        raise ValidationError({"alias": [_(ALIAS_TAKEN)]}) from None
     account.alias = alias
     return account
 
@@ -153,5 +161,10 @@ def _ensure_logon_names_fit(account: PrimaryAccount, alias: str) -> None:
     domain = f"{alias}.{settings.PORTAL_DOMAIN_SUFFIX}"
     if longest + 1 + len(domain) > LOGON_NAME_MAX:
         raise ValidationError(
-            {"alias": [f"With this alias the longest logon name would exceed {LOGON_NAME_MAX} characters."]}
+            {
+                "alias": [
+                    _("With this alias the longest logon name would exceed %(count)s characters.")
+                    % {"count": LOGON_NAME_MAX}
+                ]
+            }
         )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, OneTimeReveal
@@ -87,8 +88,10 @@ def claim_delivery_packet(
             or packet.claim_token_hash != hash_claim_token(token)
         ):
             raise ClaimRefused(
-                "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were replaced. "
-                "Ask your administrator for a new one."
+                _(
+                    "This link is not valid: it was used, revoked or mistyped, or the secrets it carried were "
+                    "replaced. Ask your administrator for a new one."
+                )
             )
         actor = Actor(account=found.ram_user.account, origin=origin, label=f"claim link of {found.ram_user.principal}")
         if packet.claim_expires_at and packet.claim_expires_at <= timezone.now():
@@ -97,7 +100,7 @@ def claim_delivery_packet(
             record_event(
                 actor=actor, action="packet.expired", target=found.ram_user.principal, details={"packet": packet.pk}
             )
-            refusal = ClaimRefused("This link has expired. Ask your administrator for a new one.")
+            refusal = ClaimRefused(_("This link has expired. Ask your administrator for a new one."))
         else:
             opened = open_packet_secrets(packet)
             wipe_packet(packet, state=State.CLAIMED, channel=DeliveryPacket.Channel.EMAIL, by="claim link")

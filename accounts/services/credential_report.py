@@ -12,6 +12,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.actors import Actor
 from accounts.models import AccessKey, Authenticator, CredentialReport, PasswordPolicy, RamUser, User
@@ -122,17 +125,19 @@ class Finding:
     url: str
 
 
-FINDING_KINDS = {
-    "unused_key": "AccessKeys not used for {days} days",
-    "no_mfa": "Console logon without MFA",
-    "two_active_keys": "Two active AccessKeys",
-    "old_password": "Passwords older than the policy allows",
-    "never_signed_in": "Console logon never used",
+# The findings' headings, in the page's language ("{days}": PORTAL_UNUSED_KEY_DAYS).
+FINDING_KINDS: dict[str, StrOrPromise] = {
+    "unused_key": gettext_lazy("AccessKeys not used for {days} days"),
+    "no_mfa": gettext_lazy("Console logon without MFA"),
+    "two_active_keys": gettext_lazy("Two active AccessKeys"),
+    "old_password": gettext_lazy("Passwords older than the policy allows"),
+    "never_signed_in": gettext_lazy("Console logon never used"),
 }
 
 
 def credential_findings(account_pk: int) -> list[Finding]:
-    """The findings of the account now (not of the last report), in a fixed number of queries."""
+    """The findings of the account now (not of the last report), in a fixed number of queries; their sentences and
+    actions in the language of the page that shows them."""
     now = timezone.now()
     unused_since = now - timedelta(days=settings.PORTAL_UNUSED_KEY_DAYS)
     policy = PasswordPolicy.objects.get(account_id=account_pk)
@@ -146,22 +151,33 @@ def credential_findings(account_pk: int) -> list[Finding]:
         active = [key for key in user.access_keys.all() if key.is_active]
         for key in active:
             if (key.last_used_at or key.created_at) < unused_since:
-                used = f"last used {key.last_used_at:%Y-%m-%d}" if key.last_used_at else "never used"
-                sentence = f"AccessKey {key.access_key_id} is active and {used} (created {key.created_at:%Y-%m-%d})."
-                found.append(Finding("unused_key", subject, sentence, "Disable", page))
+                facts = {"key": key.access_key_id, "created": f"{key.created_at:%Y-%m-%d}"}
+                if key.last_used_at:
+                    facts["used"] = f"{key.last_used_at:%Y-%m-%d}"
+                    sentence = _("AccessKey %(key)s is active and last used %(used)s (created %(created)s).") % facts
+                else:
+                    sentence = _("AccessKey %(key)s is active and never used (created %(created)s).") % facts
+                found.append(Finding("unused_key", subject, sentence, _("Disable"), page))
         if len(active) >= 2:
-            sentence = f"{len(active)} active AccessKeys: keep one, so that a rotation is not a second standing key."
-            found.append(Finding("two_active_keys", subject, sentence, "Disable", page))
+            sentence = _("%(count)s active AccessKeys: keep one, so that a rotation is not a second standing key.") % {
+                "count": len(active)
+            }
+            found.append(Finding("two_active_keys", subject, sentence, _("Disable"), page))
         if ram_user is None or logon is None or not ram_user.is_console_logon_enabled:  # (the owner's: My account)
             continue
         if not getattr(user, "has_mfa"):  # noqa: B009 - annotated above
-            sentence = "Signs in to the console with a password alone."
-            found.append(Finding("no_mfa", subject, sentence, "Modify Logon Settings", logon))
+            sentence = _("Signs in to the console with a password alone.")
+            found.append(Finding("no_mfa", subject, sentence, _("Modify Logon Settings"), logon))
         changed = user.password_changed_at
         if policy.max_age_days and changed and changed < now - timedelta(days=policy.max_age_days):
-            sentence = f"Password last changed {changed:%Y-%m-%d}, over {policy.max_age_days} days ago."
-            found.append(Finding("old_password", subject, sentence, "Modify Logon Settings", logon))
+            sentence = _("Password last changed %(date)s, over %(days)s days ago.") % {
+                "date": f"{changed:%Y-%m-%d}",
+                "days": policy.max_age_days,
+            }
+            found.append(Finding("old_password", subject, sentence, _("Modify Logon Settings"), logon))
         if user.last_login is None:
-            sentence = f"Console logon enabled since {ram_user.created_at:%Y-%m-%d}, never used."
-            found.append(Finding("never_signed_in", subject, sentence, "Modify Logon Settings", logon))
+            sentence = _("Console logon enabled since %(date)s, never used.") % {
+                "date": f"{ram_user.created_at:%Y-%m-%d}"
+            }
+            found.append(Finding("never_signed_in", subject, sentence, _("Modify Logon Settings"), logon))
     return found

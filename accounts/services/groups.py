@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import GROUP_NAME_RE, Group, GroupMembership, GroupPolicyAttachment, PrimaryAccount, RamUser
@@ -28,34 +29,34 @@ def group_target(group: Group) -> str:
 def group_problems(*, name: str, display_name: str, comments: str) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if not re.fullmatch(GROUP_NAME_RE, name or ""):
-        problems["name"] = ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]
+        problems["name"] = [_("Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_).")]
     if has_control_characters(display_name):
-        problems["display_name"] = ["The display name must not contain line breaks or control characters."]
+        problems["display_name"] = [_("The display name must not contain line breaks or control characters.")]
     elif len(display_name or "") > 128:
-        problems["display_name"] = ["The display name must be at most 128 characters."]
+        problems["display_name"] = [_("The display name must be at most 128 characters.")]
     if has_control_characters(comments):
-        problems["comments"] = ["Comments must not contain line breaks or control characters."]
+        problems["comments"] = [_("Comments must not contain line breaks or control characters.")]
     elif len(comments or "") > 128:
-        problems["comments"] = ["Comments must be at most 128 characters."]
+        problems["comments"] = [_("Comments must be at most 128 characters.")]
     return problems
 
 
 def _taken() -> ValidationError:
     return ValidationError(
-        {"name": ValidationError("A group with this name already exists (names ignore case).", code="group_taken")}
+        {"name": ValidationError(_("A group with this name already exists (names ignore case)."), code="group_taken")}
     )
 
 
 def _ensure_same_account(actor: Actor, group: Group) -> None:
     if group.account_id != actor.account.pk:
-        raise ValidationError("This group belongs to another account.", code="group_not_found")
+        raise ValidationError(_("This group belongs to another account."), code="group_not_found")
 
 
 def _locked(group: Group) -> Group:
     """The group's row, locked for the rest of the transaction; gone: a ValidationError."""
     locked = Group.objects.select_for_update().filter(pk=group.pk).first()
     if locked is None:
-        raise ValidationError(f"The group {group.name} no longer exists.", code="group_not_found")
+        raise ValidationError(_("The group %(name)s no longer exists.") % {"name": group.name}, code="group_not_found")
     return locked
 
 
@@ -69,7 +70,10 @@ def create_group(*, actor: Actor, name: str, display_name: str = "", comments: s
         with transaction.atomic():
             PrimaryAccount.objects.select_for_update().filter(pk=actor.account.pk).first()  # counts one at a time
             if Group.objects.filter(account=actor.account).count() >= limit:
-                raise ValidationError(f"An account can have at most {limit} groups.", code="group_limit")
+                raise ValidationError(
+                    _("An account can have at most %(limit)s groups.") % {"limit": limit},
+                    code="group_limit",
+                )
             group = Group.objects.create(
                 account=actor.account, name=name, display_name=display_name.strip(), comments=comments
             )
@@ -131,11 +135,13 @@ def delete_group(*, actor: Actor, group: Group, with_everything: bool = False) -
         policies = sorted(locked.policy_attachments.values_list("policy_name", flat=True))
         if not with_everything and members:
             raise ValidationError(
-                f"The group {locked.name} still has members: remove them first.", code="group_has_members"
+                _("The group %(name)s still has members: remove them first.") % {"name": locked.name},
+                code="group_has_members",
             )
         if not with_everything and policies:
             raise ValidationError(
-                f"The group {locked.name} still has policies: detach them first.", code="group_has_policies"
+                _("The group %(name)s still has policies: detach them first.") % {"name": locked.name},
+                code="group_has_policies",
             )
         roles = sorted(
             f"{project}: {role}" for project, role in locked.project_roles.values_list("project__name", "role")
@@ -155,10 +161,15 @@ def delete_group(*, actor: Actor, group: Group, with_everything: bool = False) -
 
 def add_to_group(*, actor: Actor, group: Group, ram_user: RamUser) -> GroupMembership:
     """ "Add Members" for one user; at most PORTAL_MAX_GROUPS_PER_USER groups per user."""
-    added, _ = add_users_to_group(actor=actor, group=group, ram_users=[ram_user])
+    added, _already = add_users_to_group(actor=actor, group=group, ram_users=[ram_user])
     if not added:
         raise ValidationError(
-            {"ram_user": ValidationError(f"{ram_user.name} is already in {group.name}.", code="already_member")}
+            {
+                "ram_user": ValidationError(
+                    _("%(user)s is already in %(group)s.") % {"user": ram_user.name, "group": group.name},
+                    code="already_member",
+                )
+            }
         )
     return added[0]
 
@@ -178,7 +189,7 @@ def add_users_to_group(
         ids = sorted({ram_user.pk for ram_user in ram_users})
         users = list(RamUser.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
         if len(users) != len(ids):
-            raise ValidationError({"ram_user": ["A chosen user no longer exists."]}, code="user_not_found")
+            raise ValidationError({"ram_user": [_("A chosen user no longer exists.")]}, code="user_not_found")
         already = set(
             GroupMembership.objects.filter(group=locked, ram_user__in=users).values_list("ram_user", flat=True)
         )
@@ -189,7 +200,8 @@ def add_users_to_group(
             raise ValidationError(
                 {
                     "ram_user": ValidationError(
-                        f"A user can be in at most {limit} groups: {', '.join(full)} already is.",
+                        _("A user can be in at most %(limit)s groups: %(users)s already is.")
+                        % {"limit": limit, "users": ", ".join(full)},
                         code="user_group_limit",
                     )
                 }
@@ -219,10 +231,15 @@ def remove_from_group(*, actor: Actor, group: Group, ram_user: RamUser) -> None:
     ensure_same_account(actor, ram_user)
     with transaction.atomic():
         locked = _locked(group)
-        deleted, _ = GroupMembership.objects.filter(group=locked, ram_user=ram_user).delete()
+        deleted, _by_model = GroupMembership.objects.filter(group=locked, ram_user=ram_user).delete()
         if not deleted:
             raise ValidationError(
-                {"ram_user": ValidationError(f"{ram_user.name} is not in {locked.name}.", code="not_member")}
+                {
+                    "ram_user": ValidationError(
+                        _("%(user)s is not in %(group)s.") % {"user": ram_user.name, "group": locked.name},
+                        code="not_member",
+                    )
+                }
             )
         record_event(
             actor=actor, action="group.member_remove", target=ram_user.principal, details={"group": locked.name}
@@ -235,7 +252,11 @@ def attach_group_policy(*, actor: Actor, group: Group, policy_name: str) -> Grou
     _ensure_same_account(actor, group)
     if policy_name not in SYSTEM_POLICIES_BY_NAME:
         raise ValidationError(
-            {"policy_name": ValidationError(f"There is no system policy named “{policy_name}”.", code="no_policy")}
+            {
+                "policy_name": ValidationError(
+                    _("There is no system policy named “%(policy)s”.") % {"policy": policy_name}, code="no_policy"
+                )
+            }
         )
     try:
         with transaction.atomic():
@@ -248,7 +269,11 @@ def attach_group_policy(*, actor: Actor, group: Group, policy_name: str) -> Grou
             )
     except IntegrityError:
         raise ValidationError(
-            {"policy_name": ValidationError(f"{policy_name} is already attached to this group.", code="attached")}
+            {
+                "policy_name": ValidationError(
+                    _("%(policy)s is already attached to this group.") % {"policy": policy_name}, code="attached"
+                )
+            }
         ) from None
     return attachment
 
@@ -258,10 +283,14 @@ def detach_group_policy(*, actor: Actor, group: Group, policy_name: str) -> None
     _ensure_same_account(actor, group)
     with transaction.atomic():
         locked = _locked(group)
-        deleted, _ = GroupPolicyAttachment.objects.filter(group=locked, policy_name=policy_name).delete()
+        deleted, _by_model = GroupPolicyAttachment.objects.filter(group=locked, policy_name=policy_name).delete()
         if not deleted:
             raise ValidationError(
-                {"policy_name": ValidationError(f"{policy_name} is not attached to this group.", code="not_attached")}
+                {
+                    "policy_name": ValidationError(
+                        _("%(policy)s is not attached to this group.") % {"policy": policy_name}, code="not_attached"
+                    )
+                }
             )
         record_event(
             actor=actor, action="group.policy_detach", target=group_target(locked), details={"policy": policy_name}

@@ -31,6 +31,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from accounts.models import IdentityLock, SignInLock, User
 
@@ -118,7 +122,7 @@ def reserve_identity_attempt(*, identity: str) -> IdentityReservation:
     now = timezone.now()
     with transaction.atomic():
         try:
-            lock, _ = IdentityLock.objects.select_for_update().get_or_create(
+            lock, _created = IdentityLock.objects.select_for_update().get_or_create(
                 identity=identity, defaults={"failures": 0, "last_failure_at": now}
             )
         except IntegrityError:
@@ -175,12 +179,38 @@ def source_locks(identity: str, *, limit: int = 5) -> list[SignInLock]:
 
 def lock_status(identity: str) -> dict[str, object]:
     """What a page shows of an identity's locks (accounts/_sign_in_lock.html): the lock on every source, how many
-    sources are locked on their own, and a few of them."""
+    sources are locked on their own, and a few of them (also as words, in the active language)."""
+    locked, locks = locked_sources(identity), source_locks(identity)
     return {
         "guessing_lock": active_identity_lock(identity),
-        "locked_sources": locked_sources(identity),
-        "source_locks": source_locks(identity),
+        "locked_sources": locked,
+        "source_locks": locks,
+        "source_lock_list": _source_lock_list(locks, locked=locked),
     }
+
+
+def _source_lock_list(locks: list[SignInLock], *, locked: int) -> SafeString:
+    """The locked sources a page names: each address with its failed attempts, and "and others" when more are
+    locked than are named."""
+    listed = format_html_join(
+        pgettext("between the items of a list", ", "),
+        "{}",
+        (
+            (
+                format_html(
+                    ngettext(
+                        "<code>{address}</code> ({count} failed attempt)",
+                        "<code>{address}</code> ({count} failed attempts)",
+                        lock.failures,
+                    ),
+                    address=lock.source_ip,
+                    count=lock.failures,
+                ),
+            )
+            for lock in locks
+        ),
+    )
+    return format_html(_("{list}, and others"), list=listed) if locked > len(locks) else listed
 
 
 def locked_sources(identity: str) -> int:

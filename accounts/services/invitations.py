@@ -14,6 +14,9 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail, RamUser, User
@@ -27,16 +30,16 @@ State = DeliveryPacket.State
 
 
 class InvitationRefused(Exception):
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+    def __init__(self, message: StrOrPromise):
+        self.message = str(message)  # in the language of the page that says it
+        super().__init__(self.message)
 
 
-INVALID = (
+INVALID = gettext_lazy(
     "This invitation link is not valid: it was used, revoked or mistyped, or a newer invitation replaced it. "
     "Ask your administrator to send it again."
 )
-EXPIRED = "This invitation has expired. Ask your administrator to send it again."
+EXPIRED = gettext_lazy("This invitation has expired. Ask your administrator to send it again.")
 
 
 def invite_ram_user(*, actor: Actor, ram_user: RamUser) -> DeliveryPacket:
@@ -45,7 +48,7 @@ def invite_ram_user(*, actor: Actor, ram_user: RamUser) -> DeliveryPacket:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     if not ram_user.email:
-        raise ValidationError({"email": ["An invitation goes to the user's email address: enter one."]})
+        raise ValidationError({"email": [_("An invitation goes to the user's email address: enter one.")]})
     with transaction.atomic():
         earlier = supersede_invitations(ram_user=ram_user)
         packet = DeliveryPacket.objects.create(
@@ -97,11 +100,15 @@ def resend_invitation(*, actor: Actor, packet: DeliveryPacket) -> DeliveryPacket
         locked = DeliveryPacket.objects.get(pk=packet.pk)
         if not locked.is_resendable:
             raise ValidationError(
-                "Only an invitation that was sent and not accepted (or that expired or was revoked) can be sent again."
+                _(
+                    "Only an invitation that was sent and not accepted (or that expired or was revoked) can be sent "
+                    "again."
+                )
             )
         if ram_user.is_console_logon_enabled:
             raise ValidationError(
-                f"{ram_user.name} can already sign in to the console: an invitation would change nothing."
+                _("%(name)s can already sign in to the console: an invitation would change nothing.")
+                % {"name": ram_user.name}
             )
         return invite_ram_user(actor=actor, ram_user=ram_user)
 

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -88,7 +89,7 @@ def modify_logon_settings(
             if weak:
                 raise ValidationError({"password": weak})
         elif not user.has_usable_password():
-            raise ValidationError({"password": ["Set a password or generate one to enable console logon."]})
+            raise ValidationError({"password": [_("Set a password or generate one to enable console logon.")]})
     packet = None
     superseded: list[int] = []
     with transaction.atomic():
@@ -153,12 +154,14 @@ def change_own_password(
     max_attempts = OWNER_MAX_FAILED_ATTEMPTS if user.is_owner else policy_for(actor.account).max_failed_attempts
     # The per-identity bound too: a stolen session or AccessKey must not become a password oracle from many addresses.
     if not reserve_attempt(identity=identity, source_ip=source_ip, max_attempts=max_attempts):
-        raise ValidationError({"current_password": ["Too many wrong passwords; try again in an hour."]})
+        raise ValidationError({"current_password": [_("Too many wrong passwords; try again in an hour.")]})
     reservation = reserve_identity_attempt(identity=identity)
     if reservation.is_locked:
-        raise ValidationError({"current_password": ["Too many wrong passwords were tried for you; try again later."]})
+        raise ValidationError(
+            {"current_password": [_("Too many wrong passwords were tried for you; try again later.")]}
+        )
     if not user.check_password(current_password or ""):
-        raise ValidationError({"current_password": ["The current password is incorrect."]})
+        raise ValidationError({"current_password": [_("The current password is incorrect.")]})
     clear_failures(identity=identity, source_ip=source_ip)
     clear_identity_failures(identity=identity, reservation=reservation)
     words: tuple[str, ...]
@@ -169,7 +172,7 @@ def change_own_password(
         ram_user = user.ram_user
         policy, words = policy_for(actor.account), context_words(actor.account, ram_user.name)
     if new_password == current_password:
-        raise ValidationError({"new_password": ["The new password must differ from the current one."]})
+        raise ValidationError({"new_password": [_("The new password must differ from the current one.")]})
     weak = password_problems(new_password, policy=policy, context_words=words, user=user)
     if weak:
         raise ValidationError({"new_password": weak})
@@ -203,4 +206,4 @@ def sign_out_everywhere(*, actor: Actor) -> None:
 def ensure_self_service(actor: Actor, setting: str) -> None:
     """RAM users manage their own credentials only where the security settings allow it."""
     if actor.user is not None and not actor.user.is_owner and not getattr(actor.account.security_settings, setting):
-        raise PermissionDenied("Your administrator does not allow this.")
+        raise PermissionDenied(_("Your administrator does not allow this."))

@@ -8,6 +8,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import USER_NAME_RE, Authenticator, PrimaryAccount, RamUser, User
@@ -38,7 +39,7 @@ def ensure_can_manage_mfa_of(actor: Actor, holder: User) -> None:
     if actor.user is None or can_write_ram(actor.user):
         return
     if holder.pk != actor.user.pk:
-        raise PermissionDenied("You are not allowed to manage the MFA devices of other users.")
+        raise PermissionDenied(_("You are not allowed to manage the MFA devices of other users."))
     ensure_self_service(actor, "allow_manage_mfa")
 
 
@@ -48,15 +49,19 @@ def create_virtual_mfa_device(*, actor: Actor, name: str) -> Authenticator:
     ensure_can_manage_mfa_of(actor, holder)
     if not re.fullmatch(USER_NAME_RE, name or ""):
         raise ValidationError(
-            {"name": ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]}
+            {"name": [_("Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_).")]}
         )
     if name.lower().startswith(OWNER_DEVICE_NAME.lower()):
-        raise ValidationError({"name": [f"“{name}” is reserved for the primary account's authenticators."]})
+        raise ValidationError(
+            {"name": [_("“%(name)s” is reserved for the primary account's authenticators.") % {"name": name}]}
+        )
     with transaction.atomic():
         # Locking the account serialises device creation in it, so that two requests cannot take one name.
         account = PrimaryAccount.objects.select_for_update().get(pk=actor.account.pk)
         if devices_of_account(account).filter(name__iexact=name).exists():
-            raise ValidationError(f"A virtual MFA device named {name} already exists.", code="name_taken")
+            raise ValidationError(
+                _("A virtual MFA device named %(name)s already exists.") % {"name": name}, code="name_taken"
+            )
         device = new_authenticator(user=holder, name=name)
         record_event(
             actor=actor, action="mfa.device_create", target=serial_number(account, device), details={"device": name}
@@ -71,15 +76,18 @@ def bind_virtual_mfa_device(
     ensure_same_account(actor, ram_user)
     ensure_can_manage_mfa_of(actor, ram_user.user)
     if actor.user is not None and not can_write_ram(actor.user) and device.user_id != actor.user.pk:
-        raise PermissionDenied("You can bind only a device you created.")
+        raise PermissionDenied(_("You can bind only a device you created."))
     with transaction.atomic():
         locked: Authenticator | None = (
             Authenticator.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
         )
         if locked is None:
-            raise ValidationError("This virtual MFA device does not exist or is bound.", code="device_gone")
+            raise ValidationError(_("This virtual MFA device does not exist or is bound."), code="device_gone")
         if has_mfa_device(ram_user.user):
-            raise ValidationError(f"{ram_user.name} already has an MFA device; unbind it first.", code="already_bound")
+            raise ValidationError(
+                _("%(name)s already has an MFA device; unbind it first.") % {"name": ram_user.name},
+                code="already_bound",
+            )
         # Handed over before the codes are checked: the check commits on its own (a wrong code must count
         # towards throttling), and it looks for the device among the user's.
         locked.hand_to(ram_user.user)
@@ -97,7 +105,7 @@ def delete_virtual_mfa_device(*, actor: Actor, device: Authenticator) -> None:
         if locked is None:
             return
         if locked.confirmed:
-            raise ValidationError("The virtual MFA device is bound to a user; unbind it first.", code="bound")
+            raise ValidationError(_("The virtual MFA device is bound to a user; unbind it first."), code="bound")
         serial = serial_number(actor.account, locked)
         locked.delete()
         record_event(actor=actor, action="mfa.device_delete", target=serial, details={"device": device.name})

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.oath import TOTP
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -46,7 +48,8 @@ type MfaDevice = Authenticator | BackupCodeDevice | WebAuthnCredential
 
 
 class OtpRejected(ValidationError):
-    def __init__(self, message: str = "The verification code is wrong or has already been used.") -> None:
+    def __init__(self, message: str | None = None) -> None:
+        message = message or _("The verification code is wrong or has already been used.")
         super().__init__({"otp_code": [message]}, code="otp_rejected")
 
 
@@ -121,9 +124,9 @@ def suggested_device_name(user: User) -> str:
 
 def device_name_problems(user: User, name: str) -> list[str]:
     if not re.fullmatch(USER_NAME_RE, name or ""):
-        return ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]
+        return [_("Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_).")]
     if name.lower() in _taken_device_names(user):
-        return [f"A device named {name} exists already: choose another name."]
+        return [_("A device named %(name)s exists already: choose another name.") % {"name": name}]
     return []
 
 
@@ -161,17 +164,14 @@ def confirm_totp_enrolment(
         if problems:
             raise ValidationError({"name": problems}, code="device_name")
     if mfa_device_count(user) >= limit:
-        raise ValidationError(
-            {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
-            code="device_limit",
-        )
+        raise ValidationError({"otp_code": [_at_the_limit(limit)]}, code="device_limit")
     with transaction.atomic():
         device: Authenticator | None = (
             Authenticator.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
         )
         if device is None:
             raise ValidationError(
-                {"otp_code": ["This enrolment has expired; scan the new QR code."]}, code="enrolment_expired"
+                {"otp_code": [_("This enrolment has expired; scan the new QR code.")]}, code="enrolment_expired"
             )
         is_valid = device.verify_token(code)
         if is_valid and next_code is not None:
@@ -181,16 +181,15 @@ def confirm_totp_enrolment(
     if not is_valid:
         with transaction.atomic():
             record_event(actor=actor, action="mfa.failed", target=user.display)
-        raise OtpRejected("The code does not match; check the authenticator's clock and try again.")
+        raise OtpRejected(_("The code does not match; check the authenticator's clock and try again."))
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # devices are counted one enrolment at a time
         if mfa_device_count(user) >= limit:
-            raise ValidationError(
-                {"otp_code": [f"You have {limit} MFA devices, the most allowed: remove one before adding another."]},
-                code="device_limit",
-            )
+            raise ValidationError({"otp_code": [_at_the_limit(limit)]}, code="device_limit")
         if name is not None and name.lower() in _taken_device_names(user):  # taken meanwhile
-            raise ValidationError({"name": [f"A device named {name} exists already: choose another name."]})
+            raise ValidationError(
+                {"name": [_("A device named %(name)s exists already: choose another name.") % {"name": name}]}
+            )
         device.confirmed = True
         if name is not None:
             device.name = name
@@ -200,6 +199,14 @@ def confirm_totp_enrolment(
         record_event(actor=actor, action="mfa.bind", target=user.display, details={"device": device.name})
         fill_reveal(reveal, secrets={"backup_codes": codes} if codes else None)
     return codes
+
+
+def _at_the_limit(limit: int) -> str:
+    return ngettext(
+        "You have %(limit)s MFA device, the most allowed: remove one before adding another.",
+        "You have %(limit)s MFA devices, the most allowed: remove one before adding another.",
+        limit,
+    ) % {"limit": limit}
 
 
 def is_mfa_required(user: User) -> bool:
@@ -238,8 +245,10 @@ def devices_left_after_removal(user: User) -> str:
     """What removing one of the person's MFA devices leaves them (the removal pages say it)."""
     others = mfa_device_count(user) - 1
     if others:
-        return f"You keep {others} other MFA device{'s' if others != 1 else ''}."
-    return "It is your only MFA device: without one, sign-in asks for no code and your backup codes go with it."
+        return ngettext("You keep %(count)s other MFA device.", "You keep %(count)s other MFA devices.", others) % {
+            "count": others
+        }
+    return _("It is your only MFA device: without one, sign-in asks for no code and your backup codes go with it.")
 
 
 def _device_to_remove[D: (Authenticator, WebAuthnCredential)](user: User, devices: QuerySet[D]) -> D:
@@ -248,10 +257,10 @@ def _device_to_remove[D: (Authenticator, WebAuthnCredential)](user: User, device
     User.objects.select_for_update().filter(pk=user.pk).first()
     device = devices.first()
     if device is None:
-        raise ValidationError("This MFA device is not one of yours, or was removed already.", code="device_gone")
+        raise ValidationError(_("This MFA device is not one of yours, or was removed already."), code="device_gone")
     if mfa_device_count(user) == 1 and is_mfa_required(user):
         raise ValidationError(
-            "This is your only MFA device, and you must sign in with MFA: add another before removing it.",
+            _("This is your only MFA device, and you must sign in with MFA: add another before removing it."),
             code="last_device",
         )
     return device
@@ -278,7 +287,7 @@ def _replace_backup_codes(user: User) -> list[str]:
     BackupCodeDevice.objects.filter(user=user).delete()
     device: BackupCodeDevice = BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True)
     codes = []
-    for _ in range(BACKUP_CODE_COUNT):
+    for _number in range(BACKUP_CODE_COUNT):
         raw = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(10))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     BackupCode.objects.bulk_create(BackupCode(device=device, code_hash=hash_backup_code(code)) for code in codes)
@@ -291,8 +300,14 @@ class OtpThrottled(OtpRejected):
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
         super().__init__(
-            f"Too many attempts: wait {seconds} second{'s' if seconds != 1 else ''}, then enter the code your "
-            "device shows then. (This code was not checked.)"
+            ngettext(
+                "Too many attempts: wait %(seconds)s second, then enter the code your device shows then. (This code "
+                "was not checked.)",
+                "Too many attempts: wait %(seconds)s seconds, then enter the code your device shows then. (This code "
+                "was not checked.)",
+                seconds,
+            )
+            % {"seconds": seconds}
         )
 
 
@@ -395,7 +410,7 @@ def verify_code_past_guessing_lock(*, user: User, code: str) -> MfaDevice | None
                 user=user, confirmed=True
             )
             for backup_code_device in backup_code_devices:
-                used, _ = backup_code_device.codes.filter(code_hash=hash_backup_code(code)).delete()
+                used, _by_model = backup_code_device.codes.filter(code_hash=hash_backup_code(code)).delete()
                 if used:
                     return backup_code_device
     return None
@@ -419,9 +434,9 @@ def require_otp(*, actor: Actor, otp_code: str | None, proof: OtpProof | None = 
     if actor.origin.channel != "console":
         return OtpProof(user_id=actor.user.pk if actor.user else None)
     if actor.user is None or not has_mfa_device(actor.user):
-        raise OtpRejected("This action needs a code from your MFA device: bind one on your credential page first.")
+        raise OtpRejected(_("This action needs a code from your MFA device: bind one on your credential page first."))
     if not otp_code:
-        raise OtpRejected("Enter the verification code from your authenticator.")
+        raise OtpRejected(_("Enter the verification code from your authenticator."))
     if verify_otp(user=actor.user, code=otp_code, origin=actor.origin) is None:
         raise OtpRejected()
     return OtpProof(user_id=actor.user.pk)

@@ -2,6 +2,7 @@
 
 A message is built, and its claim link made, only at the moment it is handed to the mail server, inside
 the row's transaction: if the server is down nothing is kept but the attempt count, and the packet waits.
+It is written in its person's language (User.language, else English), whoever queued it and whichever thread sends it.
 """
 
 import logging
@@ -12,10 +13,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail
+from accounts.models.delivery import delivery_language
 from accounts.services.claim_links import issue_claim_token, link_hours, mark_packet_sent
 from accounts.sheets import delivery_sheet
 from portal.audit import Origin
@@ -31,6 +33,12 @@ def claim_url(token: str, *, page: str = "claim") -> str:
 
 
 def packet_message(packet: DeliveryPacket, token: str | None) -> EmailMultiAlternatives:
+    """The packet's (or invitation's) email, subject and bodies in the language of its RAM user's person."""
+    with translation.override(delivery_language(packet.ram_user.user)):
+        return _packet_message(packet, token)
+
+
+def _packet_message(packet: DeliveryPacket, token: str | None) -> EmailMultiAlternatives:
     link: str | None = None
     if packet.is_invitation:
         assert token is not None, "an invitation is sent with its link"

@@ -17,6 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, PacketEmail, RamUser
@@ -163,7 +164,7 @@ def _locked_packets(actor: Actor, packet_ids: list[int]) -> list[DeliveryPacket]
         .order_by("ram_user__name", "pk")
     )
     if len(packets) != len(set(packet_ids)):
-        raise ValidationError("Some of these packets do not exist.")
+        raise ValidationError(_("Some of these packets do not exist."))
     return packets
 
 
@@ -221,22 +222,30 @@ def print_delivery_packets[Document](
     with transaction.atomic():
         packets = _locked_packets(actor, packet_ids)
         if not packets:  # an empty document would look like a printer fault
-            raise ValidationError("Select at least one packet to print: nothing was selected.")
+            raise ValidationError(_("Select at least one packet to print: nothing was selected."))
         superseded = sorted({p.ram_user.name for p in packets if p.state == State.SUPERSEDED})
         if superseded:
             raise ValidationError(
-                "These packets are superseded: the secrets they carried were replaced or deleted since "
-                f"(of {', '.join(superseded)}). Print the newer packets, or sign-in instructions."
+                _(
+                    "These packets are superseded: the secrets they carried were replaced or deleted since "
+                    "(of %(names)s). Print the newer packets, or sign-in instructions."
+                )
+                % {"names": ", ".join(superseded)}
             )
         revoked = sorted({p.ram_user.name for p in packets if p.state == State.REVOKED})
         if revoked:
-            raise ValidationError(f"These packets were revoked and cannot be printed: {', '.join(revoked)}.")
+            raise ValidationError(
+                _("These packets were revoked and cannot be printed: %(names)s.") % {"names": ", ".join(revoked)}
+            )
         spent = sorted({p.ram_user.name for p in packets if not p.is_printable})
         if spent:
             # Their secrets left already, or are on their way by email.
             raise ValidationError(
-                f"The secrets of these packets have already left the portal and cannot be printed again: "
-                f"{', '.join(spent)}. Print sign-in instructions instead, or issue new secrets."
+                _(
+                    "The secrets of these packets have already left the portal and cannot be printed again: "
+                    "%(names)s. Print sign-in instructions instead, or issue new secrets."
+                )
+                % {"names": ", ".join(spent)}
             )
         sheets = []
         for packet in packets:
@@ -276,7 +285,7 @@ def packets_for_users(*, actor: Actor, ram_user_ids: list[int]) -> list[int]:
     ensure_can_write_ram(actor)
     users = list(RamUser.objects.for_account(actor.account).filter(pk__in=ram_user_ids).order_by("name"))
     if len(users) != len(set(ram_user_ids)):
-        raise ValidationError("Some of these users do not exist.")
+        raise ValidationError(_("Some of these users do not exist."))
     sealed: dict[int, list[int]] = {}
     for packet in DeliveryPacket.objects.filter(ram_user__in=users, state=State.SEALED).order_by("pk"):
         sealed.setdefault(packet.ram_user_id, []).append(packet.pk)
@@ -294,16 +303,18 @@ def email_delivery_packet(*, actor: Actor, packet: DeliveryPacket, to: str) -> P
     try:
         validate_email(to)
     except ValidationError:
-        raise ValidationError({"to": ["Enter a valid email address."]}) from None
+        raise ValidationError({"to": [_("Enter a valid email address.")]}) from None
     with transaction.atomic():
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if locked.state == State.SUPERSEDED:
             raise ValidationError(
-                "This packet is superseded: the secrets it carried were replaced or deleted since. Send the newer "
-                "packet instead."
+                _(
+                    "This packet is superseded: the secrets it carried were replaced or deleted since. Send the "
+                    "newer packet instead."
+                )
             )
         if not locked.is_emailable:
-            raise ValidationError("This packet has already been delivered; create a new one to send.")
+            raise ValidationError(_("This packet has already been delivered; create a new one to send."))
         locked.email_to = to
         locked.save(update_fields=["email_to"])
         outbox = PacketEmail.objects.create(
@@ -328,7 +339,7 @@ def revoke_delivery_packet(*, actor: Actor, packet: DeliveryPacket) -> None:
         list(PacketEmail.objects.select_for_update().filter(packet_id=packet.pk))
         locked = DeliveryPacket.objects.select_for_update().get(pk=packet.pk)
         if not locked.is_revocable:
-            raise ValidationError("Only sealed or sent packets can be revoked.")
+            raise ValidationError(_("Only sealed or sent packets can be revoked."))
         locked.revoked_at = timezone.now()  # saved by wipe_packet
         wipe_packet(locked, state=State.REVOKED)
         PacketEmail.objects.filter(packet=locked, sent_at__isnull=True).delete()

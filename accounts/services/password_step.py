@@ -9,6 +9,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.actors import ANONYMOUS, Actor
 from accounts.models import (
@@ -39,17 +41,22 @@ from accounts.services.otp import MfaDevice, verify_code_past_guessing_lock
 from portal.audit import Origin, record_event
 
 OWNER_MAX_FAILED_ATTEMPTS = 5
-SIGN_IN_REFUSED = "The logon name or password is incorrect, or sign-in is locked for a while. Try again."
-LOCKED_HERE = (
-    "Too many failed sign-ins with this logon name from your network: sign-in from here is locked until {until}. "
+# Marked here, translated where said (as plain English here, tests and callers compare them).
+SIGN_IN_REFUSED = gettext_noop("The logon name or password is incorrect, or sign-in is locked for a while. Try again.")
+LOCKED_HERE = gettext_noop(
+    "Too many failed sign-ins with this logon name from your network: sign-in from here is locked until %(until)s "
+    "UTC. The password was not checked; try again then, or ask your administrator to clear the lock."
+)
+LOCKED_HERE_FOR_A_WHILE = gettext_noop(  # (the lock's end unknown: it ended meanwhile)
+    "Too many failed sign-ins with this logon name from your network: sign-in from here is locked until later. "
     "The password was not checked; try again then, or ask your administrator to clear the lock."
 )
-GUESSING_LOCKED = (
+GUESSING_LOCKED = gettext_noop(
     "Too many wrong passwords were tried for this logon name, so a password alone does not sign in here for a while. "
     "Enter your password together with a code from your MFA device, or sign in from a browser you have used here "
     "before."
 )
-GUESSING_LOCKED_CODES_SPENT = (
+GUESSING_LOCKED_CODES_SPENT = gettext_noop(
     "Too many wrong passwords and codes were tried for this logon name. Sign in from a browser you have used here "
     "before, try again later, or ask your administrator to clear the sign-in lock."
 )
@@ -58,7 +65,8 @@ _DUMMY_HASH = make_password("portal-dummy-password-for-timing")
 
 
 class SignInRefused(Exception):
-    def __init__(self, message: str = SIGN_IN_REFUSED, *, needs_code: bool = False):
+    def __init__(self, message: str | None = None, *, needs_code: bool = False):
+        message = message or _(SIGN_IN_REFUSED)
         self.message = message
         self.needs_code = needs_code  # the form must ask for a code beside the password (guessing lock)
         super().__init__(message)
@@ -130,7 +138,7 @@ def _check_password_step(
         _record_failure(account, origin, identity, "locked")
         # Said as it is: the password was not checked, so this reveals nothing of it, and unknown names lock alike.
         until = source_locked_until(identity=identity, source_ip=source_ip)
-        raise SignInRefused(LOCKED_HERE.format(until=f"{until:%H:%M} UTC" if until else "later"))
+        raise SignInRefused(_(LOCKED_HERE) % {"until": f"{until:%H:%M}"} if until else _(LOCKED_HERE_FOR_A_WHILE))
     is_known_device = known_device_mark(identity, user) in known_devices
     reservation = None if is_known_device else reserve_identity_attempt(identity=identity)
     if reservation is not None and reservation.is_locked:
@@ -171,17 +179,17 @@ def _pass_guessing_lock(
     """
     if not otp_code:
         _record_failure(account, origin, identity, "guessing_locked")
-        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+        raise SignInRefused(_(GUESSING_LOCKED), needs_code=True)
     if not reserve_code_attempt(identity=identity):
         _record_failure(account, origin, identity, "guessing_locked")
-        raise SignInRefused(GUESSING_LOCKED_CODES_SPENT, needs_code=True)
+        raise SignInRefused(_(GUESSING_LOCKED_CODES_SPENT), needs_code=True)
     device = verify_code_past_guessing_lock(user=user, code=otp_code) if user is not None else None
     if user is None or device is None:
         _record_failure(account, origin, identity, "wrong_code")
-        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+        raise SignInRefused(_(GUESSING_LOCKED), needs_code=True)
     if not user.check_password(password or ""):
         _record_failure(account, origin, identity, "wrong_password")
-        raise SignInRefused(GUESSING_LOCKED, needs_code=True)
+        raise SignInRefused(_(GUESSING_LOCKED), needs_code=True)
     code_attempt_succeeded(identity=identity)
     clear_failures(identity=identity, source_ip=source_key(origin.source_ip))
     return PasswordChecked(user=user, device=device)
@@ -233,7 +241,8 @@ def check_ram_user_password(
     if not is_source_allowed(account, origin.source_ip):
         _record_failure(account, origin, login[:100], "network_not_allowed")
         raise SignInRefused(
-            f"Console sign-in to this account is not allowed from your network ({source_key(origin.source_ip)})."
+            _("Console sign-in to this account is not allowed from your network (%(address)s).")
+            % {"address": source_key(origin.source_ip)}
         )
     name = split_logon_name(login, account) or ""
     identity = ram_identity(account.account_id, name)
@@ -252,7 +261,7 @@ def check_ram_user_password(
     )
     if policy.hard_expiry and is_password_expired(checked.user, account, policy=policy):
         _record_failure(account, origin, identity, "password_expired")
-        raise SignInRefused("Your password has expired. Ask an administrator to set a new one.")
+        raise SignInRefused(_("Your password has expired. Ask an administrator to set a new one."))
     return checked
 
 
@@ -261,15 +270,15 @@ def clear_sign_in_lock(*, actor: Actor, ram_user: RamUser) -> None:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     identity = ram_identity(ram_user.account.account_id, ram_user.name)
-    _clear_locks(actor, identity, target=ram_user.principal, not_locked="The sign-in of this user is not locked.")
+    _clear_locks(actor, identity, target=ram_user.principal, not_locked=_("The sign-in of this user is not locked."))
 
 
 def clear_own_sign_in_lock(*, actor: Actor) -> None:
     """The owner lifts the locks on their own sign-in (signed in past them: with a code, or from a known browser)."""
     owner = actor.person
     if not owner.is_owner:
-        raise PermissionDenied("Only the owner clears their own lock; a RAM user asks an administrator.")
-    _clear_locks(actor, identity_of(owner), target=owner.display, not_locked="Your sign-in is not locked.")
+        raise PermissionDenied(_("Only the owner clears their own lock; a RAM user asks an administrator."))
+    _clear_locks(actor, identity_of(owner), target=owner.display, not_locked=_("Your sign-in is not locked."))
 
 
 def _clear_locks(actor: Actor, identity: str, *, target: str, not_locked: str) -> None:

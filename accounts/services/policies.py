@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import PolicyAttachment, RamUser
@@ -14,7 +15,9 @@ def attach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> Polic
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     if policy_name not in SYSTEM_POLICIES_BY_NAME:
-        raise ValidationError({"policy_name": [f"There is no system policy named “{policy_name}”."]})
+        raise ValidationError(
+            {"policy_name": [_("There is no system policy named “%(policy)s”.") % {"policy": policy_name}]}
+        )
     try:
         with transaction.atomic():
             attachment = PolicyAttachment.objects.create(
@@ -25,7 +28,11 @@ def attach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> Polic
             )
     except IntegrityError:
         raise ValidationError(
-            {"policy_name": ValidationError(f"{policy_name} is already attached to this user.", code="attached")}
+            {
+                "policy_name": ValidationError(
+                    _("%(policy)s is already attached to this user.") % {"policy": policy_name}, code="attached"
+                )
+            }
         ) from None
     return attachment
 
@@ -34,9 +41,13 @@ def detach_policy(*, actor: Actor, ram_user: RamUser, policy_name: str) -> None:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     with transaction.atomic():
-        deleted, _ = PolicyAttachment.objects.filter(ram_user=ram_user, policy_name=policy_name).delete()
+        deleted, _per_model = PolicyAttachment.objects.filter(ram_user=ram_user, policy_name=policy_name).delete()
         if not deleted:
             raise ValidationError(
-                {"policy_name": ValidationError(f"{policy_name} is not attached to this user.", code="not_attached")}
+                {
+                    "policy_name": ValidationError(
+                        _("%(policy)s is not attached to this user.") % {"policy": policy_name}, code="not_attached"
+                    )
+                }
             )
         record_event(actor=actor, action="policy.detach", target=ram_user.principal, details={"policy": policy_name})

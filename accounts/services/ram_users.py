@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import (
@@ -56,6 +57,8 @@ class NewRamUser:
     create_access_key: bool = False
     # "Invite by email" (with console_logon): no password now; the person chooses one through an emailed link.
     invite: bool = False
+    # The person's language (settings.LANGUAGES), chosen by the administrator who creates the user; "": not chosen.
+    language: str = ""
 
     @property
     def sets_password_now(self) -> bool:
@@ -80,7 +83,7 @@ class BatchRejected(ValidationError):
     def __init__(self, row_errors: dict[int, dict[str, list[str]]], *, taken_rows: frozenset[int] = frozenset()):
         self.row_errors = row_errors
         self.taken_rows = taken_rows
-        super().__init__("Some users could not be created; nothing was created.", code="batch_rejected")
+        super().__init__(_("Some users could not be created; nothing was created."), code="batch_rejected")
 
 
 class DeleteConflict(ValidationError):
@@ -89,6 +92,11 @@ class DeleteConflict(ValidationError):
     def __init__(self, message: str, *, blockers: list[str], code: str = "delete_conflict"):
         self.blockers = blockers
         super().__init__(message, code=code)
+
+
+def is_portal_language(language: str) -> bool:
+    """One of settings.LANGUAGES, or "" (not chosen: the person's browser then decides)."""
+    return language == "" or language in dict(settings.LANGUAGES)
 
 
 def has_control_characters(text: str) -> bool:
@@ -101,27 +109,30 @@ def profile_problems(
 ) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     if not re.fullmatch(USER_NAME_RE, name or ""):
-        problems["name"] = ["Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_)."]
+        problems["name"] = [_("Use 1–64 characters: letters, digits, periods (.), hyphens (-) and underscores (_).")]
     elif len(name) + 1 + len(account.logon_domain) > LOGON_NAME_MAX:
-        problems["name"] = [f"The logon name {name}@{account.logon_domain} would exceed {LOGON_NAME_MAX} characters."]
+        problems["name"] = [
+            _("The logon name %(logon_name)s would exceed %(max)s characters.")
+            % {"logon_name": f"{name}@{account.logon_domain}", "max": LOGON_NAME_MAX}
+        ]
     if not (display_name or "").strip():
-        problems["display_name"] = ["Enter a display name."]
+        problems["display_name"] = [_("Enter a display name.")]
     elif has_control_characters(display_name):
-        problems["display_name"] = ["The display name must not contain line breaks or control characters."]
+        problems["display_name"] = [_("The display name must not contain line breaks or control characters.")]
     elif len(display_name) > 128:
-        problems["display_name"] = ["The display name must be at most 128 characters."]
+        problems["display_name"] = [_("The display name must be at most 128 characters.")]
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            problems["email"] = ["Enter a valid email address."]
+            problems["email"] = [_("Enter a valid email address.")]
         # The validator allows 320 characters (RFC 3696); the column holds 254 (RFC 5321's path limit).
         if len(email) > EMAIL_MAX:
-            problems["email"] = [f"The email address must be at most {EMAIL_MAX} characters."]
+            problems["email"] = [_("The email address must be at most %(max)s characters.") % {"max": EMAIL_MAX}]
     if mobile_phone and not MOBILE_PHONE_RE.match(mobile_phone):
-        problems["mobile_phone"] = ["Enter the number as <country code>-<number>, e.g. 86-13800138000."]
+        problems["mobile_phone"] = [_("Enter the number as <country code>-<number>, e.g. 86-13800138000.")]
     if len(comments or "") > 128:
-        problems["comments"] = ["Comments must be at most 128 characters."]
+        problems["comments"] = [_("Comments must be at most 128 characters.")]
     return problems
 
 
@@ -150,19 +161,21 @@ def new_user_problems(
         )
         if "name" not in problems:
             if new.name.lower() in seen:
-                problems["name"] = ["This user name appears twice in the request."]
+                problems["name"] = [_("This user name appears twice in the request.")]
             seen.add(new.name.lower())
         if new.invite:
             if not new.console_logon:
                 problems.setdefault("password", []).append(
-                    "An invitation is to choose a console password: enable console logon."
+                    _("An invitation is to choose a console password: enable console logon.")
                 )
             elif new.password is not None:
                 problems.setdefault("password", []).append(
-                    "With an invitation the person chooses the password: leave it empty."
+                    _("With an invitation the person chooses the password: leave it empty.")
                 )
             if not new.email and "email" not in problems:
-                problems["email"] = ["An invitation goes to the user's email address: enter one."]
+                problems["email"] = [_("An invitation goes to the user's email address: enter one.")]
+        if not is_portal_language(new.language):
+            problems["language"] = [_("Choose one of the portal's languages.")]
         if new.sets_password_now and new.password is not None:
             weak = password_problems(new.password, policy=policy, context_words=context_words(account, new.name))
             if weak:
@@ -180,7 +193,7 @@ def new_user_problems(
         )
     taken_rows = frozenset(index for index, new in enumerate(new_users) if new.name.lower() in taken)
     for index in taken_rows:
-        row_errors.setdefault(index, {}).setdefault("name", []).append("A RAM user with this name already exists.")
+        row_errors.setdefault(index, {}).setdefault("name", []).append(_("A RAM user with this name already exists."))
     return row_errors, taken_rows
 
 
@@ -199,9 +212,11 @@ def create_ram_users(
     ensure_can_write_ram(actor)
     account = actor.account
     if not new_users:
-        raise ValidationError("Enter at least one user.")
+        raise ValidationError(_("Enter at least one user."))
     if len(new_users) > settings.PORTAL_MAX_USERS_PER_CREATE:
-        raise ValidationError(f"Create at most {settings.PORTAL_MAX_USERS_PER_CREATE} users at once.")
+        raise ValidationError(
+            _("Create at most %(max)s users at once.") % {"max": settings.PORTAL_MAX_USERS_PER_CREATE}
+        )
     row_errors, taken_rows = new_user_problems(account, new_users)
     if row_errors:
         raise BatchRejected(row_errors, taken_rows=taken_rows)
@@ -219,7 +234,7 @@ def create_ram_users(
     except IntegrityError:
         # Another request created one of these names since the check above; the constraint held.
         raise ValidationError(
-            "A RAM user with one of these names was created meanwhile; nothing was created.", code="name_taken"
+            _("A RAM user with one of these names was created meanwhile; nothing was created."), code="name_taken"
         ) from None
 
 
@@ -253,19 +268,19 @@ def create_ram_user(
     runs in the caller's transaction without a savepoint of its own, so a caller inside one must roll back to its own
     savepoint when this raises (the import does, once a row)."""
     ensure_can_write_ram(actor)
-    row_errors, _ = new_user_problems(actor.account, [new], policy=policy, look_up_names=False)
+    row_errors, _taken = new_user_problems(actor.account, [new], policy=policy, look_up_names=False)
     if row_errors:
         raise ValidationError({field: messages for field, messages in row_errors[0].items()})
     try:
         with transaction.atomic(savepoint=False):
             return _create_one(actor, new, hashed)
     except IntegrityError:
-        taken = "A RAM user with this name already exists: it was created meanwhile."
+        taken = _("A RAM user with this name already exists: it was created meanwhile.")
         raise ValidationError({"name": [taken]}) from None
 
 
 def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = None) -> CreatedRamUser:
-    user = User()
+    user = User(language=new.language)
     generated = password = None
     must_reset = False
     if new.sets_password_now:
@@ -330,9 +345,18 @@ def _create_one(actor: Actor, new: NewRamUser, hashed: HashedPassword | None = N
 
 
 def update_ram_user(
-    *, actor: Actor, ram_user: RamUser, name: str, display_name: str, email: str, mobile_phone: str, comments: str
+    *,
+    actor: Actor,
+    ram_user: RamUser,
+    name: str,
+    display_name: str,
+    email: str,
+    mobile_phone: str,
+    comments: str,
+    language: str | None = None,
 ) -> RamUser:
-    """Changes the user's profile; a new name must stay unique in the account."""
+    """Changes the user's profile, and its language where `language` is given (one of settings.LANGUAGES, or "" for
+    none); a new name must stay unique in the account. A refusal changes nothing."""
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     # (A taken name goes in below as an error with its code, beside the plain messages.)
@@ -348,7 +372,9 @@ def update_ram_user(
     )
     same_name = RamUser.objects.named(account=actor.account, name=name) if "name" not in problems else None
     if same_name is not None and same_name.pk != ram_user.pk:
-        problems["name"] = [ValidationError("A RAM user with this name already exists.", code="name_taken")]
+        problems["name"] = [ValidationError(_("A RAM user with this name already exists."), code="name_taken")]
+    if language is not None and not is_portal_language(language):
+        problems["language"] = [ValidationError(_("Choose one of the portal's languages."), code="invalid_language")]
     if problems:
         raise ValidationError(problems)
     changes = {
@@ -362,7 +388,8 @@ def update_ram_user(
         }.items()
         if getattr(ram_user, field) != value
     }
-    if not changes:
+    new_language = language if language is not None and language != ram_user.user.language else None
+    if not changes and new_language is None:
         return ram_user
     try:
         with transaction.atomic():
@@ -370,17 +397,21 @@ def update_ram_user(
             old_principal = locked.principal
             for field, value in changes.items():
                 setattr(locked, field, value)
-            locked.save()
+            if changes:
+                locked.save()
+            if new_language is not None:
+                User.objects.filter(pk=locked.user_id).update(language=new_language)
+            changed = sorted([*changes, *(["language"] if new_language is not None else [])])
             # A renamed user's events name its old principal: the new name says whom it became.
             record_event(
                 actor=actor,
                 action="ram_user.update",
                 target=old_principal,
-                details={"changed": sorted(changes)} | ({"new_name": name} if "name" in changes else {}),
+                details={"changed": changed} | ({"new_name": name} if "name" in changes else {}),
             )
     except IntegrityError:
         raise ValidationError(
-            {"name": ValidationError("A RAM user with this name already exists.", code="name_taken")}
+            {"name": ValidationError(_("A RAM user with this name already exists."), code="name_taken")}
         ) from None
     return locked
 
@@ -425,7 +456,8 @@ def delete_ram_user(
     except ProtectedError as error:
         blockers = sorted({str(obj) for obj in error.protected_objects})
         raise DeleteConflict(
-            f"{principal} still holds {', '.join(blockers)}; remove them before deleting the user.",
+            _("%(principal)s still holds %(blockers)s; remove them before deleting the user.")
+            % {"principal": principal, "blockers": ", ".join(blockers)},
             blockers=blockers,
         ) from None
 
@@ -452,8 +484,8 @@ def unbind_mfa_device(*, actor: Actor, ram_user: RamUser) -> None:
     ensure_can_write_ram(actor)
     ensure_same_account(actor, ram_user)
     with transaction.atomic():
-        deleted, _ = Authenticator.objects.filter(user=ram_user.user).delete()
+        deleted, _by_model = Authenticator.objects.filter(user=ram_user.user).delete()
         if not deleted:
-            raise ValidationError("This user has no MFA device.")
+            raise ValidationError(_("This user has no MFA device."))
         BackupCodeDevice.objects.filter(user=ram_user.user).delete()  # no device left for them to stand in for
         record_event(actor=actor, action="mfa.unbind", target=ram_user.principal)

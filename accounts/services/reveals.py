@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import DeliveryPacket, OneTimeReveal, PrimaryAccount, User
@@ -145,7 +146,7 @@ def fill_reveal(
     )
     if not filled:
         # Taken over as abandoned while this request was still working: its work must not count twice.
-        raise ValidationError("This took too long and was given up; nothing was changed. Submit the form again.")
+        raise ValidationError(_("This took too long and was given up; nothing was changed. Submit the form again."))
 
 
 def expire_unseen_reveals(*, now: datetime | None = None) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import PasswordPolicy, SecuritySettings
@@ -37,7 +38,7 @@ PASSWORD_POLICY_FIELDS = (
 
 def ensure_owner(actor: Actor) -> None:
     if actor.user is not None and not actor.user.is_owner:
-        raise PermissionDenied("Only the primary account's owner can change this.")
+        raise PermissionDenied(_("Only the primary account's owner can change this."))
 
 
 def normalise_ip_masks(masks: list[str]) -> list[str]:
@@ -47,10 +48,14 @@ def normalise_ip_masks(masks: list[str]) -> list[str]:
         try:
             cleaned.append(str(ipaddress.ip_network(mask, strict=False)))
         except ValueError:
-            raise ValidationError({"logon_ip_masks": [f"“{mask}” is not an IP address or CIDR block."]}) from None
+            raise ValidationError(
+                {"logon_ip_masks": [_("“%(mask)s” is not an IP address or CIDR block.") % {"mask": mask}]}
+            ) from None
     cleaned = list(dict.fromkeys(cleaned))
     if len(cleaned) > MAX_LOGON_IP_MASKS:
-        raise ValidationError({"logon_ip_masks": [f"Enter at most {MAX_LOGON_IP_MASKS} IP masks."]})
+        raise ValidationError(
+            {"logon_ip_masks": [_("Enter at most %(count)s IP masks.") % {"count": MAX_LOGON_IP_MASKS}]}
+        )
     return cleaned
 
 

@@ -9,6 +9,7 @@ from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.access_key_pages import ACCOUNT, RAM_USER
@@ -42,15 +43,15 @@ def key_holder(request: SignedInRequest, scope: str, pk: int | None) -> tuple[Us
     user = request.user
     if scope == RAM_USER:
         if not can_write_ram(user):
-            raise PermissionDenied("You are not allowed to change RAM users.")
+            raise PermissionDenied(_("You are not allowed to change RAM users."))
         ram_user = get_object_or_404(RamUser.objects.for_account(user.account).select_related("user"), pk=pk)
         return ram_user.user, reverse("accounts:user-detail", args=[ram_user.pk])
     if scope == ACCOUNT:
         if not user.is_owner:
-            raise PermissionDenied("Only the owner manages the primary account's AccessKeys.")
+            raise PermissionDenied(_("Only the owner manages the primary account's AccessKeys."))
         return user, reverse("accounts:my-account")
     if user.is_owner or not user.account.security_settings.allow_manage_access_keys:
-        raise PermissionDenied("Your administrator does not allow you to manage your own AccessKeys.")
+        raise PermissionDenied(_("Your administrator does not allow you to manage your own AccessKeys."))
     return user, reverse("accounts:my-credentials")
 
 
@@ -61,7 +62,7 @@ def create_access_key(request: SignedInRequest, scope: str, pk: int | None = Non
     """ "Create AccessKey": the actor's code in the same form; the secret appears once, on the form's one-time page."""
     holder, back_url = key_holder(request, scope, pk)
     if not has_mfa_device(request.user):
-        messages.warning(request, "Creating an AccessKey needs a code from your MFA device: bind one first.")
+        messages.warning(request, _("Creating an AccessKey needs a code from your MFA device: bind one first."))
         return redirect("accounts:bind-mfa")
     form = (CreateAccessKeyForm if scope == RAM_USER else IssueSecretWithOtpForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -97,7 +98,7 @@ def _change_key(
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, done_message.format(access_key_id=access_key.access_key_id))
+        messages.success(request, done_message % {"access_key_id": access_key.access_key_id})
     return redirect(back_url)
 
 
@@ -105,7 +106,9 @@ def enable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: int
     def enable(*, actor: Actor, access_key: AccessKey, otp_code: str | None) -> None:
         set_access_key_status(actor=actor, access_key=access_key, otp_code=otp_code, is_active=True)
 
-    return _change_key(request, scope, pk, key_id, change=enable, done_message="AccessKey {access_key_id} was enabled.")
+    return _change_key(
+        request, scope, pk, key_id, change=enable, done_message=_("AccessKey %(access_key_id)s was enabled.")
+    )
 
 
 def disable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: int | None = None) -> HttpResponse:
@@ -113,7 +116,7 @@ def disable_access_key(request: SignedInRequest, scope: str, key_id: str, pk: in
         set_access_key_status(actor=actor, access_key=access_key, otp_code=otp_code, is_active=False)
 
     return _change_key(
-        request, scope, pk, key_id, change=disable, done_message="AccessKey {access_key_id} was disabled."
+        request, scope, pk, key_id, change=disable, done_message=_("AccessKey %(access_key_id)s was disabled.")
     )
 
 
@@ -125,7 +128,7 @@ def delete_access_key_view(request: SignedInRequest, scope: str, key_id: str, pk
     form = ConfirmForm(
         posted(request),
         expected=access_key.access_key_id,
-        typed_label="Type the AccessKey ID to confirm",
+        typed_label=_("Type the AccessKey ID to confirm"),
         needs_otp=scope == ACCOUNT,
     )
     if form.is_valid():
@@ -136,23 +139,31 @@ def delete_access_key_view(request: SignedInRequest, scope: str, key_id: str, pk
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"AccessKey {access_key.access_key_id} was deleted.")
+            messages.success(
+                request, _("AccessKey %(access_key_id)s was deleted.") % {"access_key_id": access_key.access_key_id}
+            )
             return redirect(back_url)
     return confirmation_page(
         request,
         form,
-        title=f"Delete AccessKey {access_key.access_key_id}",
+        title=_("Delete AccessKey %(access_key_id)s") % {"access_key_id": access_key.access_key_id},
         consequences=[
             format_html(
-                "The AccessKey <code>{}</code> of <code>{}</code> is deleted for good: every request signed with it "
-                "is refused from now on, and it never comes back.",
+                _(
+                    "The AccessKey <code>{}</code> of <code>{}</code> is deleted for good: every request signed with "
+                    "it is refused from now on, and it never comes back."
+                ),
                 access_key.access_key_id,
                 holder.principal,
             ),
-            "Anything still using it (a script, a scheduled job, an SDK configuration) stops working: give it "
-            "another key first.",
-            "It is Active: disable it first, as only an Inactive key can be deleted." if access_key.is_active else "",
+            _(
+                "Anything still using it (a script, a scheduled job, an SDK configuration) stops working: give it "
+                "another key first."
+            ),
+            _("It is Active: disable it first, as only an Inactive key can be deleted.")
+            if access_key.is_active
+            else "",
         ],
-        submit_label="Delete",
+        submit_label=_("Delete"),
         cancel_url=back_url,
     )

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.forms import PasswordPolicyForm, SecuritySettingsForm, add_errors
@@ -72,7 +73,7 @@ def _settings_page(
     """Owners change the settings with a code; RAM administrators see them read-only."""
     is_owner = request.user.is_owner
     if request.method == "POST" and not is_owner:
-        raise PermissionDenied("Only the primary account's owner can change this.")
+        raise PermissionDenied(_("Only the primary account's owner can change this."))
     if not is_owner:
         for field in form.fields.values():
             field.disabled = True
@@ -98,7 +99,7 @@ def security_settings(request: SignedInRequest) -> HttpResponse:
         fields=SECURITY_SETTING_FIELDS,
         service=update_security_settings,
         template="accounts/security_settings.html",
-        saved_message="The RAM user security settings were updated.",
+        saved_message=_("The RAM user security settings were updated."),
     )
 
 
@@ -110,7 +111,7 @@ def password_policy(request: SignedInRequest) -> HttpResponse:
         fields=PASSWORD_POLICY_FIELDS,
         service=update_password_policy,
         template="accounts/password_policy.html",
-        saved_message="The password policy was updated.",
+        saved_message=_("The password policy was updated."),
     )
 
 
@@ -144,15 +145,15 @@ def credential_report(request: SignedInRequest) -> HttpResponse:
     account = request.user.account
     if request.method == "POST":
         if not can_write_ram(request.user):  # a new report is a change (an audited one): RAM administrators only
-            raise PermissionDenied("You are not allowed to generate the credential report.")
+            raise PermissionDenied(_("You are not allowed to generate the credential report."))
         generate_credential_report(actor=actor_of(request))
-        messages.success(request, "A new credential report was generated.")
+        messages.success(request, _("A new credential report was generated."))
         return redirect("accounts:credential-report")
     report = CredentialReport.objects.filter(account=account).first()
     rows = list(csv.reader(io.StringIO(report.content))) if report else []
     findings = credential_findings(account.pk)
     kinds = [
-        (title.format(days=settings.PORTAL_UNUSED_KEY_DAYS), [f for f in findings if f.kind == kind])
+        (str(title).format(days=settings.PORTAL_UNUSED_KEY_DAYS), [f for f in findings if f.kind == kind])
         for kind, title in FINDING_KINDS.items()
     ]
     return render(
@@ -166,7 +167,7 @@ def credential_report(request: SignedInRequest) -> HttpResponse:
 def credential_report_download(request: SignedInRequest) -> HttpResponse:
     report = CredentialReport.objects.filter(account=request.user.account).first()
     if report is None:
-        messages.info(request, "Generate a report first.")
+        messages.info(request, _("Generate a report first."))
         return redirect("accounts:credential-report")
     response = HttpResponse(report.content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="credential-report-{report.generated_at:%Y%m%d-%H%M}.csv"'

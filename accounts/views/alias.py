@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ClearEnterpriseAliasForm, EnterpriseAliasForm, add_errors
@@ -32,7 +33,7 @@ def _page(request: SignedInRequest, *, form: EnterpriseAliasForm, clear_form: Cl
 def update_default_domain(request: SignedInRequest) -> HttpResponse:
     """Owners set or change the alias with a code; RAM administrators see the page read-only."""
     if request.method == "POST" and not request.user.is_owner:
-        raise PermissionDenied("Only the primary account's owner can change the enterprise alias.")
+        raise PermissionDenied(_("Only the primary account's owner can change the enterprise alias."))
     form = EnterpriseAliasForm(request.POST or None, initial={"alias": request.user.account.alias})
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,7 +43,7 @@ def update_default_domain(request: SignedInRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"RAM users now sign in at {account.logon_link}")
+            messages.success(request, _("RAM users now sign in at %(link)s") % {"link": account.logon_link})
             return redirect("accounts:update-default-domain")
     return _page(request, form=form, clear_form=ClearEnterpriseAliasForm())
 
@@ -57,7 +58,9 @@ def clear_enterprise_alias_view(request: SignedInRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(clear_form, error)
         else:
-            messages.success(request, f"The alias was cleared. RAM users now sign in at {account.logon_link}")
+            messages.success(
+                request, _("The alias was cleared. RAM users now sign in at %(link)s") % {"link": account.logon_link}
+            )
             return redirect("accounts:update-default-domain")
     form = EnterpriseAliasForm(initial={"alias": request.user.account.alias})
     return _page(request, form=form, clear_form=clear_form)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
 from accounts.audit_text import sentence, trail_rows
 from accounts.forms import AuditFilterForm
@@ -75,13 +76,18 @@ def _csv_safe(value: object) -> str:
 def audit_export(request: SignedInRequest) -> StreamingHttpResponse:
     _, events = filtered_events(request)
     writer = csv.writer(_Echo())
+    # The rows are written after the view has returned, when the page's language is no longer active: each sentence
+    # is written in it all the same (the columns and the stored facts stay as they are).
+    language = translation.get_language()
 
     def rows() -> Iterator[str]:
         yield writer.writerow(CSV_COLUMNS)
         for event in events.iterator(chunk_size=2000):
+            with translation.override(language):
+                description = sentence(event)
             facts = {
                 "occurred_at": event.occurred_at.isoformat(),
-                "description": sentence(event),
+                "description": description,
                 "details": json.dumps(event.details, sort_keys=True),
             }
             yield writer.writerow(

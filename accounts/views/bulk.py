@@ -5,7 +5,9 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_stubs_ext import StrOrPromise
 
 from accounts.bulk_reports import has_report, keep_report, report_of
 from accounts.forms import BulkActionForm
@@ -26,12 +28,22 @@ def _back_to_table(request: SignedInRequest, form: BulkActionForm) -> HttpRespon
         messages.error(request, str(error))
     for field in ("action", "policy", "group"):
         for error in form.errors.get(field, []):
-            messages.error(request, f"{form.fields[field].label}: {error}")
+            messages.error(request, _("%(field)s: %(error)s") % {"field": form.fields[field].label, "error": error})
     return redirect(users_table_url(form.data.get("filters", "")))
+
+
+def _with_target(label: StrOrPromise, target: str) -> str:
+    """An action's label and what it is for: "Add Permissions: AliyunRAMReadOnlyAccess"."""
+    return _("%(action)s: %(target)s") % {"action": label, "target": target}
 
 
 def _confirmation(request: SignedInRequest, form: BulkActionForm, *, status: int = 200) -> HttpResponse:
     action = form.chosen_action
+    heading = str(BULK_ACTION_LABELS[action])
+    if form.cleaned_data.get("policy"):
+        heading = _with_target(heading, form.cleaned_data["policy"])
+    if form.cleaned_data.get("group"):
+        heading = _with_target(heading, form.cleaned_data["group"].name)
     return render(
         request,
         "accounts/bulk_confirm.html",
@@ -39,6 +51,7 @@ def _confirmation(request: SignedInRequest, form: BulkActionForm, *, status: int
             "form": form,
             "action": action,
             "label": BULK_ACTION_LABELS[action],
+            "heading": heading,
             "effect": BULK_ACTION_EFFECTS[action],
             "ram_users": form.ram_users,
             "apply_url": reverse(
@@ -75,8 +88,10 @@ def apply_bulk_action(request: SignedInRequest) -> HttpResponse:
     outcomes = apply_to_users(
         actor=actor_of(request), action=form.chosen_action, ram_users=form.ram_users, policy_name=policy, group=group
     )
-    label = BULK_ACTION_LABELS[form.chosen_action] + (f": {policy}" if form.chosen_action in NEEDS_POLICY else "")
-    label += f": {group.name}" if group is not None and form.chosen_action in NEEDS_GROUP else ""
+    # (Worded once, in the language of the page that applied it: the report shows it as kept.)
+    label = str(BULK_ACTION_LABELS[form.chosen_action])
+    label = _with_target(label, policy) if form.chosen_action in NEEDS_POLICY else label
+    label = _with_target(label, group.name) if group is not None and form.chosen_action in NEEDS_GROUP else label
     keep_report(request.session, token=token, label=label, outcomes=outcomes)
     return redirect("accounts:bulk-action-report", token=token)
 

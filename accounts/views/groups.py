@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.forms import (
@@ -94,7 +96,7 @@ def create_group_view(request: SignedInRequest) -> HttpResponse:
                 add_errors(form, error)
                 return render(request, "accounts/group_form.html", {"form": form, "group": None})
             group = repeated
-        messages.success(request, f"The group {group.name} was created.")
+        messages.success(request, _("The group %(name)s was created.") % {"name": group.name})
         return redirect("accounts:group-detail", group_pk=group.pk)
     return render(request, "accounts/group_form.html", {"form": form, "group": None})
 
@@ -142,7 +144,7 @@ def edit_group(request: SignedInRequest, group_pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "The group was updated.")
+            messages.success(request, _("The group was updated."))
             return redirect("accounts:group-detail", group_pk=group.pk)
     return render(request, "accounts/group_form.html", {"form": form, "group": group})
 
@@ -159,7 +161,7 @@ def delete_group_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("accounts:group-list")
-        messages.success(request, f"The group {group.name} was deleted.")
+        messages.success(request, _("The group %(name)s was deleted.") % {"name": group.name})
         return redirect("accounts:group-list")
     members = group.memberships.count()
     policies = sorted(group.policy_attachments.values_list("policy_name", flat=True))
@@ -167,20 +169,29 @@ def delete_group_view(request: SignedInRequest, group_pk: int) -> HttpResponse:
     return confirmation_page(
         request,
         form,
-        title=f"Delete the group {group.name}",
+        title=_("Delete the group %(name)s") % {"name": group.name},
         consequences=[
-            f"Its {members} member{'s' if members != 1 else ''} leave{'s' if members == 1 else ''} the group; "
-            "the users themselves stay."
+            ngettext(
+                "Its %(count)s member leaves the group; the users themselves stay.",
+                "Its %(count)s members leave the group; the users themselves stay.",
+                members,
+            )
+            % {"count": members}
             if members
-            else "The group has no members.",
-            format_html("They lose what its policies allowed: <strong>{}</strong>.", ", ".join(policies))
+            else _("The group has no members."),
+            format_html(_("They lose what its policies allowed: <strong>{}</strong>."), ", ".join(policies))
             if policies
-            else "It has no policies.",
-            f"Its {roles} project role{'s are' if roles != 1 else ' is'} revoked with it."
+            else _("It has no policies."),
+            ngettext(
+                "Its %(count)s project role is revoked with it.",
+                "Its %(count)s project roles are revoked with it.",
+                roles,
+            )
+            % {"count": roles}
             if roles
-            else "It holds no project roles.",
+            else _("It holds no project roles."),
         ],
-        submit_label="Delete",
+        submit_label=_("Delete"),
         cancel_url=reverse("accounts:group-detail", args=[group.pk]),
     )
 
@@ -202,7 +213,7 @@ def add_group_members(request: SignedInRequest, group_pk: int) -> HttpResponse:
                         found[name.lower()] = user
         unknown = [name for name in names if name.lower() not in found]
         if unknown:
-            form.add_error("user_names", f"No RAM user is named {', '.join(unknown)}.")
+            form.add_error("user_names", _("No RAM user is named %(names)s.") % {"names": ", ".join(unknown)})
         else:
             try:
                 added, already = add_users_to_group(
@@ -212,9 +223,15 @@ def add_group_members(request: SignedInRequest, group_pk: int) -> HttpResponse:
                 add_errors(form, ValidationError({"user_names": error.messages}))
             else:
                 if added:
-                    messages.success(request, f"Added to {group.name}: {', '.join(m.ram_user.name for m in added)}.")
+                    names = ", ".join(membership.ram_user.name for membership in added)
+                    messages.success(
+                        request, _("Added to %(group)s: %(users)s.") % {"group": group.name, "users": names}
+                    )
                 if already:
-                    messages.info(request, f"Already in {group.name}: {', '.join(already)}.")
+                    names = ", ".join(already)
+                    messages.info(
+                        request, _("Already in %(group)s: %(users)s.") % {"group": group.name, "users": names}
+                    )
                 return redirect("accounts:group-detail", group_pk=group.pk)
     return group_page(request, group, members_form=form)
 
@@ -233,24 +250,35 @@ def remove_group_member(request: SignedInRequest, group_pk: int, user_pk: int) -
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{ram_user.name} was removed from {group.name}.")
+            messages.success(
+                request, _("%(user)s was removed from %(group)s.") % {"user": ram_user.name, "group": group.name}
+            )
         return redirect("accounts:group-detail", group_pk=group.pk)
     policies = sorted(group.policy_attachments.values_list("policy_name", flat=True))
     return confirmation_page(
         request,
         form,
-        title=f"Remove {ram_user.name} from {group.name}",
+        title=_("Remove %(user)s from %(group)s") % {"user": ram_user.name, "group": group.name},
         consequences=[
             format_html(
-                "<code>{}</code> loses, at once, what it held only through this group{}",
-                ram_user.principal,
-                format_html(": <strong>{}</strong> and the group's project roles", ", ".join(policies))
-                if policies
-                else " (the group's project roles)",
+                _(
+                    "<code>{principal}</code> loses, at once, what it held only through this group: "
+                    "<strong>{policies}</strong> and the group's project roles"
+                ),
+                principal=ram_user.principal,
+                policies=", ".join(policies),
+            )
+            if policies
+            else format_html(
+                _(
+                    "<code>{principal}</code> loses, at once, what it held only through this group "
+                    "(the group's project roles)"
+                ),
+                principal=ram_user.principal,
             ),
-            "Its own policies and roles, and those of its other groups, stay.",
+            _("Its own policies and roles, and those of its other groups, stay."),
         ],
-        submit_label="Remove",
+        submit_label=_("Remove"),
         cancel_url=reverse("accounts:group-detail", args=[group.pk]),
     )
 
@@ -268,7 +296,11 @@ def attach_group_policy_view(request: SignedInRequest, group_pk: int) -> HttpRes
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['policy_name']} was attached to {group.name}.")
+            messages.success(
+                request,
+                _("%(policy)s was attached to %(group)s.")
+                % {"policy": form.cleaned_data["policy_name"], "group": group.name},
+            )
             return redirect("accounts:group-detail", group_pk=group.pk)
     return group_page(request, group, policy_form=form)
 
@@ -283,26 +315,43 @@ def detach_group_policy_view(request: SignedInRequest, group_pk: int, policy_nam
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{policy_name} was detached from {group.name}.")
+            messages.success(
+                request, _("%(policy)s was detached from %(group)s.") % {"policy": policy_name, "group": group.name}
+            )
         return redirect("accounts:group-detail", group_pk=group.pk)
     policy = SYSTEM_POLICIES_BY_NAME.get(policy_name)
     members = group.memberships.count()
     return confirmation_page(
         request,
         form,
-        title=f"Revoke {policy_name} from the group {group.name}",
+        title=_("Revoke %(policy)s from the group %(group)s") % {"policy": policy_name, "group": group.name},
         consequences=[
             format_html(
-                "Its {} member{} lose{} what <strong>{}</strong> allows, unless they hold it themselves or through "
-                "another group{}",
-                members,
-                "s" if members != 1 else "",
-                "" if members != 1 else "s",
-                policy_name,
-                f": {policy.description}" if policy else ".",
+                ngettext(
+                    "Its {count} member loses what <strong>{policy}</strong> allows, unless they hold it themselves "
+                    "or through another group: {description}",
+                    "Its {count} members lose what <strong>{policy}</strong> allows, unless they hold it themselves "
+                    "or through another group: {description}",
+                    members,
+                ),
+                count=members,
+                policy=policy_name,
+                description=policy.description,
+            )
+            if policy
+            else format_html(
+                ngettext(
+                    "Its {count} member loses what <strong>{policy}</strong> allows, unless they hold it themselves "
+                    "or through another group.",
+                    "Its {count} members lose what <strong>{policy}</strong> allows, unless they hold it themselves "
+                    "or through another group.",
+                    members,
+                ),
+                count=members,
+                policy=policy_name,
             ),
         ],
-        submit_label="Revoke",
+        submit_label=pgettext("detach a policy", "Revoke"),
         cancel_url=reverse("accounts:group-detail", args=[group.pk]),
     )
 
@@ -315,15 +364,19 @@ def add_user_to_group_view(request: SignedInRequest, pk: int) -> HttpResponse:
     group_id = request.POST.get("group", "")
     group = groups_of(request).filter(pk=int(group_id)).first() if group_id.isdigit() and len(group_id) < 19 else None
     if group is None:
-        messages.error(request, "Choose one of the account's groups.")
+        messages.error(request, _("Choose one of the account's groups."))
     else:
         try:
-            added, _ = add_users_to_group(actor=actor_of(request), group=group, ram_users=[ram_user])
+            added, _already = add_users_to_group(actor=actor_of(request), group=group, ram_users=[ram_user])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             if added:
-                messages.success(request, f"{ram_user.name} was added to {group.name}.")
+                messages.success(
+                    request, _("%(user)s was added to %(group)s.") % {"user": ram_user.name, "group": group.name}
+                )
             else:
-                messages.info(request, f"{ram_user.name} is already in {group.name}.")
+                messages.info(
+                    request, _("%(user)s is already in %(group)s.") % {"user": ram_user.name, "group": group.name}
+                )
     return redirect("accounts:user-detail", pk=ram_user.pk)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -12,10 +14,16 @@ from django.views.decorators.http import require_POST
 from accounts.forms import ChoosePasswordForm, add_errors
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket
+from accounts.models.delivery import link_page_language
 from accounts.passwords import policy_for
 from accounts.services import invitations as invitation_services
 from accounts.services.claim_links import hash_claim_token
-from accounts.services.invitations import InvitationRefused, accept_invitation, invitation_for_token
+from accounts.services.invitations import (
+    InvitationRefused,
+    OpenInvitation,
+    accept_invitation,
+    invitation_for_token,
+)
 from accounts.services.password_step import is_source_allowed
 from accounts.sign_in_steps import PENDING_KEY, begin_sign_in, landing_url
 from portal.gates import public
@@ -45,6 +53,16 @@ def invitation(request: PortalRequest) -> HttpResponse:
         opened = invitation_for_token(token)
     except InvitationRefused as refusal:
         return render(request, "accounts/invitation.html", {"error": refusal.message}, status=410)
+    # From here on the page knows whose invitation it is, and speaks their language (else the browser's).
+    language = link_page_language(opened.ram_user.user)
+    with translation.override(language):
+        response = _accept(request, token, opened)
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _accept(request: PortalRequest, token: str, opened: OpenInvitation) -> HttpResponse:
+    """ "Continue" (whose invitation it is, a password asked for) and "Accept and sign in"."""
     ram_user = opened.ram_user
     form = ChoosePasswordForm(request.POST if "new_password" in request.POST else None)
     if form.is_bound and form.is_valid():
@@ -83,6 +101,7 @@ def resend_invitation(request: SignedInRequest, pk: int) -> HttpResponse:
         return redirect(f"{reverse('accounts:packet-list')}#packet-{packet.pk}")
     messages.success(
         request,
-        f"A new invitation for {packet.ram_user.name} is queued for {sent.email_to}; the earlier link no longer works.",
+        _("A new invitation for %(name)s is queued for %(to)s; the earlier link no longer works.")
+        % {"name": packet.ram_user.name, "to": sent.email_to},
     )
     return redirect(f"{reverse('accounts:packet-list')}#packet-{sent.pk}")

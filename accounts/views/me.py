@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -97,7 +98,7 @@ def change_password(request: SignedInRequest) -> HttpResponse:
             # The change ended every other session; this one carries on with the new hash.
             request.user.refresh_from_db()
             update_session_auth_hash(request, request.user)
-            messages.success(request, "Your password was changed. Other sessions were signed out.")
+            messages.success(request, _("Your password was changed. Other sessions were signed out."))
             return redirect("accounts:home")
     return render(request, "accounts/change_password.html", {"form": form})
 
@@ -120,7 +121,7 @@ def bind_mfa(request: SignedInRequest) -> HttpResponse:
         form = form_class(request.POST)
         if form.is_valid() and mfa_devices_of(user).filter(pk=form.cleaned_data["device_id"]).exists():
             # Sent again (a double click, a reload) after it was bound: done already, nothing to do twice.
-            messages.info(request, "Your MFA device is bound.")
+            messages.info(request, _("Your MFA device is bound."))
             return redirect(own_page(user))
         if form.is_valid():
 
@@ -136,7 +137,7 @@ def bind_mfa(request: SignedInRequest) -> HttpResponse:
             except ValidationError:
                 pass  # on the form already
             else:
-                messages.success(request, "Your MFA device was bound.")
+                messages.success(request, _("Your MFA device was bound."))
                 return redirect(own_page(user))
         return render(request, "accounts/bind_mfa.html", {"form": form, "has_device": has_device})
     device = start_totp_enrolment(actor=actor_of(request), user=user)
@@ -152,7 +153,7 @@ def _bind_authenticator(actor: Actor, form: EnrolForm, *, has_device: bool, reve
         if has_device:
             require_otp(actor=actor, otp_code=form.cleaned_data["current_otp_code"])
     except OtpRejected:
-        form.add_error("current_otp_code", "The code from your MFA device is wrong or used.")
+        form.add_error("current_otp_code", _("The code from your MFA device is wrong or used."))
         raise
     try:
         confirm_totp_enrolment(
@@ -200,14 +201,14 @@ def remove_mfa_device_view(request: SignedInRequest, device_pk: int) -> HttpResp
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"The MFA device {device.name} was removed.")
+            messages.success(request, _("The MFA device %(name)s was removed.") % {"name": device.name})
             return redirect(own_page(request.user))
     return confirmation_page(
         request,
         form,
-        title=f"Remove the MFA device {device.name}",
-        consequences=["Its codes stop working at once.", devices_left_after_removal(request.user)],
-        submit_label="Remove",
+        title=_("Remove the MFA device %(name)s") % {"name": device.name},
+        consequences=[_("Its codes stop working at once."), devices_left_after_removal(request.user)],
+        submit_label=_("Remove"),
         cancel_url=own_page(request.user),
     )
 
@@ -236,7 +237,7 @@ def clear_own_sign_in_lock_view(request: SignedInRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "The lock on your sign-in was cleared.")
+        messages.success(request, _("The lock on your sign-in was cleared."))
     return redirect("accounts:my-account")
 
 
@@ -249,7 +250,7 @@ def regenerate_backup_codes_view(request: SignedInRequest) -> HttpResponse:
     ensure_self_service(actor_of(request), "allow_manage_mfa")
     form = IssueSecretWithOtpForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the verification code.")
+        messages.error(request, _("Enter the verification code."))
         return redirect(own_page(request.user))
     try:
         page = issue_once(
@@ -273,20 +274,20 @@ def sign_out_everywhere_view(request: SignedInRequest) -> HttpResponse:
     form = ConfirmForm(posted(request), expected=request.user.principal)
     if form.is_valid():
         sign_out_everywhere(actor=actor_of(request))
-        messages.success(request, "Every session, this one included, was signed out.")
+        messages.success(request, _("Every session, this one included, was signed out."))
         return redirect("accounts:owner-sign-in")
     return confirmation_page(
         request,
         form,
-        title="Sign out everywhere",
+        title=_("Sign out everywhere"),
         consequences=[
             format_html(
-                "Every session of <code>{}</code> ends now: in every browser, on every device, this one included.",
+                _("Every session of <code>{}</code> ends now: in every browser, on every device, this one included."),
                 request.user.display,
             ),
-            "To carry on, sign in again. AccessKeys keep working: only sign-in sessions end.",
+            _("To carry on, sign in again. AccessKeys keep working: only sign-in sessions end."),
         ],
-        submit_label="Sign out everywhere",
+        submit_label=_("Sign out everywhere"),
         cancel_url=reverse("accounts:my-account" if request.user.is_owner else "accounts:my-credentials"),
     )
 

@@ -13,7 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -22,6 +25,7 @@ from accounts.actors import Actor
 from accounts.forms import ConfirmForm, EmailPacketForm, confirmation_page, posted, posted_ids
 from accounts.gates import SignedInRequest, actor_of, ram_reader_required, ram_writer_required, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser
+from accounts.models.delivery import delivery_language, link_page_language
 from accounts.pdf import delivery_sheets_pdf
 from accounts.services.claim_links import ClaimRefused, claim_delivery_packet
 from accounts.services.one_time_page import show_reveal
@@ -111,7 +115,14 @@ def print_packets(request: SignedInRequest) -> HttpResponse:
     """An HTML print view of the chosen packets (one sheet per page); their secrets leave here, once."""
 
     def page(sheets: list[DeliverySheet]) -> HttpResponse:
-        return HttpResponse(render_to_string("accounts/packets_print.html", {"sheets": sheets}, request=request))
+        # The page is the administrator's; each sheet on it speaks its own person's language.
+        return HttpResponse(
+            render_to_string(
+                "accounts/packets_print.html",
+                {"sheets": [(delivery_language(sheet.ram_user.user), sheet) for sheet in sheets]},
+                request=request,
+            )
+        )
 
     response = _printed(request, _selected_ids(request, "packet"), DeliveryPacket.Channel.PRINTED, page)
     return response or redirect("accounts:packet-list")
@@ -144,18 +155,20 @@ def pdf_for_users(request: SignedInRequest) -> HttpResponse:
     )
     if response is None:
         if not user_ids:
-            messages.error(request, "Select at least one user.")
+            messages.error(request, _("Select at least one user."))
         return redirect("accounts:user-list")
     return response
 
 
 def _sheet(printed: PrintedSheet) -> DeliverySheet:
-    return delivery_sheet(
-        printed.packet.ram_user,
-        printed.packet,
-        password=printed.secrets.password,
-        access_key_secret=printed.secrets.access_key_secret,
-    )
+    # Made in its person's language: its notes and sections are words, not only its labels.
+    with translation.override(delivery_language(printed.packet.ram_user.user)):
+        return delivery_sheet(
+            printed.packet.ram_user,
+            printed.packet,
+            password=printed.secrets.password,
+            access_key_secret=printed.secrets.access_key_secret,
+        )
 
 
 @ram_writer_required
@@ -163,7 +176,7 @@ def _sheet(printed: PrintedSheet) -> DeliverySheet:
 def email_packet(request: SignedInRequest) -> HttpResponse:
     form = EmailPacketForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a packet and enter a valid email address to send it to.")
+        messages.error(request, _("Choose a packet and enter a valid email address to send it to."))
         return redirect("accounts:packet-list")
     packet = get_object_or_404(packets_of(request), pk=form.cleaned_data["packet"])
     try:
@@ -171,7 +184,11 @@ def email_packet(request: SignedInRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"The packet for {packet.ram_user.name} is queued for {form.cleaned_data['to']}.")
+        messages.success(
+            request,
+            _("The packet for %(name)s is queued for %(to)s.")
+            % {"name": packet.ram_user.name, "to": form.cleaned_data["to"]},
+        )
     return redirect("accounts:packet-list")
 
 
@@ -186,49 +203,62 @@ def revoke_packet(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"The packet for {packet.ram_user.name} was revoked; its secrets are wiped.")
+            messages.success(
+                request,
+                _("The packet for %(name)s was revoked; its secrets are wiped.") % {"name": packet.ram_user.name},
+            )
         return redirect("accounts:packet-list")
     if packet.is_invitation:
         return confirmation_page(
             request,
             form,
-            title=f"Revoke the invitation #{packet.pk} for {packet.ram_user.name}",
+            title=_("Revoke the invitation #%(pk)s for %(name)s") % {"pk": packet.pk, "name": packet.ram_user.name},
             consequences=[
                 format_html(
-                    "The invitation emailed to {} stops working: <code>{}</code> cannot choose a password with it.",
-                    packet.email_to,
-                    packet.ram_user.logon_name,
+                    _(
+                        "The invitation emailed to {email} stops working: <code>{logon_name}</code> cannot choose a "
+                        "password with it."
+                    ),
+                    email=packet.email_to,
+                    logon_name=packet.ram_user.logon_name,
                 ),
-                "Console logon stays disabled. The invitation can be sent again later from this list.",
+                _("Console logon stays disabled. The invitation can be sent again later from this list."),
             ],
-            submit_label="Revoke",
+            submit_label=pgettext("delivery packet", "Revoke"),
             cancel_url=f"{reverse('accounts:packet-list')}#packet-{packet.pk}",
         )
-    link = ""
-    if packet.email_to:
-        link = (
-            f" The claim link sent to {packet.email_to} stops working."
-            if packet.sent_at
-            else f" The email queued for {packet.email_to} is not sent."
+    if packet.email_to and packet.sent_at:
+        revoked = _(
+            "The delivery packet #{pk} for <code>{logon_name}</code> ({contents}) is revoked. The claim link sent to "
+            "{email} stops working."
         )
+    elif packet.email_to:
+        revoked = _(
+            "The delivery packet #{pk} for <code>{logon_name}</code> ({contents}) is revoked. The email queued for "
+            "{email} is not sent."
+        )
+    else:
+        revoked = _("The delivery packet #{pk} for <code>{logon_name}</code> ({contents}) is revoked.")
     return confirmation_page(
         request,
         form,
-        title=f"Revoke packet #{packet.pk} for {packet.ram_user.name}",
+        title=_("Revoke packet #%(pk)s for %(name)s") % {"pk": packet.pk, "name": packet.ram_user.name},
         consequences=[
             format_html(
-                "The delivery packet #{} for <code>{}</code> ({}) is revoked.{}",
-                packet.pk,
-                packet.ram_user.logon_name,
-                packet.contents,
-                link,
+                revoked,
+                pk=packet.pk,
+                logon_name=packet.ram_user.logon_name,
+                contents=packet.contents,
+                email=packet.email_to,
             ),
-            "Its sealed secrets are wiped and can never be shown again: to hand them over, issue new ones "
-            "(a new password or AccessKey)."
+            _(
+                "Its sealed secrets are wiped and can never be shown again: to hand them over, issue new ones "
+                "(a new password or AccessKey)."
+            )
             if packet.has_secrets
-            else "It carries no secret; new sign-in instructions can be made at any time.",
+            else _("It carries no secret; new sign-in instructions can be made at any time."),
         ],
-        submit_label="Revoke",
+        submit_label=pgettext("delivery packet", "Revoke"),
         cancel_url=f"{reverse('accounts:packet-list')}#packet-{packet.pk}",
     )
 
@@ -239,7 +269,9 @@ def new_instructions_packet(request: SignedInRequest, pk: int) -> HttpResponse:
     """Sign-in instructions without secrets, as a packet that can be printed or emailed any number of times."""
     ram_user = get_object_or_404(RamUser.objects.for_account(request.user.account), pk=pk)
     packet = instructions_packet(actor=actor_of(request), ram_user=ram_user)
-    messages.success(request, f"A sign-in instructions packet for {ram_user.name} is ready to print or email.")
+    messages.success(
+        request, _("A sign-in instructions packet for %(name)s is ready to print or email.") % {"name": ram_user.name}
+    )
     return redirect(f"{reverse('accounts:packet-list')}#packet-{packet.pk}")
 
 
@@ -275,7 +307,7 @@ def claim(request: PortalRequest) -> HttpResponse:
             # A browser without the page's cookie or token (one that refuses cookies, an older page): the secrets in
             # this response, as before one-time pages.
             packet, opened = claim_delivery_packet(token=token, origin=origin)
-            return render(request, "accounts/claim_revealed.html", {"sheet": _claimed_sheet(packet, asdict(opened))})
+            return _revealed_page(request, packet, asdict(opened))
         page = issue_once(
             user=None,
             form_token=form_token,
@@ -288,13 +320,21 @@ def claim(request: PortalRequest) -> HttpResponse:
     return redirect("accounts:claim-shown", uid=page.uid)
 
 
-def _claimed_sheet(packet: DeliveryPacket, secrets: dict[str, Any]) -> DeliverySheet:
-    return delivery_sheet(
-        packet.ram_user,
-        packet,
-        password=secrets.get("password"),
-        access_key_secret=secrets.get("access_key_secret"),
-    )
+def _revealed_page(
+    request: PortalRequest, packet: DeliveryPacket, secrets: dict[str, Any], shown: Any = None
+) -> HttpResponse:
+    """The claimed packet's sheet with its secrets, in its person's language (else the browser's)."""
+    language = link_page_language(packet.ram_user.user)
+    with translation.override(language):
+        sheet = delivery_sheet(
+            packet.ram_user,
+            packet,
+            password=secrets.get("password"),
+            access_key_secret=secrets.get("access_key_secret"),
+        )
+        response = render(request, "accounts/claim_revealed.html", {"sheet": sheet, "shown": shown})
+    response.headers["Content-Language"] = language
+    return response
 
 
 @public
@@ -307,12 +347,11 @@ def claim_shown(request: PortalRequest, uid: UUID) -> HttpResponse:
     if reveal.state == OneTimeReveal.State.WORKING:
         return render(request, "accounts/reveal_working.html", {"reveal": reveal, "is_abandoned": False})
     packet = get_object_or_404(
-        DeliveryPacket.objects.select_related("ram_user__account__security_settings"), pk=reveal.facts["packet"]
+        DeliveryPacket.objects.select_related("ram_user__account__security_settings", "ram_user__user"),
+        pk=reveal.facts["packet"],
     )
     actor = Actor(
         account=packet.account, origin=request_origin(request), label=f"claim link of {packet.ram_user.principal}"
     )
     shown = show_reveal(actor=actor, reveal=reveal)
-    return render(
-        request, "accounts/claim_revealed.html", {"sheet": _claimed_sheet(packet, shown.secrets), "shown": shown}
-    )
+    return _revealed_page(request, packet, shown.secrets, shown)

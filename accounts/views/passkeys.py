@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -81,17 +82,17 @@ def remove_passkey(request: SignedInRequest, passkey_pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"The passkey {passkey.name} was removed.")
+            messages.success(request, _("The passkey %(name)s was removed.") % {"name": passkey.name})
             return redirect(own_page(user))
     return confirmation_page(
         request,
         form,
-        title=f"Remove the passkey {passkey.name}",
+        title=_("Remove the passkey %(name)s") % {"name": passkey.name},
         consequences=[
-            "It no longer signs you in. The passkey may stay on your device or security key: remove it there too.",
+            _("It no longer signs you in. The passkey may stay on your device or security key: remove it there too."),
             devices_left_after_removal(user),
         ],
-        submit_label="Remove",
+        submit_label=_("Remove"),
         cancel_url=own_page(user),
     )
 
@@ -147,5 +148,6 @@ def complete_passkey_sign_in(request: HttpRequest) -> HttpResponseBase:
 
 @public
 def passkey_script_texts(request: HttpRequest) -> HttpResponseBase:
-    """The texts of django-otp-webauthn's script (Django's JavaScript catalog of that package)."""
+    """The texts of django-otp-webauthn's script (Django's JavaScript catalog of that package, and of the portal's
+    locale/<language>/LC_MESSAGES/djangojs.po, where the package has none), in the page's language."""
     return JavaScriptCatalog.as_view(packages=["django_otp_webauthn"])(request)

@@ -7,7 +7,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -123,7 +126,8 @@ def create_users(request: SignedInRequest) -> HttpResponse:
     )
     options = CreateUsersOptionsForm(request.POST or None, needs_otp=wants_keys)
     if request.method == "POST" and formset.is_valid() and options.is_valid():
-        new_users = [new_ram_user(data) for data in formset.cleaned_data if data]
+        language = options.cleaned_data["language"]  # the request's, for every new user
+        new_users = [new_ram_user(data, language=language) for data in formset.cleaned_data if data]
         try:
             page = issue_once(
                 user=request.user,
@@ -149,7 +153,7 @@ def create_users(request: SignedInRequest) -> HttpResponse:
     return render(request, "accounts/create_users.html", {"formset": formset, "options": options})
 
 
-def new_ram_user(data: dict[str, Any]) -> NewRamUser:
+def new_ram_user(data: dict[str, Any], *, language: str = "") -> NewRamUser:
     return NewRamUser(
         name=data["name"],
         display_name=data["display_name"],
@@ -162,6 +166,7 @@ def new_ram_user(data: dict[str, Any]) -> NewRamUser:
         must_reset_password=data["must_reset_password"],
         must_bind_mfa=data["must_bind_mfa"],
         create_access_key=data["create_access_key"],
+        language=language,
     )
 
 
@@ -180,12 +185,33 @@ def user_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     return user_page(request, ram_user_or_404(request, pk))
 
 
+def via_groups(groups: list[str], group_pks: dict[str, int]) -> SafeString:
+    """ "via group a, group b": where a policy the user holds comes from, each group a link to its page."""
+    links = format_html_join(
+        pgettext("list separator", ", "),
+        "{}",
+        (
+            (
+                format_html(
+                    _("group {}"),
+                    format_html('<a href="{}">{}</a>', reverse("accounts:group-detail", args=[group_pks[name]]), name),
+                ),
+            )
+            for name in groups
+            if name in group_pks
+        ),
+    )
+    return format_html(_("via {}"), links)
+
+
 def user_page(
     request: SignedInRequest, ram_user: RamUser, *, attach_form: AttachPolicyForm | None = None
 ) -> HttpResponse:
     """The user page; "Add Permissions" refused passes its bound form, to show the error beside the field."""
     identity = ram_identity(ram_user.account.account_id, ram_user.name)
     attached = attached_policies(ram_user)
+    memberships = list(ram_user.group_memberships.select_related("group").order_by("group__name"))
+    group_pks = {membership.group.name: membership.group.pk for membership in memberships}
     attach_form = attach_form or AttachPolicyForm(attached=attached)
     events = AuditEvent.objects.filter(
         Q(actor=ram_user.principal) | Q(target__in=audit_targets_of(ram_user)),
@@ -199,11 +225,11 @@ def user_page(
             "attach_form": attach_form,
             "can_attach": len(attached) < len(SYSTEM_POLICIES),
             "group_policies": [
-                (name, [source for source in sources if source != DIRECT])
+                (name, via_groups([source for source in sources if source != DIRECT], group_pks))
                 for name, sources in policy_sources_of([ram_user.pk]).get(ram_user.pk, {}).items()
                 if sources != (DIRECT,)
             ],
-            "memberships": ram_user.group_memberships.select_related("group").order_by("group__name"),
+            "memberships": memberships,
             "mfa_devices": mfa_devices_of(ram_user.user),
             "joinable_groups": Group.objects.filter(account=ram_user.account)
             .exclude(memberships__ram_user=ram_user)
@@ -223,7 +249,8 @@ def user_page(
 @ram_writer_required
 def edit_user(request: SignedInRequest, pk: int) -> HttpResponse:
     ram_user = ram_user_or_404(request, pk)
-    initial = {field: getattr(ram_user, field) for field in EditRamUserForm.base_fields}
+    initial = {field: getattr(ram_user, field) for field in EditRamUserForm.base_fields if field != "language"}
+    initial["language"] = ram_user.user.language
     form = EditRamUserForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -231,7 +258,7 @@ def edit_user(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "The user was updated.")
+            messages.success(request, _("The user was updated."))
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return render(request, "accounts/edit_user.html", {"form": form, "ram_user": ram_user})
 
@@ -255,7 +282,7 @@ def delete_user(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"The RAM user {ram_user.name} was deleted.")
+            messages.success(request, _("The RAM user %(name)s was deleted.") % {"name": ram_user.name})
             return redirect("accounts:user-list")
     return render(
         request,
@@ -311,7 +338,7 @@ def modify_logon_settings_view(request: SignedInRequest, pk: int) -> HttpRespons
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "The logon settings were saved.")
+            messages.success(request, _("The logon settings were saved."))
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return render(request, "accounts/logon_settings.html", {"form": form, "ram_user": ram_user})
 
@@ -328,7 +355,7 @@ def attach_policy_view(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['policy_name']} was attached.")
+            messages.success(request, _("%(policy)s was attached.") % {"policy": form.cleaned_data["policy_name"]})
             return redirect("accounts:user-detail", pk=ram_user.pk)
     return user_page(request, ram_user, attach_form=form)
 
@@ -344,23 +371,27 @@ def detach_policy_view(request: SignedInRequest, pk: int, policy_name: str) -> H
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{policy_name} was detached.")
+            messages.success(request, _("%(policy)s was detached.") % {"policy": policy_name})
         return redirect("accounts:user-detail", pk=ram_user.pk)
     policy = SYSTEM_POLICIES_BY_NAME.get(policy_name)
     return confirmation_page(
         request,
         form,
-        title=f"Revoke {policy_name} from {ram_user.name}",
+        title=_("Revoke %(policy)s from %(name)s") % {"policy": policy_name, "name": ram_user.name},
         consequences=[
             format_html(
-                "<code>{}</code> loses what <strong>{}</strong> allows, at once{}",
+                _("<code>{}</code> loses what <strong>{}</strong> allows, at once: {}"),
                 ram_user.principal,
                 policy_name,
-                f": {policy.description}" if policy else ".",
+                policy.description,
+            )
+            if policy
+            else format_html(
+                _("<code>{}</code> loses what <strong>{}</strong> allows, at once."), ram_user.principal, policy_name
             ),
-            "It can be attached again later with “Add Permissions”.",
+            _("It can be attached again later with “Add Permissions”."),
         ],
-        submit_label="Revoke",
+        submit_label=_("Revoke"),
         cancel_url=reverse("accounts:user-detail", args=[ram_user.pk]),
     )
 
@@ -378,25 +409,32 @@ def reset_mfa_view(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"The MFA of {ram_user.name} was reset: it binds a new device at its next logon.")
+            messages.success(
+                request,
+                _("The MFA of %(name)s was reset: it binds a new device at its next logon.") % {"name": ram_user.name},
+            )
             return redirect("accounts:user-detail", pk=ram_user.pk)
     devices = Authenticator.objects.filter(user=ram_user.user, confirmed=True).count()
     return confirmation_page(
         request,
         form,
-        title=f"Reset MFA of {ram_user.name}",
+        title=_("Reset MFA of %(name)s") % {"name": ram_user.name},
         consequences=[
             format_html(
-                "The {} MFA device{} and the backup codes of <code>{}</code> are removed: their codes no longer sign "
-                "it in.",
+                ngettext(
+                    "The {} MFA device and the backup codes of <code>{}</code> are removed: their codes no longer "
+                    "sign it in.",
+                    "The {} MFA devices and the backup codes of <code>{}</code> are removed: their codes no longer "
+                    "sign it in.",
+                    devices,
+                ),
                 devices,
-                "s" if devices != 1 else "",
                 ram_user.logon_name,
             ),
-            "It must bind a new device at its next sign-in (“MFA at next logon” becomes required).",
-            "Confirm with a code from your own MFA device: this is recorded in the audit trail.",
+            _("It must bind a new device at its next sign-in (“MFA at next logon” becomes required)."),
+            _("Confirm with a code from your own MFA device: this is recorded in the audit trail."),
         ],
-        submit_label="Reset MFA",
+        submit_label=_("Reset MFA"),
         cancel_url=reverse("accounts:user-detail", args=[ram_user.pk]),
     )
 
@@ -410,5 +448,5 @@ def clear_sign_in_lock_view(request: SignedInRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"The sign-in lock of {ram_user.name} was cleared.")
+        messages.success(request, _("The sign-in lock of %(name)s was cleared.") % {"name": ram_user.name})
     return redirect("accounts:user-detail", pk=ram_user.pk)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 
 from accounts.actors import Actor
@@ -42,11 +43,16 @@ def _sheet(shown: Revealed, packet: DeliveryPacket) -> DeliverySheet:
     )
 
 
-def _left_otherwise(shown: Revealed) -> list[DeliveryPacket]:
-    """Packets this page was to show whose secrets left by another channel before it opened (print, email)."""
-    if not (shown.is_first_showing and shown.reveal.shows_packets):
-        return []
-    return [packet for packet in shown.packets if packet.pk not in shown.packet_secrets]
+def _left_otherwise(shown: Revealed) -> dict[str, object]:
+    """Packets this page was to show whose secrets left by another channel before it opened (print, email), and
+    their numbers as the page's sentence names them ("#3, #4")."""
+    packets = (
+        [packet for packet in shown.packets if packet.pk not in shown.packet_secrets]
+        if shown.is_first_showing and shown.reveal.shows_packets
+        else []
+    )
+    separator = pgettext("list separator", ", ")
+    return {"left_otherwise": packets, "left_otherwise_numbers": separator.join(f"#{packet.pk}" for packet in packets)}
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ def _users_created(request: SignedInRequest, shown: Revealed) -> HttpResponse:
             "shown": shown,
             "created": rows,
             "sheets": [_sheet(shown, packet) for packet in shown.packets],
-            "left_otherwise": _left_otherwise(shown),
+            **_left_otherwise(shown),
         },
     )
 
@@ -90,7 +96,7 @@ def _password_set(request: SignedInRequest, shown: Revealed) -> HttpResponse:
             "ram_user": ram_user,
             "packet": packet,
             "sheet": _sheet(shown, packet) if packet else None,
-            "left_otherwise": _left_otherwise(shown),
+            **_left_otherwise(shown),
         },
     )
 
@@ -116,7 +122,7 @@ def _access_key_created(request: SignedInRequest, shown: Revealed) -> HttpRespon
             "packet": packet,
             "holder": holder,
             "back_url": back_url,
-            "left_otherwise": _left_otherwise(shown),
+            **_left_otherwise(shown),
         },
     )
 

@@ -3,6 +3,8 @@ from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -117,7 +119,10 @@ def sign_up(request: PortalRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = create_primary_account(**form.cleaned_data, origin=request_origin(request))
+            # The new owner's language is the one this page was shown in (User.language).
+            account = create_primary_account(
+                **form.cleaned_data, origin=request_origin(request), language=translation.get_language()
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -148,7 +153,7 @@ def sign_in_verify(request: SignInRequest) -> HttpResponse:
         if device is not None:
             note_step_done(request, device=device)
             return next_sign_in_step(request)
-        form.add_error("otp_code", "The code is wrong or has already been used. Wait for the next one.")
+        form.add_error("otp_code", _("The code is wrong or has already been used. Wait for the next one."))
     return render(request, "accounts/sign_in_verify.html", {"form": form, **passkey_sign_in(request)})
 
 

@@ -7,7 +7,7 @@ from django.template import Context
 from accounts.models import Group, RamUser, User
 from projects.abilities import abilities_of, labelled
 from projects.forms import GroupRolesForm, RevokeAndDeleteUserForm
-from projects.matrix import ROLE_LABELS, Role
+from projects.matrix import role_label
 from projects.models import GroupRoleGrant, Project, ProjectMember
 from projects.project_page import manageable_projects
 from projects.services import memberships_of
@@ -56,7 +56,7 @@ def group_project_roles(context: Context, group: Group, can_write: bool = False)
     in the projects whose members the viewer may manage."""
     by_project: dict[Project, list[tuple[str, str]]] = {}
     for grant in GroupRoleGrant.objects.filter(group=group).select_related("project").order_by("project__name", "role"):
-        by_project.setdefault(grant.project, []).append((grant.role, ROLE_LABELS[Role(grant.role)]))
+        by_project.setdefault(grant.project, []).append((grant.role, role_label(grant.role)))
     request = context.get("request")
     projects = manageable_projects(request.user) if can_write and request is not None else Project.objects.none()
     return {

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.bulk_reports import has_report, keep_report
@@ -55,5 +56,10 @@ def apply_bulk_add_members(request: SignedInRequest) -> HttpResponse:
     except (ValidationError, PermissionDenied) as refusal:
         form.add_error(None, refusal_text(refusal))
         return _page(request, form, status=403 if isinstance(refusal, PermissionDenied) else 400)
-    keep_report(request.session, token=token, label=f"Add to project {project.name}", outcomes=outcomes)
+    keep_report(
+        request.session,
+        token=token,
+        label=_("Add to project %(name)s") % {"name": project.name},
+        outcomes=outcomes,
+    )
     return redirect("accounts:bulk-action-report", token=token)

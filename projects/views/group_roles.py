@@ -6,13 +6,15 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ConfirmForm, confirmation_page, posted
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
 from accounts.models import Group
 from projects.forms import GroupRolesForm
-from projects.matrix import ROLE_LABELS, Role
+from projects.matrix import listed, role_label
 from projects.models import GroupRoleGrant
 from projects.project_page import manageable_projects, named_by
 from projects.services import grant_group_roles, revoke_group_roles
@@ -34,7 +36,7 @@ def grant_group_roles_view(request: SignedInRequest, group_pk: int) -> HttpRespo
     if not form.is_valid():
         for field in form:
             for error in field.errors:
-                messages.error(request, f"{field.label}: {error}")
+                messages.error(request, _("%(field)s: %(error)s") % {"field": field.label, "error": error})
         return redirect(group_url(group))
     project = form.cleaned_data["project"]
     try:
@@ -45,9 +47,21 @@ def grant_group_roles_view(request: SignedInRequest, group_pk: int) -> HttpRespo
         messages.error(request, " ".join(error.messages))
     else:
         if granted:
-            messages.success(request, f"{group.name} now holds {', '.join(granted)} in {project.name}.")
+            messages.success(
+                request,
+                _("%(group)s now holds %(roles)s in %(project)s.")
+                % {
+                    "group": group.name,
+                    "roles": listed(granted),
+                    "project": project.name,
+                },
+            )
         else:
-            messages.info(request, f"{group.name} already held those roles in {project.name}.")
+            messages.info(
+                request,
+                _("%(group)s already held those roles in %(project)s.")
+                % {"group": group.name, "project": project.name},
+            )
     return redirect(group_url(group))
 
 
@@ -73,18 +87,29 @@ def revoke_group_role_view(request: SignedInRequest, group_pk: int) -> HttpRespo
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{role} in {project.name} was revoked from {group.name}.")
+            messages.success(
+                request,
+                _("%(role)s in %(project)s was revoked from %(group)s.")
+                % {"role": role, "project": project.name, "group": group.name},
+            )
         return redirect(group_url(group))
     members = group.memberships.count()
     return confirmation_page(
         request,
         form,
-        title=f"Revoke {role} in {project.name} from the group {group.name}",
+        title=_("Revoke %(role)s in %(project)s from the group %(group)s")
+        % {"role": role, "project": project.name, "group": group.name},
         consequences=[
-            f"Its {members} member{'s' if members != 1 else ''} lose{'s' if members == 1 else ''} the role "
-            f"{ROLE_LABELS[Role(role)]} in {project.name}, unless they hold it themselves or through another group.",
+            ngettext(
+                "Its %(count)s member loses the role %(label)s in %(project)s, unless they hold it themselves or "
+                "through another group.",
+                "Its %(count)s members lose the role %(label)s in %(project)s, unless they hold it themselves or "
+                "through another group.",
+                members,
+            )
+            % {"count": members, "label": role_label(role), "project": project.name},
         ],
-        submit_label="Revoke",
+        submit_label=_("Revoke"),
         cancel_url=group_url(group),
         carried={"project": project.pk, "role": role},
     )

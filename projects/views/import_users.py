@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -21,14 +23,16 @@ MAX_FILE_BYTES = 5 * 1024 * 1024  # 10,000 people in far less
 
 class ImportFileForm(forms.Form):
     file = forms.FileField(
-        label="CSV file (UTF-8, comma- or semicolon-separated) or .xlsx sheet",
+        label=gettext_lazy("CSV file (UTF-8, comma- or semicolon-separated) or .xlsx sheet"),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv,.xlsx"}),
     )
 
     def clean_file(self) -> bytes:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split it.")
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB: split it.") % {"size": MAX_FILE_BYTES // (1024 * 1024)}
+            )
         content: bytes = upload.read()
         return content
 
@@ -62,7 +66,7 @@ def import_users(request: SignedInRequest) -> HttpResponse:
 def start_import(request: SignedInRequest, uid: str) -> HttpResponse:
     job = UserImport.objects.filter(uid=uid, account=request.user.account).first()
     if job is None:  # replaced by a newer check of a file, or an hour old
-        messages.error(request, "This check is no longer kept: check the file again, then import it.")
+        messages.error(request, _("This check is no longer kept: check the file again, then import it."))
         return redirect("projects:import-users")
     form = StartImportForm(request.POST)
     form.is_valid()

@@ -9,6 +9,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -16,13 +18,13 @@ from accounts.forms import ConfirmForm, DeleteRamUserForm, add_errors, confirmat
 from accounts.gates import SignedInRequest, actor_of, ram_writer_required
 from accounts.models import AccessKey, RamUser
 from projects.forms import AddMemberForm, MemberForm, MemberRoleForm, RevokeAndDeleteUserForm
-from projects.matrix import ROLE_LABELS, Role
+from projects.matrix import listed, role_label
 from projects.models import Project, RoleGrant
 from projects.project_page import gate, named_by, project_or_404, project_page
 from projects.services import add_member, grant_roles, remove_member, revoke_everything_and_delete_user, revoke_roles
 
 MEMBER_MANAGEMENT = "member_management"
-NO_ROLE = "Choose one of the project roles."
+NO_ROLE = gettext_lazy("Choose one of the project roles.")
 
 
 class RoleChange(Protocol):
@@ -63,7 +65,8 @@ def change_role(
     done: str,
     unchanged: str,
 ) -> HttpResponse:
-    """Grants or revokes ("Revoke") one role of a member; says what happened, or why not, in a message."""
+    """Grants or revokes ("Revoke") one role of a member; says what happened, or why not, in a message (`done` and
+    `unchanged` name `%(role)s`, `%(principal)s` and `%(project)s`)."""
     try:
         changed = change(actor=actor_of(request), project=project, ram_user=ram_user, roles=[role])
     except ValidationError as error:
@@ -71,9 +74,9 @@ def change_role(
     else:
         words = {"role": role, "principal": ram_user.principal, "project": project.name}
         if changed:
-            messages.success(request, done.format(**words))
+            messages.success(request, done % words)
         else:
-            messages.info(request, unchanged.format(**words))
+            messages.info(request, unchanged % words)
     return redirect(members_url(project))
 
 
@@ -89,7 +92,11 @@ def add_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{ram_user.principal} was added to {project.name}.")
+            messages.success(
+                request,
+                _("%(principal)s was added to %(project)s.")
+                % {"principal": ram_user.principal, "project": project.name},
+            )
             return redirect(members_url(project))
     return project_page(request, project, add_form=form)
 
@@ -108,8 +115,8 @@ def grant_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
         ram_user,
         role,
         grant_roles,
-        done="{principal} now has {role} in {project}.",
-        unchanged="{principal} already had {role} in {project}.",
+        done=_("%(principal)s now has %(role)s in %(project)s."),
+        unchanged=_("%(principal)s already had %(role)s in %(project)s."),
     )
 
 
@@ -129,25 +136,27 @@ def revoke_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
             ram_user,
             role,
             revoke_roles,
-            done="{role} was revoked from {principal} in {project}.",
-            unchanged="{principal} did not hold {role} in {project}.",
+            done=_("%(role)s was revoked from %(principal)s in %(project)s."),
+            unchanged=_("%(principal)s did not hold %(role)s in %(project)s."),
         )
     return confirmation_page(
         request,
         form,
-        title=f"Revoke {role} from {ram_user.name}",
+        title=_("Revoke %(role)s from %(user)s") % {"role": role, "user": ram_user.name},
         consequences=[
             format_html(
-                "<code>{}</code> loses the role <code>{}</code> ({}) in <strong>{}</strong> at once, with everything "
-                "it allowed there.",
-                ram_user.principal,
-                role,
-                ROLE_LABELS[Role(role)],
-                project.name,
+                _(
+                    "<code>{principal}</code> loses the role <code>{role}</code> ({label}) in "
+                    "<strong>{project}</strong> at once, with everything it allowed there."
+                ),
+                principal=ram_user.principal,
+                role=role,
+                label=role_label(role),
+                project=project.name,
             ),
-            f"It stays a member of {project.name}, and the role can be granted again.",
+            _("It stays a member of %(project)s, and the role can be granted again.") % {"project": project.name},
         ],
-        submit_label="Revoke",
+        submit_label=_("Revoke"),
         cancel_url=members_url(project),
         carried={"ram_user": ram_user.pk, "role": role},
     )
@@ -165,27 +174,36 @@ def remove_member_view(request: SignedInRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{ram_user.principal} was removed from {project.name}.")
+            messages.success(
+                request,
+                _("%(principal)s was removed from %(project)s.")
+                % {"principal": ram_user.principal, "project": project.name},
+            )
         return redirect(members_url(project))
-    held = ", ".join(
+    held = listed(
         RoleGrant.objects.filter(member__project=project, member__ram_user=ram_user).values_list("role", flat=True)
     )
     return confirmation_page(
         request,
         form,
-        title=f"Remove {ram_user.name} from {project.name}",
+        title=_("Remove %(user)s from %(project)s") % {"user": ram_user.name, "project": project.name},
         consequences=[
             format_html(
-                "<code>{}</code> is no longer a member of <strong>{}</strong>; it can be added again with "
-                "“Add Member”.",
-                ram_user.principal,
-                project.name,
+                _(
+                    "<code>{principal}</code> is no longer a member of <strong>{project}</strong>; it can be added "
+                    "again with “Add Member”."
+                ),
+                principal=ram_user.principal,
+                project=project.name,
             ),
-            format_html("It still holds <code>{}</code>: revoke its roles first; until then removing is refused.", held)
+            format_html(
+                _("It still holds <code>{roles}</code>: revoke its roles first; until then removing is refused."),
+                roles=held,
+            )
             if held
             else "",
         ],
-        submit_label="Remove",
+        submit_label=_("Remove"),
         cancel_url=members_url(project),
         carried={"ram_user": ram_user.pk},
     )
@@ -208,7 +226,8 @@ def revoke_and_delete_user(request: SignedInRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"The RAM user {ram_user.name} left {len(removed)} project(s), losing every role, and was deleted.",
+                _("The RAM user %(name)s left %(count)s project(s), losing every role, and was deleted.")
+                % {"name": ram_user.name, "count": len(removed)},
             )
             return redirect("accounts:user-list")
     # The refusal shows on the delete page, beside the fields, as the plain "Delete" form's would.

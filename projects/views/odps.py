@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.actors import Actor
@@ -66,6 +67,7 @@ def _error(request: PortalRequest, code: str, message: str, status: int) -> Http
 
 @public
 @csrf_exempt  # no session acts here; nothing is changed
+@translation.override("en")  # (as every answer of this endpoint: MaxCompute's are English, and programs read them)
 def odps_not_offered(request: PortalRequest, resource: str) -> HttpResponse:
     """Everything else under the endpoint, such as `GET /logview/host` and `GET /tenants`, which pyodps asks
     before a command and goes on without."""
@@ -79,6 +81,7 @@ def odps_not_offered(request: PortalRequest, resource: str) -> HttpResponse:
 
 @public
 @csrf_exempt  # signed with an AccessKey instead: a browser's cookies authorise nothing here
+@translation.override("en")  # whatever language the client asks for: refusals and `show grants` read as MaxCompute's
 def odps_authorization(request: PortalRequest, project: str) -> HttpResponse:
     """One security command against one project, as `run_security_query` sends it."""
     try:

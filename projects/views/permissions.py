@@ -7,14 +7,14 @@ from django.views.decorators.http import require_GET
 from accounts.gates import SignedInRequest, ram_reader_required
 from accounts.models import RamUser
 from projects.forms import USERS_LIST_ID, CheckPermissionsForm
-from projects.matrix import MATRIX, ROLE_LABELS, MatrixRow, Role
+from projects.matrix import MATRIX, MatrixRow, Role, role_label
 from projects.permissions import Decision, PermissionCache, check_permission
 
 USER_SUGGESTIONS_SHOWN = 200
 
 
 def permissions(request: SignedInRequest) -> HttpResponse:
-    role_labels = [(role.value, ROLE_LABELS[role]) for role in Role]
+    role_labels = [(role.value, role_label(role)) for role in Role]
     return render(request, "projects/permissions.html", {"rows": MATRIX, "role_labels": role_labels})
 
 

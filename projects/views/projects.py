@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ConfirmForm, add_errors, confirmation_page, posted
@@ -49,7 +50,7 @@ def project_list(request: SignedInRequest) -> HttpResponse:
             form.add_error(None, str(error))
             status = 403
         else:
-            messages.success(request, f"The project {project.name} was created.")
+            messages.success(request, _("The project %(name)s was created.") % {"name": project.name})
             return redirect("projects:project-detail", pk=project.pk)
     projects = projects_of(request).annotate(member_count=Count("members")).order_by("name")
     page = page_of(projects, request, list_name="projects")
@@ -81,7 +82,7 @@ def update_project_settings_view(request: SignedInRequest, pk: int) -> HttpRespo
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "The project settings were saved.")
+            messages.success(request, _("The project settings were saved."))
             return redirect("projects:project-detail", pk=project.pk)
     return project_page(request, project, settings_form=form)
 
@@ -89,7 +90,7 @@ def update_project_settings_view(request: SignedInRequest, pk: int) -> HttpRespo
 def owner_gate(request: SignedInRequest) -> None:
     # Cross-project access is the owner's to authorise, whatever roles a RAM user holds (SPEC §4.9).
     if not request.user.is_owner:
-        raise PermissionDenied("Only the Alibaba Cloud account (the owner) authorises cross-project access.")
+        raise PermissionDenied(_("Only the Alibaba Cloud account (the owner) authorises cross-project access."))
 
 
 @require_POST
@@ -104,7 +105,11 @@ def authorize_cross_project_view(request: SignedInRequest, pk: int) -> HttpRespo
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"The members of {source.name} may now reach {project.name}.")
+            messages.success(
+                request,
+                _("The members of %(source)s may now reach %(target)s.")
+                % {"source": source.name, "target": project.name},
+            )
             return redirect("projects:project-detail", pk=project.pk)
     return project_page(request, project, cross_form=form)
 
@@ -121,21 +126,25 @@ def revoke_cross_project_view(request: SignedInRequest, pk: int) -> HttpResponse
     form = ConfirmForm(posted(request), expected=source.name)
     if form.is_valid():
         revoke_cross_project(actor=actor_of(request), source=source, target=project)
-        messages.success(request, f"The members of {source.name} may no longer reach {project.name}.")
+        messages.success(
+            request,
+            _("The members of %(source)s may no longer reach %(target)s.")
+            % {"source": source.name, "target": project.name},
+        )
         return redirect("projects:project-detail", pk=project.pk)
     return confirmation_page(
         request,
         form,
-        title=f"Revoke access from {source.name} to {project.name}",
+        title=_("Revoke access from %(source)s to %(target)s") % {"source": source.name, "target": project.name},
         consequences=[
             format_html(
-                "The members of <strong>{}</strong> can no longer reach <strong>{}</strong>, at once.",
-                source.name,
-                project.name,
+                _("The members of <strong>{source}</strong> can no longer reach <strong>{target}</strong>, at once."),
+                source=source.name,
+                target=project.name,
             ),
-            "The owner can authorise it again.",
+            _("The owner can authorise it again."),
         ],
-        submit_label="Revoke",
+        submit_label=_("Revoke"),
         cancel_url=reverse("projects:project-detail", args=[project.pk]),
         carried={"source": source.pk},
     )
@@ -147,7 +156,9 @@ def delete_project_view(request: SignedInRequest, pk: int) -> HttpResponse:
     form = DeleteProjectForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         delete_project(actor=actor_of(request), project=project)
-        messages.success(request, f"The project {project.name} was deleted with its members and their roles.")
+        messages.success(
+            request, _("The project %(name)s was deleted with its members and their roles.") % {"name": project.name}
+        )
         return redirect("projects:project-list")
     return render(
         request,

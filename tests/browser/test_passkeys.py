@@ -1,6 +1,7 @@
 """Passkeys in Chromium with its virtual authenticator (DevTools' WebAuthn domain through Playwright's CDP session):
 the owner adds one after a code, and signs in with it instead of a code (issue 17, item 3)."""
 
+import pytest
 from django.urls import reverse
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
@@ -11,6 +12,8 @@ from accounts.services.security import update_security_settings
 from portal.models import AuditEvent
 from tests.browser.conftest import Browsing, sign_in_owner
 from tests.conftest import fresh_totp_code, make_ram_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
 
 def add_virtual_authenticator(browsing: Browsing) -> str:

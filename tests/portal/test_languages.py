@@ -64,3 +64,13 @@ def test_after_a_chinese_page_the_thread_speaks_english_again(owner):
     client.post(reverse("accounts:choose-language"), {"language": "zh-hans"})
     assert language_of(client.get(reverse("accounts:overview"))) == "zh-hans"
     assert translation.get_language() == "en"
+
+
+def test_a_new_primary_account_s_owner_keeps_the_language_the_sign_up_page_was_read_in(db, settings):
+    settings.PORTAL_SELF_SIGN_UP = True
+    data = {"name": "Qiye", "email": "owner@qiye.example", "password": "Copper-Willow-Signal-6604"}
+    Client(HTTP_ACCEPT_LANGUAGE="zh-CN").post(reverse("accounts:sign-up"), data)
+    assert User.objects.get(email="owner@qiye.example").language == "zh-hans"
+    english = {**data, "email": "owner@other.example", "name": "Other"}
+    Client().post(reverse("accounts:sign-up"), english)
+    assert User.objects.get(email="owner@other.example").language == "en"

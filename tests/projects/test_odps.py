@@ -10,11 +10,13 @@ import requests
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from odps import ODPS, errors
+from odps import options as odps_options
 from odps.accounts import CloudAccount
 
 from accounts.actors import Actor, operator_actor
 from accounts.models import AccessKey, RamUser
 from accounts.services.access_keys import issue_access_key, set_access_key_status
+from accounts.services.groups import add_to_group, create_group
 from accounts.services.ram_users import delete_ram_user
 from portal.audit import Origin
 from portal.models import AuditEvent
@@ -22,7 +24,7 @@ from projects.matrix import MATRIX, MATRIX_INDEX, Channel, Role
 from projects.models import ProjectMember, RoleGrant
 from projects.odps_commands import COMMAND_RULES, Readers
 from projects.permissions import check_permission, roles_in
-from projects.services import add_member, create_project, remove_member, revoke_roles
+from projects.services import add_member, create_project, grant_group_roles, remove_member, revoke_roles
 from tests.conftest import make_owner, make_ram_user, signed_in
 from tests.db_state import database_state, last_event_id
 
@@ -472,3 +474,21 @@ def test_a_body_that_is_not_the_authorization_document_is_refused(live_server, m
         response = requests.Session().send(prepared, timeout=20)
         assert response.status_code == 400
         assert isinstance(errors.parse_response(response), errors.InvalidParameter)
+
+
+def test_the_endpoint_answers_in_english_whatever_language_the_client_asks_for(live_server, main_count, hanmeimei):
+    """pyodps and the programs on it read MaxCompute's English: a client's Accept-Language changes nothing."""
+    owner, key, project = main_count
+    group = create_group(actor=owner.actor, name="developers")
+    grant_group_roles(actor=owner.actor, project=project, group=group, roles=[Role.DEV])
+    add_to_group(actor=owner.actor, group=group, ram_user=hanmeimei.ram_user)
+    odps_options.custom_headers = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    try:
+        odps = odps_of(live_server, key, "MaxCompute_DOC")
+        answer = odps.run_security_query("show grants for RAM$MainCount:hanmeimei")
+        with pytest.raises(errors.ODPSError) as refused:
+            odps.run_security_query("show grants for RAM$MainCount:nobody")
+    finally:
+        odps_options.custom_headers = None
+    assert answer["RoleSources"]["role_project_dev"] == "directly and via group developers"
+    assert refused.value.args[0].isascii()

@@ -31,7 +31,7 @@ class Command(makemessages.Command):
         self.only = {str(Path(path)) for path in options["only"]} if options["only"] else None
         self.into = str(Path(options["into"]).resolve()) if options["into"] else None
         options["ignore_patterns"] = [*options["ignore_patterns"], *NOT_THE_PORTAL_S]
-        options.setdefault("add_location", "file")
+        options["add_location"] = options.get("add_location") or "file"  # (line numbers would change at every edit)
         super().handle(*args, **options)
 
     def find_files(self, root: str) -> list[Any]:
