@@ -509,3 +509,37 @@ def test_what_is_sent_to_a_chinese_reader_reads_in_chinese(world, smtp):
         text = " ".join([message["Subject"], shown_text(body_of(message))])
         left = english_words(text, dictionary())
         assert not left, left
+
+
+def test_one_time_pages_reports_and_sheets_read_in_chinese(world, settings):
+    """The pages a form leads to once (a secret shown, a report), the PDF sheet, and a pending sign-in's steps."""
+    from accounts.models import RamUser
+    from tests.accounts.test_sheet_scripts import text_of_pdf
+    from tests.conftest import form_token_of
+
+    owner, zhang = world["owner"], world["zhang"]
+    client = owner_client(world)
+    create_key = reverse("accounts:create-account-access-key")
+    token = form_token_of(client.get(create_key))
+    assert_chinese(client.post(create_key, {"otp_code": owner.code(), "form_token": token}, follow=True), "AccessKey")
+    codes = reverse("accounts:regenerate-backup-codes")
+    token = form_token_of(client.get(reverse("accounts:my-account")))
+    assert_chinese(client.post(codes, {"otp_code": owner.code(), "form_token": token}, follow=True), "backup codes")
+    bulk = {"user": [zhang.ram_user.pk], "action": "attach_policy", "policy": "AliyunRAMAuditAccess", "confirm": "yes"}
+    assert_chinese(client.post(reverse("accounts:apply-bulk-action"), bulk, follow=True), "bulk action report")
+
+    pdf = client.post(reverse("accounts:pdf-packets"), {"packet": [world["packet"].pk]})
+    assert pdf["Content-Type"] == "application/pdf"
+    left = english_words(text_of_pdf(pdf.content), dictionary())
+    assert not left, "English on the PDF sheet:\n" + "\n".join(left)
+
+    # A RAM user who must bind MFA, at the logon link: the enrolment step.
+    RamUser.objects.filter(pk=zhang.ram_user.pk).update(must_bind_mfa=True)
+    Authenticator.objects.filter(user=zhang.user).delete()
+    browser = Client(HTTP_ACCEPT_LANGUAGE=ZH)
+    domain = owner.account.default_domain
+    signed = browser.post(
+        reverse("accounts:ram-sign-in", args=[domain]), {"login": "zhangwei", "password": RAM_PASSWORD}, follow=True
+    )
+    assert signed.redirect_chain and signed.redirect_chain[-1][0] == reverse("accounts:sign-in-enrol")
+    assert_chinese(signed, "the enrolment step")
