@@ -351,6 +351,7 @@ PROFILE_LABELS: dict[str, StrOrPromise] = {
     "email": pgettext_lazy("changed field", "email"),
     "mobile_phone": pgettext_lazy("changed field", "mobile phone"),
     "comments": pgettext_lazy("changed field", "comments"),
+    "language": pgettext_lazy("changed field", "language"),
 }
 
 
@@ -549,6 +550,7 @@ GROUP_LABELS: dict[str, StrOrPromise] = {
     "name": pgettext_lazy("changed field", "name"),
     "display_name": pgettext_lazy("changed field", "display name"),
     "comments": pgettext_lazy("changed field", "comments"),
+    "language": pgettext_lazy("changed field", "language"),
 }
 
 

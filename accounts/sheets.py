@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django.utils.translation import gettext as _
 
 from accounts.models import DeliveryPacket, RamUser
+from accounts.models.delivery import delivery_language
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,11 @@ class DeliverySheet:
     @property
     def has_secrets(self) -> bool:
         return bool(self.password or self.access_key_secret)
+
+    @property
+    def language(self) -> str:
+        """The language the sheet speaks: its person's (accounts.models.delivery.delivery_language)."""
+        return delivery_language(self.ram_user.user)
 
     @property
     def password_spaces_note(self) -> str:

@@ -7,7 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.forms.fields import FormTokenField, OtpCodeField, helper
 from accounts.forms.sign_in import OtpForm
@@ -179,7 +179,7 @@ class EditRamUserForm(forms.Form):
 class LogonSettingsForm(forms.Form):
     is_enabled = forms.TypedChoiceField(
         label=gettext_lazy("Console Password Logon"),
-        choices=[("1", gettext_lazy("Enable")), ("0", gettext_lazy("Disable"))],
+        choices=[("1", pgettext_lazy("console logon", "Enable")), ("0", pgettext_lazy("console logon", "Disable"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )

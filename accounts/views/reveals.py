@@ -7,13 +7,14 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 
 from accounts.actors import Actor
 from accounts.gates import SignedInRequest, actor_of, request_origin
 from accounts.models import DeliveryPacket, OneTimeReveal, RamUser, User
+from accounts.models.delivery import delivery_language
 from accounts.services.one_time_page import Revealed, show_reveal
 from accounts.services.reveals import ABANDONED_AFTER
 from accounts.sheets import DeliverySheet, delivery_sheet
@@ -35,12 +36,13 @@ def one_time_reveal(request: SignedInRequest, uid: UUID) -> HttpResponse:
 
 def _sheet(shown: Revealed, packet: DeliveryPacket) -> DeliverySheet:
     opened = shown.packet_secrets.get(packet.pk)
-    return delivery_sheet(
-        packet.ram_user,
-        packet,
-        password=opened.password if opened else None,
-        access_key_secret=opened.access_key_secret if opened else None,
-    )
+    with translation.override(delivery_language(packet.ram_user.user)):  # its person's, as a printed packet's
+        return delivery_sheet(
+            packet.ram_user,
+            packet,
+            password=opened.password if opened else None,
+            access_key_secret=opened.access_key_secret if opened else None,
+        )
 
 
 def _left_otherwise(shown: Revealed) -> dict[str, object]:

@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ConfirmForm, confirmation_page, posted
@@ -109,7 +109,7 @@ def revoke_group_role_view(request: SignedInRequest, group_pk: int) -> HttpRespo
             )
             % {"count": members, "label": role_label(role), "project": project.name},
         ],
-        submit_label=_("Revoke"),
+        submit_label=pgettext("revoke a role or an access", "Revoke"),
         cancel_url=group_url(group),
         carried={"project": project.pk, "role": role},
     )

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.actors import Actor
@@ -156,7 +156,7 @@ def revoke_role_view(request: SignedInRequest, pk: int) -> HttpResponse:
             ),
             _("It stays a member of %(project)s, and the role can be granted again.") % {"project": project.name},
         ],
-        submit_label=_("Revoke"),
+        submit_label=pgettext("revoke a role or an access", "Revoke"),
         cancel_url=members_url(project),
         carried={"ram_user": ram_user.pk, "role": role},
     )

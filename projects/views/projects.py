@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ConfirmForm, add_errors, confirmation_page, posted
@@ -144,7 +145,7 @@ def revoke_cross_project_view(request: SignedInRequest, pk: int) -> HttpResponse
             ),
             _("The owner can authorise it again."),
         ],
-        submit_label=_("Revoke"),
+        submit_label=pgettext("revoke a role or an access", "Revoke"),
         cancel_url=reverse("projects:project-detail", args=[project.pk]),
         carried={"source": source.pk},
     )

@@ -74,3 +74,24 @@ def test_a_new_primary_account_s_owner_keeps_the_language_the_sign_up_page_was_r
     english = {**data, "email": "owner@other.example", "name": "Other"}
     Client().post(reverse("accounts:sign-up"), english)
     assert User.objects.get(email="owner@other.example").language == "en"
+
+
+def test_a_page_shown_once_holds_the_picker_and_its_sheet_speaks_the_person_s_language(owner):
+    """Choosing a language reloads the page: where that would spend secrets shown once, the picker waits for the next
+    page. The sheet on it is its person's, as a printed or emailed one: an English administrator, a Chinese user."""
+    client = signed_in(owner)
+    rows = {
+        "users-TOTAL_FORMS": "1",
+        "users-INITIAL_FORMS": "0",
+        "users-0-name": "wangfang",
+        "users-0-display_name": "王芳",
+        "users-0-console_logon": "on",
+        "users-0-password_mode": "generate",
+        "deliver": "show",
+        "language": "zh-hans",
+    }
+    shown = client.post(reverse("accounts:create-users"), rows, follow=True).content.decode()
+    assert 'data-testid="language-picker-held"' in shown and 'data-testid="language-picker"' not in shown
+    assert "新机密信息" not in shown and "The new secrets are shown" in shown  # the administrator's page, in English
+    assert 'lang="zh-hans"' in shown and "RAM 用户账号" in shown  # wangfang's sheet, in Chinese
+    assert 'data-testid="language-picker"' in client.get(reverse("accounts:user-list")).content.decode()
