@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from django.apps import AppConfig
@@ -26,3 +27,19 @@ def check_keyring(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
             return [checks.Warning(message, hint=HINT, id="portal.W001")]
         return [checks.Error(str(error), hint=HINT, id="portal.E001")]
     return []
+
+
+@checks.register()
+def check_compiled_catalogues(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A translation that is not compiled, or older than its catalogue, leaves its pages in English without a word:
+    say so at start-up (`make` compiles them)."""
+    stale = []
+    for folder in settings.LOCALE_PATHS:
+        for catalogue in Path(folder).glob("*/LC_MESSAGES/*.po"):
+            compiled = catalogue.with_suffix(".mo")
+            if not compiled.exists() or compiled.stat().st_mtime < catalogue.stat().st_mtime:
+                stale.append(str(catalogue))
+    if not stale:
+        return []
+    message = f"Translations not compiled, or older than their catalogues: {', '.join(sorted(stale))}."
+    return [checks.Warning(message, hint="Run `make messages` (GNU gettext's msgfmt).", id="portal.W002")]

@@ -543,3 +543,18 @@ def test_one_time_pages_reports_and_sheets_read_in_chinese(world, settings):
     )
     assert signed.redirect_chain and signed.redirect_chain[-1][0] == reverse("accounts:sign-in-enrol")
     assert_chinese(signed, "the enrolment step")
+
+
+def test_start_up_warns_of_a_catalogue_not_compiled(tmp_path, settings):
+    from portal.checks import check_compiled_catalogues
+
+    catalogue = tmp_path / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    catalogue.parent.mkdir(parents=True)
+    catalogue.write_text('msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n', encoding="utf-8")
+    settings.LOCALE_PATHS = [tmp_path]
+    [warning] = check_compiled_catalogues(None)
+    assert warning.id == "portal.W002" and str(catalogue) in warning.msg
+    subprocess.run(["msgfmt", "-o", str(catalogue.with_suffix(".mo")), str(catalogue)], check=True)
+    assert check_compiled_catalogues(None) == []
+    settings.LOCALE_PATHS = [Path(settings.BASE_DIR) / "locale"]
+    assert check_compiled_catalogues(None) == []  # `make` compiled the portal's own
