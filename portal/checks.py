@@ -35,7 +35,7 @@ def check_compiled_catalogues(app_configs: Sequence[AppConfig] | None, **kwargs:
     say so at start-up (`make` compiles them)."""
     stale = []
     for folder in settings.LOCALE_PATHS:
-        for catalogue in Path(folder).glob("*/LC_MESSAGES/*.po"):
+        for catalogue in Path(str(folder)).glob("*/LC_MESSAGES/*.po"):
             compiled = catalogue.with_suffix(".mo")
             if not compiled.exists() or compiled.stat().st_mtime < catalogue.stat().st_mtime:
                 stale.append(str(catalogue))

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
+from django.core.handlers.exception import response_for_exception
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -67,7 +68,9 @@ class RejectNulMiddleware:
         ):
             values.extend(value for _, values in request.POST.lists() for value in values if isinstance(value, str))
         if any("\x00" in value for value in values):
-            raise BadRequest("A NUL character is never valid input.")  # answered with the portal's 400 page
+            # The portal's 400 page, in the browser's language (the person's own is not known this early).
+            with translation.override(translation.get_language_from_request(request)):
+                return response_for_exception(request, BadRequest("A NUL character is never valid input."))
         return self.get_response(request)
 
 

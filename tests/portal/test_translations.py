@@ -491,6 +491,9 @@ def test_error_pages_read_in_chinese(world):
     csrf = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE=ZH).post(reverse("accounts:owner-sign-in"), {})
     assert csrf.status_code == 403
     assert not english_words(shown_text(csrf.content.decode()), dictionary())
+    nul = Client(HTTP_ACCEPT_LANGUAGE=ZH).get("/signin/?next=a%00b")  # refused before any session is read
+    assert nul.status_code == 400 and not english_words(shown_text(nul.content.decode()), dictionary())
+    assert "请求" in nul.content.decode() or "无效" in nul.content.decode()
     with translation.override(ZH):
         for template in ("400.html", "500.html"):
             assert not english_words(shown_text(render_to_string(template)), dictionary()), template
