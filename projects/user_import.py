@@ -21,7 +21,7 @@ import openpyxl
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from openpyxl.utils.exceptions import InvalidFileException
 
 from accounts.models import PrimaryAccount
@@ -83,6 +83,15 @@ TEMPLATE_ROWS = (
 )
 
 
+# The import file's `deliver` values as the counts name them (the values themselves in English: the file's words).
+DELIVERY_WAYS = {
+    "seal": pgettext_lazy("an import's deliver column", "seal"),
+    "email": pgettext_lazy("an import's deliver column", "email"),
+    "invite": pgettext_lazy("an import's deliver column", "invite"),
+    "show": pgettext_lazy("an import's deliver column", "show"),
+}
+
+
 @dataclass(frozen=True)
 class RowError:
     line: int  # in the file, the header being line 1
@@ -127,7 +136,7 @@ class ImportPreview:
             _("group memberships"): sum(len(row.groups) for row in good),
             _("project memberships"): sum(len(row.projects) for row in good),
             **{
-                _("deliver: %(way)s") % {"way": way}: count
+                _("deliver: %(way)s") % {"way": DELIVERY_WAYS.get(way, way)}: count
                 for way, count in sorted(Counter(row.deliver for row in good).items())
             },
         }

@@ -561,3 +561,48 @@ def test_start_up_warns_of_a_catalogue_not_compiled(tmp_path, settings):
     assert check_compiled_catalogues(None) == []
     settings.LOCALE_PATHS = [Path(settings.BASE_DIR) / "locale"]
     assert check_compiled_catalogues(None) == []  # `make` compiled the portal's own
+
+
+def test_the_pages_of_links_imports_and_forced_steps_read_in_chinese(world, smtp):
+    """A claimed packet's page, an accepted invitation's, an import checked and under way, a forced password change."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import RamUser
+    from accounts.services.packet_mail import deliver_due_emails
+    from accounts.services.packets import email_delivery_packet
+    from projects.imports import run_import
+    from projects.models import UserImport
+    from tests.mail import link_token
+
+    owner = world["owner"]
+    email_delivery_packet(actor=owner.actor, packet=world["packet"], to="liuyang@example.com")
+    deliver_due_emails()
+    by_address = {message["To"]: message for message in smtp.messages}
+    claimer = Client(HTTP_ACCEPT_LANGUAGE=ZH)
+    claim = link_token(by_address["liuyang@example.com"], "claim")
+    assert_chinese(claimer.post(reverse("accounts:claim"), {"claim_code": claim}), "the claimed packet")
+    invited = Client(HTTP_ACCEPT_LANGUAGE=ZH)
+    invitation = link_token(by_address["chenjing@example.com"], "invitation")
+    assert_chinese(invited.post(reverse("accounts:invitation"), {"invitation_code": invitation}), "the invitation")
+    weak = {"invitation_code": invitation, "new_password": "short", "confirm_password": "short"}
+    assert_chinese(invited.post(reverse("accounts:invitation"), weak), "a weak password refused")
+
+    client = owner_client(world)
+    rows = "user_name,display_name,console_logon,deliver\nhuangli,黄丽,no,seal\nbad name!,坏,no,seal\n"
+    checked = client.post(reverse("projects:import-users"), {"file": SimpleUploadedFile("p.csv", rows.encode())})
+    assert_chinese(checked, "an import checked")
+    job = UserImport.objects.get()
+    started = client.post(reverse("projects:start-import", args=[job.uid]), follow=True)
+    assert_chinese(started, "an import under way")
+    run_import(str(job.uid))
+    assert_chinese(client.get(reverse("projects:import-progress", args=[job.uid])), "an import done")
+
+    RamUser.objects.filter(pk=world["zhang"].ram_user.pk).update(must_reset_password=True)
+    Authenticator.objects.filter(user=world["zhang"].user).delete()
+    browser = Client(HTTP_ACCEPT_LANGUAGE=ZH)
+    domain = owner.account.default_domain
+    step = browser.post(
+        reverse("accounts:ram-sign-in", args=[domain]), {"login": "zhangwei", "password": RAM_PASSWORD}, follow=True
+    )
+    assert step.redirect_chain[-1][0] == reverse("accounts:sign-in-change-password")
+    assert_chinese(step, "the forced password change")
