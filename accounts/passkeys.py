@@ -33,13 +33,20 @@ from django_otp_webauthn.views import (
 from accounts.actors import Actor
 from accounts.gates import request_origin
 from accounts.models import User
-from accounts.services.otp import issue_passkey_code, mfa_device_count
+from accounts.services.otp import (
+    PASSKEY_NAME,
+    device_name_problems,
+    issue_passkey_code,
+    mfa_device_count,
+    suggested_device_name,
+)
 from accounts.sign_in_steps import passkey_step_done, pending_user_of
 from portal.audit import record_event
 
 # How long a code checked on the "Add a passkey" page lets the person register one.
 REGISTRATION_WINDOW = timedelta(minutes=5)
 REGISTRATION_ALLOWED_UNTIL = "passkey_registration_allowed_until"
+REGISTRATION_NAME = "passkey_registration_name"
 # The library's own words for these refusals, which its script shows: in the portal's catalogue too, for translation.
 NO_ONE_SIGNED_IN = gettext_lazy("Authentication required.")
 NOT_THEIR_PASSKEY = gettext_lazy("The Passkey you tried to use was not found. Perhaps it was removed?")
@@ -82,9 +89,10 @@ def passkeys_of(user: User) -> Any:
     return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("pk")
 
 
-def allow_registration(request: HttpRequest) -> None:
-    """The code was checked: the person may register a passkey for the next few minutes."""
+def allow_registration(request: HttpRequest, *, name: str) -> None:
+    """The code was checked: the person may register a passkey, to be named `name`, for the next few minutes."""
     request.session[REGISTRATION_ALLOWED_UNTIL] = (timezone.now() + REGISTRATION_WINDOW).isoformat()
+    request.session[REGISTRATION_NAME] = name
 
 
 def registration_allowed(request: HttpRequest) -> bool:
@@ -126,8 +134,13 @@ class CompletePasskeyRegistration(PortalRegistrationMixin, CompleteCredentialReg
         user = self.request.user
         assert isinstance(user, User)
         self.request.session.pop(REGISTRATION_ALLOWED_UNTIL, None)
+        chosen = self.request.session.pop(REGISTRATION_NAME, "")
         device = WebAuthnCredential.objects.filter(user=user).order_by("-pk").first()
-        if device is not None:
+        if device is not None and response.status_code == 200:
+            # The name chosen with the code (still free? another device may have taken it meanwhile), else one offered.
+            free = isinstance(chosen, str) and chosen and not device_name_problems(user, chosen)
+            device.name = chosen if free else suggested_device_name(user, base=PASSKEY_NAME)
+            device.save(update_fields=["name"])
             record_event(
                 actor=Actor(account=user.account, origin=request_origin(self.request), user=user),
                 action="mfa.passkey_add",

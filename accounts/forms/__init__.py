@@ -36,6 +36,7 @@ from accounts.forms.settings import (
 )
 from accounts.forms.sign_in import (
     AddMfaDeviceForm,
+    AddPasskeyForm,
     ChoosePasswordForm,
     EnrolForm,
     NamedEnrolForm,
@@ -54,6 +55,7 @@ __all__ = [
     "OTP_HELP",
     "AddMembersForm",
     "AddMfaDeviceForm",
+    "AddPasskeyForm",
     "AttachPolicyForm",
     "AuditFilterForm",
     "BaseNewRamUserFormSet",

@@ -68,6 +68,21 @@ class OtpForm(forms.Form):
     otp_code = OtpCodeField()
 
 
+class AddPasskeyForm(OtpForm):
+    """ "Add a passkey": its name, to tell one's devices apart, and a code from a device already bound."""
+
+    name = forms.CharField(
+        label=gettext_lazy("Passkey name"),
+        max_length=200,  # the service's rule (1 to 64 characters) gives the message
+        required=False,  # empty: the name it was offered with
+        help_text=gettext_lazy(
+            "To tell your devices apart, e.g. <code>work-laptop</code> or <code>yubikey</code>. Letters, digits, "
+            "periods, hyphens, underscores."
+        ),
+    )
+    field_order = ["name", "otp_code"]
+
+
 class EnrolForm(forms.Form):
     device_id = forms.IntegerField(widget=forms.HiddenInput)
     otp_code = OtpCodeField(

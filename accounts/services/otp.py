@@ -106,13 +106,14 @@ def _taken_device_names(user: User) -> set[str]:
     else:
         account_devices = devices_of_account(user.ram_user.account).exclude(user=user, confirmed=False)
         names = account_devices.values_list("name", flat=True)
-    return {name.lower() for name in names}
+    passkeys = WebAuthnCredential.objects.filter(user=user, confirmed=True).values_list("name", flat=True)
+    return {name.lower() for name in [*names, *passkeys]}
 
 
-def suggested_device_name(user: User) -> str:
+def suggested_device_name(user: User, *, base: str = "") -> str:
     """The name a new device is offered: the first is named as RAM's console names it (the user's name, or
-    "Authenticator" for the owner), later ones get a number."""
-    base = OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name
+    "Authenticator" for the owner), later ones get a number; a passkey's from `base` ("passkey")."""
+    base = base or (OWNER_DEVICE_NAME if user.is_owner else user.ram_user.name)
     taken = _taken_device_names(user)
     if base.lower() not in taken:
         return base
@@ -128,6 +129,9 @@ def device_name_problems(user: User, name: str) -> list[str]:
     if name.lower() in _taken_device_names(user):
         return [_("A device named %(name)s exists already: choose another name.") % {"name": name}]
     return []
+
+
+PASSKEY_NAME = "passkey"  # (a device name, as the portal's device names go: letters, digits, . _ -)
 
 
 def start_totp_enrolment(*, actor: Actor, user: User) -> Authenticator:

@@ -12,7 +12,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import JavaScriptCatalog
 
-from accounts.forms import ConfirmForm, OtpForm, add_errors, confirmation_page, posted
+from accounts.forms import AddPasskeyForm, ConfirmForm, add_errors, confirmation_page, posted
 from accounts.gates import SignedInRequest, actor_of, own_page
 from accounts.models import User
 from accounts.passkeys import (
@@ -31,7 +31,14 @@ from accounts.passkeys import (
 )
 from accounts.services import otp
 from accounts.services.logon import ensure_self_service
-from accounts.services.otp import devices_left_after_removal, mfa_device_count, require_otp
+from accounts.services.otp import (
+    PASSKEY_NAME,
+    device_name_problems,
+    devices_left_after_removal,
+    mfa_device_count,
+    require_otp,
+    suggested_device_name,
+)
 from portal.gates import public
 
 
@@ -44,14 +51,19 @@ def add_passkey(request: SignedInRequest) -> HttpResponse:
     ensure_self_service(actor, "allow_manage_mfa")
     user = request.user
     at_limit = mfa_device_count(user) >= settings.PORTAL_MAX_MFA_DEVICES
-    form = OtpForm(request.POST or None)
+    offered = suggested_device_name(user, base=PASSKEY_NAME)
+    form = AddPasskeyForm(request.POST or None, initial={"name": offered})
     if request.method == "POST" and not at_limit and form.is_valid():
+        name = form.cleaned_data["name"].strip() or offered
+        problems = device_name_problems(user, name)
         try:
+            if problems:
+                raise ValidationError({"name": problems})
             require_otp(actor=actor, otp_code=form.cleaned_data["otp_code"])
         except ValidationError as error:
             add_errors(form, error)
         else:
-            allow_registration(request)
+            allow_registration(request, name=name)
             return redirect("accounts:add-passkey")
     allowed = registration_allowed(request) and not at_limit
     return render(

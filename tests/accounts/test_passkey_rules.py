@@ -14,10 +14,13 @@ from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.models import Authenticator, BackupCodeDevice
+from accounts.passkeys import REGISTRATION_ALLOWED_UNTIL, REGISTRATION_NAME
 from accounts.services.access_keys import issue_access_key
 from accounts.services.alias import set_enterprise_alias
 from accounts.services.otp import (
+    PASSKEY_NAME,
     confirm_totp_enrolment,
+    device_name_problems,
     issue_passkey_code,
     mfa_device_count,
     new_authenticator,
@@ -25,6 +28,7 @@ from accounts.services.otp import (
     remove_mfa_device,
     remove_passkey,
     start_totp_enrolment,
+    suggested_device_name,
     verify_otp,
 )
 from portal.models import AuditEvent
@@ -269,3 +273,27 @@ def test_a_ram_user_s_last_passkey_takes_the_backup_codes_with_it_when_mfa_is_no
     assert list(AuditEvent.objects.filter(target=alice.user.display).values_list("action", flat=True).order_by("pk"))[
         -2:
     ] == ["mfa.device_remove", "mfa.passkey_remove"]
+
+
+def test_a_passkey_is_named_with_its_code_and_a_taken_name_is_refused_before_the_code(owner):
+    client = signed_in_with_mfa(owner)
+    url = reverse("accounts:add-passkey")
+    page = client.get(url, HTTP_HOST="localhost").content.decode()
+    assert 'name="name"' in page and 'value="passkey"' in page  # the name offered
+    owner.device.refresh_from_db()
+    taken = client.post(url, {"name": owner.device.name, "otp_code": "000000"}, HTTP_HOST="localhost")
+    assert taken.status_code == 200 and "exists already" in taken.content.decode()
+    bad = client.post(url, {"name": "my key!", "otp_code": "000000"}, HTTP_HOST="localhost")
+    assert "Use 1–64 characters" in bad.content.decode()
+    assert not client.session.get(REGISTRATION_ALLOWED_UNTIL)
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        named = client.post(url, {"name": "yubikey", "otp_code": owner.code()}, HTTP_HOST="localhost")
+    assert named.status_code == 302 and client.session[REGISTRATION_NAME] == "yubikey"
+
+
+def test_a_passkey_s_name_is_offered_free_of_every_device_s(owner):
+    a_passkey_of(owner, "passkey")
+    assert suggested_device_name(owner.user, base=PASSKEY_NAME) == "passkey-2"
+    assert device_name_problems(owner.user, "PASSKEY") == [
+        "A device named PASSKEY exists already: choose another name."
+    ]

@@ -56,7 +56,8 @@ def test_the_owner_adds_a_passkey_after_a_code_and_signs_in_with_it(browsing: Br
     page.get_by_role("button", name="Add a passkey").click()
     expect(page).to_have_url(base_url + reverse("accounts:my-account"))
     passkey = WebAuthnCredential.objects.get(user=owner.user)
-    expect(page.get_by_test_id("mfa-devices")).to_contain_text("Passkey")
+    assert passkey.name == "passkey"  # the name offered with the code
+    expect(page.get_by_test_id("mfa-devices").locator("[data-passkey=passkey]")).to_contain_text("Passkey")
     browsing.snap("passkey-listed")
     assert AuditEvent.objects.filter(action="mfa.passkey_add", details__device=passkey.name).count() == 1
 
@@ -132,11 +133,13 @@ def test_a_ram_user_adds_a_passkey_signs_in_with_it_and_lets_the_phone_go(browsi
     page.wait_for_load_state("networkidle")
     expect(page.get_by_role("button", name="Use a passkey")).to_have_count(0)  # alice has no passkey yet
     page.wait_for_timeout(1100)  # (a second past her sign-in's code: the next one is fresh)
+    page.get_by_label("Passkey name").fill("work-laptop")
     page.get_by_label("Verification code").fill(fresh_totp_code(phone))
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Add a passkey").click()
     expect(page).to_have_url(base_url + reverse("accounts:my-credentials"))
-    expect(page.get_by_test_id("mfa-devices")).to_contain_text("Passkey")
+    expect(page.get_by_test_id("mfa-devices").locator("[data-passkey=work-laptop]")).to_contain_text("work-laptop")
+    assert AuditEvent.objects.filter(action="mfa.passkey_add", details__device="work-laptop").exists()
 
     sign_in()
     page.get_by_role("button", name="Use a passkey").click()
