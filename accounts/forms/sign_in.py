@@ -7,6 +7,7 @@ import segno
 from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from accounts.forms.fields import PASSKEY_ATTRIBUTE, FormTokenField, OtpCodeField
 from accounts.models import Authenticator, User
@@ -64,6 +65,12 @@ class SignUpForm(forms.Form):
     )
 
 
+def device_name_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.CharField:
+    """The name a new MFA device (authenticator or passkey) gets; empty: the name it was offered with. The service's
+    rule (1 to 64 characters, accounts.services.otp.device_name_problems) gives the message."""
+    return forms.CharField(label=label, max_length=200, required=False, help_text=help_text)
+
+
 class OtpForm(forms.Form):
     otp_code = OtpCodeField()
 
@@ -71,11 +78,9 @@ class OtpForm(forms.Form):
 class AddPasskeyForm(OtpForm):
     """ "Add a passkey": its name, to tell one's devices apart, and a code from a device already bound."""
 
-    name = forms.CharField(
-        label=gettext_lazy("Passkey name"),
-        max_length=200,  # the service's rule (1 to 64 characters) gives the message
-        required=False,  # empty: the name it was offered with
-        help_text=gettext_lazy(
+    name = device_name_field(
+        gettext_lazy("Passkey name"),
+        gettext_lazy(
             "To tell your devices apart, e.g. <code>work-laptop</code> or <code>yubikey</code>. Letters, digits, "
             "periods, hyphens, underscores."
         ),
@@ -102,11 +107,9 @@ class EnrolForm(forms.Form):
 class NamedEnrolForm(EnrolForm):
     """Binding an MFA device from one's own page: the device gets a name, to tell one's devices apart."""
 
-    name = forms.CharField(
-        label=gettext_lazy("Device name"),
-        max_length=200,  # the service's rule (1 to 64 characters) gives the message
-        required=False,  # empty: the name it was offered with
-        help_text=gettext_lazy(
+    name = device_name_field(
+        gettext_lazy("Device name"),
+        gettext_lazy(
             "To tell your devices apart, e.g. <code>work-phone</code>. Letters, digits, periods, hyphens, underscores."
         ),
     )
